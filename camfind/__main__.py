@@ -1,0 +1,3 @@
+from camfind.cli import main
+
+main()

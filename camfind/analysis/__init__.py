@@ -1,0 +1,1 @@
+"""camfind.analysis."""

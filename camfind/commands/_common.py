@@ -1,0 +1,140 @@
+"""What every command shares: opening the index with an audit entry, and rendering rows.
+
+Data goes to stdout (table, ``--json``, ``--csv``); progress and messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import getpass
+import json
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from camfind.index import Index, default_db_path
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+def db_path() -> str:
+    return default_db_path()
+
+
+@contextmanager
+def index_session(command: str, *, create: bool = False) -> Iterator[tuple[Index, dict[str, Any]]]:
+    """Open the index for one command and log it in the audit trail when the command ends.
+
+    Yields the index and a ``counts`` dict the command fills (rows found, clips ingested...);
+    the audit entry records the OS user, the command, its arguments, the counts and the outcome.
+    """
+    index = Index.open(db_path(), create=create)
+    counts: dict[str, Any] = {}
+    outcome = "ok"
+    try:
+        yield index, counts
+    except BaseException as exc:
+        outcome = f"error: {type(exc).__name__}: {exc}"[:500]
+        raise
+    finally:
+        try:
+            counts["outcome"] = outcome
+            index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
+        finally:
+            index.close()
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def jsonable(value: Any) -> Any:
+    """Dataclasses, datetimes, paths and numpy values as plain JSON values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as JSON on stdout."""
+    sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
+    """Print rows as CSV on stdout (nested values as JSON)."""
+    cols = list(columns or (rows[0].keys() if rows else []))
+    writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(jsonable(row.get(k))) for k in cols})
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value
+
+
+def emit_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Print rows as a table on stdout."""
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(_fmt(row.get(col)) for col in columns))
+    out.print(table)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_fmt(v) for v in value)
+    return str(value)
+
+
+def emit_rows(
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Render rows as JSON, CSV or a table, whichever was asked for."""
+    if as_json:
+        emit_json(list(rows))
+    elif as_csv:
+        emit_csv(rows, list(rows[0].keys()) if rows else list(columns))
+    else:
+        emit_table(title, rows, columns)

@@ -1,0 +1,265 @@
+"""The index schema, in one place: ordered, named migrations recorded in ``schema_migrations``.
+
+Times are REAL columns of UTC epoch seconds (``*_ts``), indexed where searched. Searchable things
+(plates, faces, times, cameras, classes, colours, directions) have typed columns, never JSON blobs;
+JSON is kept only for things never searched on (settings, unknown camera columns, audit arguments).
+Add a migration to change the schema; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from camfind.errors import SchemaError
+
+Migration = Callable[[], str]
+
+
+def _m001_initial() -> str:
+    return """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE cameras (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL DEFAULT '',
+            lat REAL NOT NULL,
+            lon REAL NOT NULL,
+            owner_type TEXT NOT NULL DEFAULT 'resident'
+                CHECK (owner_type IN ('public', 'resident', 'business')),
+            owner_name TEXT NOT NULL DEFAULT '',
+            owner_contact TEXT NOT NULL DEFAULT '',
+            address TEXT NOT NULL DEFAULT '',
+            heading_deg REAL,
+            fov_deg REAL,
+            clock_offset_s REAL NOT NULL DEFAULT 0,
+            extra_json TEXT NOT NULL DEFAULT '{}',
+            created_ts REAL NOT NULL,
+            updated_ts REAL NOT NULL
+        );
+        CREATE INDEX cameras_latlon ON cameras (lat, lon);
+
+        -- Undirected neighbour links; stored once with a < b.
+        CREATE TABLE camera_links (
+            a TEXT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+            b TEXT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+            meters REAL,
+            source TEXT NOT NULL DEFAULT 'declared',
+            PRIMARY KEY (a, b),
+            CHECK (a < b)
+        );
+        CREATE INDEX camera_links_b ON camera_links (b);
+
+        CREATE TABLE clock_observations (
+            id INTEGER PRIMARY KEY,
+            camera_id TEXT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+            dvr_ts REAL NOT NULL,
+            actual_ts REAL NOT NULL,
+            offset_s REAL NOT NULL,
+            recorded_ts REAL NOT NULL,
+            note TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX clock_observations_camera ON clock_observations (camera_id, recorded_ts);
+
+        CREATE TABLE calibrations (
+            camera_id TEXT PRIMARY KEY REFERENCES cameras (id) ON DELETE CASCADE,
+            points_json TEXT NOT NULL,
+            homography_json TEXT NOT NULL,
+            reprojection_error_m REAL,
+            created_ts REAL NOT NULL
+        );
+
+        CREATE TABLE clips (
+            id INTEGER PRIMARY KEY,
+            sha256 TEXT NOT NULL UNIQUE,
+            size_bytes INTEGER NOT NULL,
+            path TEXT NOT NULL,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            start_ts REAL NOT NULL,
+            end_ts REAL NOT NULL,
+            start_raw_ts REAL NOT NULL,
+            time_source TEXT NOT NULL
+                CHECK (time_source IN ('cli', 'sidecar', 'filename', 'container', 'osd')),
+            clock_offset_s REAL NOT NULL DEFAULT 0,
+            duration_s REAL NOT NULL,
+            fps REAL NOT NULL,
+            frames INTEGER NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            codec TEXT NOT NULL,
+            container TEXT NOT NULL,
+            creation_ts REAL,
+            status TEXT NOT NULL DEFAULT 'registered',
+            osd_drift_s REAL,
+            ingested_ts REAL NOT NULL
+        );
+        CREATE INDEX clips_camera_time ON clips (camera_id, start_ts);
+        CREATE INDEX clips_time ON clips (start_ts, end_ts);
+        CREATE INDEX clips_path ON clips (path);
+
+        CREATE TABLE analysis_runs (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            started_ts REAL NOT NULL,
+            finished_ts REAL,
+            status TEXT NOT NULL DEFAULT 'running'
+                CHECK (status IN ('running', 'done', 'failed', 'superseded')),
+            camfind_version TEXT NOT NULL,
+            models_json TEXT NOT NULL,
+            settings_json TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX analysis_runs_clip ON analysis_runs (clip_id, status);
+
+        CREATE TABLE snapshots (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            run_id INTEGER REFERENCES analysis_runs (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            frame INTEGER NOT NULL,
+            ts REAL NOT NULL,
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            x1 REAL, y1 REAL, x2 REAL, y2 REAL
+        );
+        CREATE INDEX snapshots_clip ON snapshots (clip_id, frame);
+
+        CREATE TABLE tracks (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            run_id INTEGER NOT NULL REFERENCES analysis_runs (id) ON DELETE CASCADE,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            track_no INTEGER NOT NULL,
+            cls TEXT NOT NULL,
+            first_ts REAL NOT NULL,
+            last_ts REAL NOT NULL,
+            first_frame INTEGER NOT NULL,
+            last_frame INTEGER NOT NULL,
+            n_frames INTEGER NOT NULL,
+            confidence REAL NOT NULL,
+            entry_side TEXT,
+            exit_side TEXT,
+            direction_deg REAL,
+            direction TEXT,
+            speed_kmh REAL,
+            color TEXT,
+            plate_text TEXT,
+            plate_norm TEXT,
+            plate_confidence REAL,
+            plate_layout TEXT,
+            plate_valid INTEGER,
+            best_frame INTEGER,
+            snapshot_id INTEGER REFERENCES snapshots (id),
+            UNIQUE (run_id, track_no)
+        );
+        CREATE INDEX tracks_camera_time ON tracks (camera_id, first_ts);
+        CREATE INDEX tracks_time ON tracks (first_ts);
+        CREATE INDEX tracks_plate ON tracks (plate_norm);
+        CREATE INDEX tracks_clip ON tracks (clip_id);
+
+        -- Boxes of a track on the analysed frames.
+        CREATE TABLE detections (
+            track_id INTEGER NOT NULL REFERENCES tracks (id) ON DELETE CASCADE,
+            frame INTEGER NOT NULL,
+            offset_s REAL NOT NULL,
+            x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+            score REAL NOT NULL,
+            cls TEXT NOT NULL,
+            PRIMARY KEY (track_id, frame)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE plate_reads (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            track_id INTEGER REFERENCES tracks (id) ON DELETE CASCADE,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            ts REAL NOT NULL,
+            frame INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            norm TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            layout TEXT NOT NULL,
+            valid INTEGER NOT NULL,
+            x1 REAL, y1 REAL, x2 REAL, y2 REAL,
+            snapshot_id INTEGER REFERENCES snapshots (id)
+        );
+        CREATE INDEX plate_reads_norm ON plate_reads (norm);
+        CREATE INDEX plate_reads_camera_time ON plate_reads (camera_id, ts);
+        CREATE INDEX plate_reads_time ON plate_reads (ts);
+        CREATE INDEX plate_reads_track ON plate_reads (track_id);
+
+        CREATE TABLE face_sightings (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            track_id INTEGER REFERENCES tracks (id) ON DELETE CASCADE,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            ts REAL NOT NULL,
+            frame INTEGER NOT NULL,
+            x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+            quality REAL NOT NULL,
+            encoding BLOB NOT NULL CHECK (length(encoding) = 512),
+            snapshot_id INTEGER REFERENCES snapshots (id)
+        );
+        CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
+        CREATE INDEX face_sightings_time ON face_sightings (ts);
+        CREATE INDEX face_sightings_track ON face_sightings (track_id);
+
+        -- Append-only: each entry carries the hash of the previous one.
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            user TEXT NOT NULL,
+            command TEXT NOT NULL,
+            args_json TEXT NOT NULL,
+            counts_json TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        );
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+            BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+        """
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (("001_initial", _m001_initial),)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def current_version(db: sqlite3.Connection) -> int:
+    """How many migrations this database has applied (0 for a new file)."""
+    row = db.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name='schema_migrations'"
+    ).fetchone()
+    if row is None:
+        return 0
+    return int(db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply pending migrations in order, each in its own transaction. Returns the version."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts REAL NOT NULL)"
+    )
+    version = current_version(db)
+    if version > SCHEMA_VERSION:
+        raise SchemaError(
+            f"index schema version {version} is newer than this camfind ({SCHEMA_VERSION}): upgrade camfind"
+        )
+    for number, (name, step) in enumerate(MIGRATIONS[version:], start=version + 1):
+        # One script per migration, inside one transaction: all of it applies or none.
+        now = datetime.now(UTC).timestamp()
+        script = (
+            f"BEGIN IMMEDIATE;\n{step()}\n"
+            f"INSERT INTO schema_migrations (version, name, applied_ts) "
+            f"VALUES ({number}, '{name}', {now});\nCOMMIT;"
+        )
+        try:
+            db.executescript(script)
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

@@ -1,0 +1,334 @@
+"""The one writer: every change to the index goes through :class:`Writer`, in transactions.
+
+Writes are idempotent upserts: a clip is keyed on its SHA-256, so re-running ingest never
+duplicates; a new analysis of a clip replaces the previous run's rows in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from camfind.errors import NotFoundError
+from camfind.geo import compass_word
+from camfind.timeutil import to_ts
+from camfind.types import (
+    AnalysisRun,
+    Calibration,
+    Camera,
+    Clip,
+    Detection,
+    FaceSighting,
+    PlateRead,
+    Snapshot,
+    Track,
+)
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+GENESIS_HASH = "0" * 64
+
+
+def _now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis run of one clip produced, written in one transaction.
+
+    ``detections`` and ``plate_reads``/``faces`` refer to tracks by ``track_no``
+    (``Detection.track_no``; ``PlateRead.track_id`` and ``FaceSighting.track_id`` hold the
+    track_no before writing). Snapshots are written first; rows point at them by path.
+    """
+
+    tracks: Sequence[Track]
+    detections: Sequence[Detection] = ()
+    plate_reads: Sequence[PlateRead] = ()
+    faces: Sequence[FaceSighting] = ()
+    snapshots: Sequence[Snapshot] = ()
+
+
+class Writer:
+    """All writes to an :class:`~camfind.index.Index`."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        self.db: sqlite3.Connection = index.db
+
+    # -- meta ---------------------------------------------------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    # -- cameras ------------------------------------------------------------------------------
+    def upsert_cameras(self, cameras: Iterable[Camera]) -> tuple[int, int]:
+        """Insert or update cameras and their declared neighbours. Returns (added, updated).
+
+        A neighbour id not yet in the registry is linked once it is imported (links are kept
+        only between known cameras); see :meth:`link`.
+        """
+        added = updated = 0
+        cams = list(cameras)
+        now = _now()
+        with self.index.transaction():
+            for cam in cams:
+                exists = self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cam.id,)).fetchone()
+                self.db.execute(
+                    """INSERT INTO cameras (id, name, lat, lon, owner_type, owner_name, owner_contact,
+                       address, heading_deg, fov_deg, clock_offset_s, extra_json, created_ts, updated_ts)
+                       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                       ON CONFLICT (id) DO UPDATE SET name=excluded.name, lat=excluded.lat,
+                       lon=excluded.lon, owner_type=excluded.owner_type, owner_name=excluded.owner_name,
+                       owner_contact=excluded.owner_contact, address=excluded.address,
+                       heading_deg=excluded.heading_deg, fov_deg=excluded.fov_deg,
+                       clock_offset_s=excluded.clock_offset_s, extra_json=excluded.extra_json,
+                       updated_ts=excluded.updated_ts""",
+                    (cam.id, cam.name, cam.lat, cam.lon, cam.owner_type, cam.owner_name,
+                     cam.owner_contact, cam.address, cam.heading_deg, cam.fov_deg,
+                     cam.clock_offset_s, json.dumps(dict(cam.extra), ensure_ascii=False), now, now),
+                )
+                added, updated = (added, updated + 1) if exists else (added + 1, updated)
+            known = {r[0] for r in self.db.execute("SELECT id FROM cameras")}
+            for cam in cams:
+                for other in cam.neighbors:
+                    if other in known and other != cam.id:
+                        self._link(cam.id, other, None, "neighbors")
+        return added, updated
+
+    def link(self, a: str, b: str, meters: float | None = None) -> None:
+        """Declare two known cameras neighbours (NotFoundError for an unknown id)."""
+        with self.index.transaction():
+            for cam in (a, b):
+                if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cam,)).fetchone() is None:
+                    raise NotFoundError(f"unknown camera {cam!r}: import it first (camfind cameras import)")
+            self._link(a, b, meters, "declared")
+
+    def _link(self, a: str, b: str, meters: float | None, source: str) -> None:
+        lo, hi = sorted((a, b))
+        self.db.execute(
+            """INSERT INTO camera_links (a, b, meters, source) VALUES (?,?,?,?)
+               ON CONFLICT (a, b) DO UPDATE SET meters = COALESCE(excluded.meters, camera_links.meters),
+               source = CASE WHEN excluded.source = 'declared' THEN 'declared' ELSE camera_links.source END""",
+            (lo, hi, meters, source),
+        )
+
+    def record_clock(self, camera_id: str, dvr: datetime, actual: datetime, note: str = "") -> float:
+        """Record a DVR clock observation and make it the camera's offset. Returns the offset (s).
+
+        Clips already registered for the camera keep their raw time; their corrected times are
+        recomputed with the new offset (``start = start_raw - offset``).
+        """
+        offset = to_ts(dvr) - to_ts(actual)
+        with self.index.transaction():
+            if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (camera_id,)).fetchone() is None:
+                raise NotFoundError(f"unknown camera {camera_id!r}")
+            self.db.execute(
+                "INSERT INTO clock_observations (camera_id, dvr_ts, actual_ts, offset_s, recorded_ts, note)"
+                " VALUES (?,?,?,?,?,?)",
+                (camera_id, to_ts(dvr), to_ts(actual), offset, _now(), note),
+            )
+            self.db.execute(
+                "UPDATE cameras SET clock_offset_s = ?, updated_ts = ? WHERE id = ?",
+                (offset, _now(), camera_id),
+            )
+            self._reapply_offset(camera_id, offset)
+        return offset
+
+    def _reapply_offset(self, camera_id: str, offset: float) -> None:
+        """Shift corrected times of a camera's clips and sightings to a new clock offset."""
+        rows = self.db.execute(
+            "SELECT id, start_raw_ts - ? - start_ts FROM clips WHERE camera_id = ?", (offset, camera_id)
+        ).fetchall()
+        for clip_id, shift in rows:
+            if not shift:
+                continue
+            self.db.execute(
+                "UPDATE clips SET start_ts = start_ts + ?, end_ts = end_ts + ?, clock_offset_s = ? "
+                "WHERE id = ?",
+                (shift, shift, offset, clip_id),
+            )
+            self.db.execute(
+                "UPDATE tracks SET first_ts = first_ts + ?, last_ts = last_ts + ? WHERE clip_id = ?",
+                (shift, shift, clip_id),
+            )
+            for table in ("plate_reads", "face_sightings", "snapshots"):
+                self.db.execute(f"UPDATE {table} SET ts = ts + ? WHERE clip_id = ?", (shift, clip_id))
+
+    def set_calibration(self, cal: Calibration, homography: Sequence[Sequence[float]], error_m: float) -> None:
+        with self.index.transaction():
+            if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cal.camera_id,)).fetchone() is None:
+                raise NotFoundError(f"unknown camera {cal.camera_id!r}")
+            points = {"image": [list(p) for p in cal.image_points], "world": [list(p) for p in cal.world_points]}
+            self.db.execute(
+                """INSERT INTO calibrations (camera_id, points_json, homography_json, reprojection_error_m,
+                   created_ts) VALUES (?,?,?,?,?) ON CONFLICT (camera_id) DO UPDATE SET
+                   points_json=excluded.points_json, homography_json=excluded.homography_json,
+                   reprojection_error_m=excluded.reprojection_error_m, created_ts=excluded.created_ts""",
+                (cal.camera_id, json.dumps(points), json.dumps([list(r) for r in homography]), error_m, _now()),
+            )
+
+    # -- clips --------------------------------------------------------------------------------
+    def add_clip(self, clip: Clip) -> tuple[int, bool]:
+        """Register a clip, idempotent by SHA-256. Returns (clip id, newly added).
+
+        A clip whose content is already known is not added again; if its file moved, the new
+        path is recorded (the hash proves it is the same evidence).
+        """
+        with self.index.transaction():
+            row = self.db.execute("SELECT id, path FROM clips WHERE sha256 = ?", (clip.sha256,)).fetchone()
+            if row is not None:
+                if row[1] != clip.path:
+                    self.db.execute("UPDATE clips SET path = ? WHERE id = ?", (clip.path, row[0]))
+                return int(row[0]), False
+            cur = self.db.execute(
+                """INSERT INTO clips (sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,
+                   time_source, clock_offset_s, duration_s, fps, frames, width, height, codec, container,
+                   creation_ts, status, ingested_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (clip.sha256, clip.size_bytes, clip.path, clip.camera_id, to_ts(clip.start),
+                 to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
+                 clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
+                 clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
+                 clip.status, _now()),
+            )
+            return int(cur.lastrowid or 0), True
+
+    def set_clip_status(self, clip_id: int, status: str) -> None:
+        self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))
+
+    def set_clip_osd(self, clip_id: int, drift_s: float) -> None:
+        self.db.execute("UPDATE clips SET osd_drift_s = ? WHERE id = ?", (drift_s, clip_id))
+
+    # -- analysis -----------------------------------------------------------------------------
+    def begin_run(self, run: AnalysisRun) -> int:
+        cur = self.db.execute(
+            """INSERT INTO analysis_runs (clip_id, started_ts, status, camfind_version, models_json,
+               settings_json) VALUES (?,?,?,?,?,?)""",
+            (run.clip_id, to_ts(run.started_at), "running", run.camfind_version,
+             json.dumps(dict(run.models), sort_keys=True), json.dumps(dict(run.settings), sort_keys=True, default=str)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def fail_run(self, run_id: int, error: str) -> None:
+        self.db.execute(
+            "UPDATE analysis_runs SET status='failed', finished_ts=?, error=? WHERE id=?",
+            (_now(), error[:2000], run_id),
+        )
+
+    def write_analysis(self, run_id: int, clip_id: int, result: AnalysisResult) -> dict[str, int]:
+        """Replace the clip's previous analysis with ``result``, in one transaction.
+
+        Returns counts of rows written per table.
+        """
+        with self.index.transaction():
+            old = [r[0] for r in self.db.execute(
+                "SELECT id FROM analysis_runs WHERE clip_id = ? AND id != ? AND status = 'done'",
+                (clip_id, run_id),
+            )]
+            for rid in old:
+                self.db.execute("DELETE FROM plate_reads WHERE track_id IN (SELECT id FROM tracks WHERE run_id=?)", (rid,))
+                self.db.execute("DELETE FROM face_sightings WHERE track_id IN (SELECT id FROM tracks WHERE run_id=?)", (rid,))
+                self.db.execute("DELETE FROM tracks WHERE run_id = ?", (rid,))
+                self.db.execute("DELETE FROM snapshots WHERE run_id = ?", (rid,))
+                self.db.execute("UPDATE analysis_runs SET status='superseded' WHERE id=?", (rid,))
+            snap_ids = {s.path: self._insert_snapshot(run_id, s) for s in result.snapshots}
+            track_ids = {t.track_no: self._insert_track(run_id, t, snap_ids) for t in result.tracks}
+            self.db.executemany(
+                """INSERT OR REPLACE INTO detections (track_id, frame, offset_s, x1, y1, x2, y2, score, cls)
+                   VALUES (?,?,?,?,?,?,?,?,?)""",
+                [(track_ids[d.track_no], d.frame, d.offset_s, *d.box, d.score, d.cls)
+                 for d in result.detections if d.track_no in track_ids],
+            )
+            for p in result.plate_reads:
+                self._insert_plate(p, track_ids, snap_ids)
+            for f in result.faces:
+                self._insert_face(f, track_ids, snap_ids)
+            self.db.execute(
+                "UPDATE analysis_runs SET status='done', finished_ts=? WHERE id=?", (_now(), run_id)
+            )
+            self.db.execute("UPDATE clips SET status='analyzed' WHERE id=?", (clip_id,))
+        return {
+            "tracks": len(result.tracks), "detections": len(result.detections),
+            "plate_reads": len(result.plate_reads), "faces": len(result.faces),
+            "snapshots": len(result.snapshots),
+        }
+
+    def _insert_snapshot(self, run_id: int, s: Snapshot) -> int:
+        box = s.box or (None, None, None, None)
+        cur = self.db.execute(
+            """INSERT INTO snapshots (clip_id, run_id, kind, frame, ts, path, sha256, x1, y1, x2, y2)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (s.clip_id, run_id, s.kind, s.frame, to_ts(s.time), s.path, s.sha256, *box),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _insert_track(self, run_id: int, t: Track, snap_ids: Mapping[str, int]) -> int:
+        p = t.plate
+        cur = self.db.execute(
+            """INSERT INTO tracks (clip_id, run_id, camera_id, track_no, cls, first_ts, last_ts,
+               first_frame, last_frame, n_frames, confidence, entry_side, exit_side, direction_deg,
+               direction, speed_kmh, color, plate_text, plate_norm, plate_confidence, plate_layout,
+               plate_valid, best_frame, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (t.clip_id, run_id, t.camera_id, t.track_no, t.cls, to_ts(t.first_time), to_ts(t.last_time),
+             t.first_frame, t.last_frame, t.n_frames, t.confidence, t.entry_side, t.exit_side,
+             t.direction_deg, None if t.direction_deg is None else compass_word(t.direction_deg),
+             t.speed_kmh, t.color, None if p is None else p.text, None if p is None else p.norm,
+             None if p is None else p.confidence, None if p is None else p.layout,
+             None if p is None else int(p.valid), t.best_frame,
+             None if t.snapshot is None else snap_ids.get(t.snapshot.path)),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _insert_plate(self, r: PlateRead, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]) -> None:
+        box = r.plate.box or (None, None, None, None)
+        self.db.execute(
+            """INSERT INTO plate_reads (clip_id, track_id, camera_id, ts, frame, text, norm, confidence,
+               layout, valid, x1, y1, x2, y2, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (r.clip_id, None if r.track_id is None else track_ids.get(r.track_id), r.camera_id,
+             to_ts(r.time), r.frame, r.plate.text, r.plate.norm, r.plate.confidence, r.plate.layout,
+             int(r.plate.valid), *box, None if r.snapshot is None else snap_ids.get(r.snapshot.path)),
+        )
+
+    def _insert_face(self, f: FaceSighting, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]) -> None:
+        self.db.execute(
+            """INSERT INTO face_sightings (clip_id, track_id, camera_id, ts, frame, x1, y1, x2, y2,
+               quality, encoding, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (f.clip_id, None if f.track_id is None else track_ids.get(f.track_id), f.camera_id,
+             to_ts(f.time), f.frame, *f.face.box, f.face.quality,
+             np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
+             None if f.snapshot is None else snap_ids.get(f.snapshot.path)),
+        )
+
+    # -- audit --------------------------------------------------------------------------------
+    def append_audit(self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]) -> str:
+        """Append an audit entry chained to the previous one by hash. Returns its hash."""
+        with self.index.transaction():
+            row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+            prev = GENESIS_HASH if row is None else str(row[0])
+            ts = _now()
+            args_json = json.dumps(dict(args), sort_keys=True, default=str, ensure_ascii=False)
+            counts_json = json.dumps(dict(counts), sort_keys=True, default=str)
+            digest = audit_hash(prev, ts, user, command, args_json, counts_json)
+            self.db.execute(
+                "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
+                " VALUES (?,?,?,?,?,?,?)",
+                (ts, user, command, args_json, counts_json, prev, digest),
+            )
+        return digest
+
+
+def audit_hash(prev: str, ts: float, user: str, command: str, args_json: str, counts_json: str) -> str:
+    """The chained hash of one audit entry (SHA-256 over the previous hash and the fields)."""
+    payload = json.dumps([prev, repr(ts), user, command, args_json, counts_json], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()

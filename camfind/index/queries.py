@@ -1,0 +1,313 @@
+"""Read queries over the index: cameras, links, clips, coverage and audit, as frozen dataclasses.
+
+Every read of the index goes through here (writes go through :mod:`camfind.index.writer`).
+
+>>> from camfind.index import Index
+>>> from camfind.types import Camera
+>>> idx = Index.open(":memory:", create=True)
+>>> idx.writer.upsert_cameras([Camera("CAM01", 10.77, 106.70), Camera("CAM02", 10.78, 106.70)])
+(2, 0)
+>>> [c.id for c in list_cameras(idx)]
+['CAM01', 'CAM02']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from camfind.errors import NotFoundError
+from camfind.timeutil import from_ts, to_ts
+from camfind.types import Calibration, Camera, Clip
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+TimeLike = float | datetime
+
+_CAMERA_COLS = (
+    "id, name, lat, lon, owner_type, owner_name, owner_contact, address, heading_deg, fov_deg, "
+    "clock_offset_s, extra_json"
+)
+_CLIP_COLS = (
+    "id, camera_id, path, sha256, size_bytes, start_ts, start_raw_ts, time_source, clock_offset_s, "
+    "duration_s, fps, frames, width, height, codec, container, creation_ts, status"
+)
+
+
+@dataclass(frozen=True)
+class CameraLink:
+    """Two cameras declared neighbours (``a < b``); ``meters`` is the declared distance if any."""
+
+    a: str
+    b: str
+    meters: float | None
+    source: str
+
+
+@dataclass(frozen=True)
+class ClockObservation:
+    """A DVR clock reading taken at collection: ``offset_s`` = DVR time minus actual time."""
+
+    camera_id: str
+    dvr_time: datetime
+    actual_time: datetime
+    offset_s: float
+    recorded: datetime
+    note: str = ""
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredCalibration:
+    """A camera's ground-plane calibration as stored: points, homography, reprojection error."""
+
+    calibration: Calibration
+    homography: tuple[tuple[float, ...], ...]
+    reprojection_error_m: float | None
+    created: datetime
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the append-only audit log."""
+
+    id: int
+    ts: float
+    user: str
+    command: str
+    args_json: str
+    counts_json: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def time(self) -> datetime:
+        return from_ts(self.ts)
+
+    @property
+    def args(self) -> dict[str, Any]:
+        return dict(json.loads(self.args_json))
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return dict(json.loads(self.counts_json))
+
+
+def _ts(value: TimeLike) -> float:
+    return to_ts(value) if isinstance(value, datetime) else float(value)
+
+
+# -- cameras ----------------------------------------------------------------------------------
+def camera_from_row(row: Sequence[Any], neighbors: Sequence[str] = ()) -> Camera:
+    """A :class:`Camera` from a row selected with ``_CAMERA_COLS``."""
+    return Camera(
+        id=row[0], name=row[1], lat=row[2], lon=row[3], owner_type=row[4], owner_name=row[5],
+        owner_contact=row[6], address=row[7], heading_deg=row[8], fov_deg=row[9],
+        clock_offset_s=row[10], neighbors=tuple(sorted(neighbors)),
+        extra=dict(json.loads(row[11] or "{}")),
+    )
+
+
+def _neighbor_map(index: Index) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for a, b in index.db.execute("SELECT a, b FROM camera_links"):
+        out.setdefault(a, []).append(b)
+        out.setdefault(b, []).append(a)
+    return out
+
+
+def list_cameras(index: Index) -> list[Camera]:
+    """Every camera of the registry, by id, with neighbours from the link table."""
+    nbrs = _neighbor_map(index)
+    rows = index.db.execute(f"SELECT {_CAMERA_COLS} FROM cameras ORDER BY id").fetchall()
+    return [camera_from_row(r, nbrs.get(r[0], ())) for r in rows]
+
+
+def find_camera(index: Index, camera_id: str) -> Camera | None:
+    """The camera called ``camera_id``, or None."""
+    sql = f"SELECT {_CAMERA_COLS} FROM cameras WHERE id = ?"
+    row = index.db.execute(sql, (camera_id,)).fetchone()
+    if row is None:
+        return None
+    nbrs = [
+        r[0]
+        for r in index.db.execute(
+            "SELECT b FROM camera_links WHERE a = ? UNION SELECT a FROM camera_links WHERE b = ?",
+            (camera_id, camera_id),
+        )
+    ]
+    return camera_from_row(row, nbrs)
+
+
+def get_camera(index: Index, camera_id: str) -> Camera:
+    """The camera called ``camera_id``.
+
+    Raises:
+        NotFoundError: no such camera in the registry.
+    """
+    cam = find_camera(index, camera_id)
+    if cam is None:
+        raise NotFoundError(
+            f"unknown camera {camera_id!r}: import it first (camfind cameras import)"
+        )
+    return cam
+
+
+def camera_ids(index: Index) -> set[str]:
+    """The ids of every known camera."""
+    return {str(r[0]) for r in index.db.execute("SELECT id FROM cameras")}
+
+
+def list_links(index: Index) -> list[CameraLink]:
+    """Every neighbour link, ordered."""
+    rows = index.db.execute("SELECT a, b, meters, source FROM camera_links ORDER BY a, b")
+    return [CameraLink(a=r[0], b=r[1], meters=r[2], source=r[3]) for r in rows]
+
+
+def clock_observations(index: Index, camera_id: str | None = None) -> list[ClockObservation]:
+    """Recorded DVR clock readings, oldest first (all cameras or one)."""
+    sql = (
+        "SELECT id, camera_id, dvr_ts, actual_ts, offset_s, recorded_ts, note "
+        "FROM clock_observations"
+    )
+    params: tuple[Any, ...] = ()
+    if camera_id is not None:
+        sql, params = sql + " WHERE camera_id = ?", (camera_id,)
+    rows = index.db.execute(sql + " ORDER BY recorded_ts, id", params).fetchall()
+    return [
+        ClockObservation(camera_id=r[1], dvr_time=from_ts(r[2]), actual_time=from_ts(r[3]),
+                         offset_s=r[4], recorded=from_ts(r[5]), note=r[6], id=r[0])
+        for r in rows
+    ]
+
+
+def get_calibration(index: Index, camera_id: str) -> StoredCalibration | None:
+    """The camera's stored ground-plane calibration, or None if it has none."""
+    row = index.db.execute(
+        "SELECT points_json, homography_json, reprojection_error_m, created_ts FROM calibrations "
+        "WHERE camera_id = ?",
+        (camera_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    points = json.loads(row[0])
+    cal = Calibration(
+        camera_id=camera_id,
+        image_points=tuple((float(x), float(y)) for x, y in points["image"]),
+        world_points=tuple((float(a), float(b)) for a, b in points["world"]),
+    )
+    hom = tuple(tuple(float(v) for v in r) for r in json.loads(row[1]))
+    return StoredCalibration(cal, hom, row[2], from_ts(row[3]))
+
+
+# -- clips ------------------------------------------------------------------------------------
+def clip_from_row(row: Sequence[Any]) -> Clip:
+    """A :class:`Clip` from a row selected with ``_CLIP_COLS``."""
+    return Clip(
+        id=row[0], camera_id=row[1], path=row[2], sha256=row[3], size_bytes=row[4],
+        start=from_ts(row[5]), start_raw=from_ts(row[6]), time_source=row[7],
+        clock_offset_s=row[8], duration_s=row[9], fps=row[10], frames=row[11], width=row[12],
+        height=row[13], codec=row[14], container=row[15],
+        creation_time=None if row[16] is None else from_ts(row[16]), status=row[17],
+    )
+
+
+def _clips(index: Index, where: str = "", params: Sequence[Any] = ()) -> list[Clip]:
+    sql = f"SELECT {_CLIP_COLS} FROM clips {where} ORDER BY start_ts, camera_id, id"
+    return [clip_from_row(r) for r in index.db.execute(sql, tuple(params))]
+
+
+def get_clip(index: Index, clip_id: int) -> Clip:
+    """The clip with id ``clip_id``.
+
+    Raises:
+        NotFoundError: no such clip.
+    """
+    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE id = ?", (clip_id,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no clip with id {clip_id}")
+    return clip_from_row(row)
+
+
+def find_clip_by_sha256(index: Index, sha256: str) -> Clip | None:
+    """The clip with this content hash, or None."""
+    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE sha256 = ?", (sha256,)).fetchone()
+    return None if row is None else clip_from_row(row)
+
+
+def list_clips(index: Index, camera_id: str | None = None, status: str | None = None) -> list[Clip]:
+    """Registered clips in time order, optionally of one camera and/or one status."""
+    conds, params = [], []
+    if camera_id is not None:
+        conds.append("camera_id = ?")
+        params.append(camera_id)
+    if status is not None:
+        conds.append("status = ?")
+        params.append(status)
+    return _clips(index, ("WHERE " + " AND ".join(conds)) if conds else "", params)
+
+
+def clips_covering(
+    index: Index, camera_id: str | None, from_ts: TimeLike, to_ts: TimeLike
+) -> list[Clip]:
+    """Clips (of one camera, or all when ``camera_id`` is None) overlapping ``[from_ts, to_ts]``.
+
+    Times are UTC epoch seconds or aware datetimes; the window is on corrected (true) time.
+    """
+    conds = ["start_ts < ?", "end_ts > ?"]
+    params: list[Any] = [_ts(to_ts), _ts(from_ts)]
+    if camera_id is not None:
+        conds.append("camera_id = ?")
+        params.append(camera_id)
+    return _clips(index, "WHERE " + " AND ".join(conds), params)
+
+
+def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime, datetime] | None:
+    """Earliest corrected start and latest corrected end of the clips, or None if there are none."""
+    sql = "SELECT MIN(start_ts), MAX(end_ts) FROM clips"
+    params: tuple[Any, ...] = ()
+    if camera_id is not None:
+        sql, params = sql + " WHERE camera_id = ?", (camera_id,)
+    row = index.db.execute(sql, params).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return from_ts(row[0]), from_ts(row[1])
+
+
+def count_clips(index: Index) -> int:
+    return int(index.db.execute("SELECT COUNT(*) FROM clips").fetchone()[0])
+
+
+# -- audit ------------------------------------------------------------------------------------
+def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
+    """Audit entries oldest first (the last ``limit`` if given)."""
+    cols = "id, ts, user, command, args_json, counts_json, prev_hash, hash"
+    if limit is None:
+        rows = index.db.execute(f"SELECT {cols} FROM audit ORDER BY id").fetchall()
+    else:
+        rows = index.db.execute(
+            f"SELECT * FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
+            (limit,),
+        ).fetchall()
+    return [AuditEntry(*r) for r in rows]
+
+
+def table_counts(
+    index: Index, tables: Sequence[str] = ("cameras", "clips", "audit")
+) -> dict[str, int]:
+    """Row counts of some tables (names checked against the schema)."""
+    known = {r[0] for r in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    out: dict[str, int] = {}
+    for name in tables:
+        if name not in known:
+            raise sqlite3.OperationalError(f"no table {name}")
+        out[name] = int(index.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])
+    return out

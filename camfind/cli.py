@@ -16,6 +16,7 @@ from camfind import __version__
 from camfind.commands import register
 from camfind.errors import CamfindError
 
+
 class _Edge(TyperGroup):
     """The root group: the one place where named errors become a line on stderr and an exit code."""
 

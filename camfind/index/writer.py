@@ -232,16 +232,15 @@ class Writer:
         Returns counts of rows written per table.
         """
         with self.index.transaction():
-            old = [r[0] for r in self.db.execute(
-                "SELECT id FROM analysis_runs WHERE clip_id = ? AND id != ? AND status = 'done'",
+            # A clip has one current analysis: drop what earlier runs wrote for it.
+            for table in ("plate_reads", "face_sightings"):
+                self.db.execute(f"DELETE FROM {table} WHERE clip_id = ?", (clip_id,))
+            self.db.execute("DELETE FROM tracks WHERE clip_id = ? AND run_id != ?", (clip_id, run_id))
+            self.db.execute("DELETE FROM snapshots WHERE clip_id = ? AND run_id IS NOT ?", (clip_id, run_id))
+            self.db.execute(
+                "UPDATE analysis_runs SET status = 'superseded' WHERE clip_id = ? AND id != ? AND status = 'done'",
                 (clip_id, run_id),
-            )]
-            for rid in old:
-                self.db.execute("DELETE FROM plate_reads WHERE track_id IN (SELECT id FROM tracks WHERE run_id=?)", (rid,))
-                self.db.execute("DELETE FROM face_sightings WHERE track_id IN (SELECT id FROM tracks WHERE run_id=?)", (rid,))
-                self.db.execute("DELETE FROM tracks WHERE run_id = ?", (rid,))
-                self.db.execute("DELETE FROM snapshots WHERE run_id = ?", (rid,))
-                self.db.execute("UPDATE analysis_runs SET status='superseded' WHERE id=?", (rid,))
+            )
             snap_ids = {s.path: self._insert_snapshot(run_id, s) for s in result.snapshots}
             track_ids = {t.track_no: self._insert_track(run_id, t, snap_ids) for t in result.tracks}
             self.db.executemany(

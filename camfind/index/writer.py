@@ -100,6 +100,8 @@ class Writer:
                      cam.clock_offset_s, json.dumps(dict(cam.extra), ensure_ascii=False), now, now),
                 )
                 added, updated = (added, updated + 1) if exists else (added + 1, updated)
+                if exists:  # a changed clock offset re-corrects the camera's clips
+                    self._reapply_offset(cam.id, cam.clock_offset_s)
             known = {r[0] for r in self.db.execute("SELECT id FROM cameras")}
             for cam in cams:
                 for other in cam.neighbors:

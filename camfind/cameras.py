@@ -1,0 +1,219 @@
+"""Read a camera registry from CSV or GeoJSON (columns in CLI.md).
+
+Only ``id``, ``lat`` and ``lon`` are required. Unknown columns are kept in ``Camera.extra``;
+a missing required column or a bad value is an :class:`~camfind.errors.InputError` naming the
+file, the row (as a spreadsheet shows it: the header is row 1) and the column.
+
+>>> import pathlib, tempfile
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "cams.csv"
+>>> _ = p.write_text("id,lat,lon,neighbors,street\\nCAM01,10.77,106.70,CAM02,Le Loi\\n")
+>>> cams = read_cameras(p)
+>>> cams[0].id, cams[0].neighbors, dict(cams[0].extra)
+('CAM01', ('CAM02',), {'street': 'Le Loi'})
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from camfind.errors import InputError
+from camfind.types import OWNER_TYPES, Camera
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+COLUMNS: tuple[str, ...] = (
+    "id", "name", "lat", "lon", "owner_type", "owner_name", "owner_contact", "address",
+    "heading_deg", "fov_deg", "clock_offset_s", "neighbors",
+)
+REQUIRED: tuple[str, ...] = ("id", "lat", "lon")
+
+
+def read_cameras(path: str | Path) -> list[Camera]:
+    """Cameras from a ``.csv`` or ``.geojson``/``.json`` file.
+
+    Raises:
+        InputError: unreadable file, unknown format, missing required column, bad value,
+            or the same id twice.
+    """
+    return [cam for cam, _ in _parse(path)]
+
+
+def _parse(path: str | Path) -> list[tuple[Camera, bool]]:
+    """Cameras of a file, each with whether its row gave a clock offset."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file")
+    suffix = p.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        return _build(_geojson_rows(p))
+    if suffix in (".csv", ".txt", ".tsv"):
+        return _build(_csv_rows(p))
+    raise InputError(f"{p}: expected a .csv or .geojson cameras file, got {suffix or 'no suffix'}")
+
+
+def _read_text(p: Path) -> str:
+    try:
+        return p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+
+
+def _csv_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
+    text = _read_text(p)
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise InputError(f"{p}: empty cameras file (expected a header with id,lat,lon)") from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InputError(f"{p}: missing required column(s) {', '.join(missing)} in the header")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        where = f"{p} row {reader.line_num}"
+        if len(values) > len(header):
+            raise InputError(f"{where}: {len(values)} values but the header has {len(header)} columns")
+        rows.append((where, dict(zip(header, values, strict=False))))
+    return rows
+
+
+def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
+    try:
+        doc = json.loads(_read_text(p))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise InputError(f"{p}: expected a GeoJSON FeatureCollection with a 'features' list")
+    rows: list[tuple[str, Mapping[str, Any]]] = []
+    for n, feat in enumerate(features, start=1):
+        where = f"{p} feature {n}"
+        if not isinstance(feat, dict):
+            raise InputError(f"{where}: expected a GeoJSON Feature object")
+        props = dict(feat.get("properties") or {})
+        props = {str(k).strip().lower(): v for k, v in props.items()}
+        if "id" not in props and feat.get("id") is not None:
+            props["id"] = feat["id"]
+        geom = feat.get("geometry") or {}
+        coords = geom.get("coordinates") if isinstance(geom, dict) else None
+        if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
+            raise InputError(f"{where}: column geometry: expected a Point [lon, lat]")
+        props.setdefault("lon", coords[0])
+        props.setdefault("lat", coords[1])
+        if isinstance(props.get("neighbors"), list):
+            props["neighbors"] = ";".join(str(x) for x in props["neighbors"])
+        rows.append((where, props))
+    return rows
+
+
+def _build(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> list[tuple[Camera, bool]]:
+    cams: list[tuple[Camera, bool]] = []
+    seen: dict[str, str] = {}
+    for where, row in rows:
+        cam = camera_from_mapping(row, where)
+        if cam.id in seen:
+            raise InputError(f"{where}: column id: camera {cam.id!r} already given at {seen[cam.id]}")
+        seen[cam.id] = where
+        cams.append((cam, str(row.get("clock_offset_s") or "").strip() != ""))
+    return cams
+
+
+def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
+    """A Camera from one row of named values (strings or numbers); InputError names ``where``."""
+
+    def text(col: str) -> str:
+        value = row.get(col)
+        return "" if value is None else str(value).strip()
+
+    def number(col: str, lo: float, hi: float, required: bool = False) -> float | None:
+        raw = text(col)
+        if not raw:
+            if required:
+                raise InputError(f"{where}: column {col}: a value is required")
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(f"{where}: column {col}: expected a number, got {raw!r}") from None
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise InputError(f"{where}: column {col}: expected a number in [{lo:g}, {hi:g}], got {raw}")
+        return value
+
+    cam_id = text("id")
+    if not cam_id:
+        raise InputError(f"{where}: column id: a camera id is required")
+    if any(ch in cam_id for ch in ";,/\\") or cam_id != cam_id.strip():
+        raise InputError(f"{where}: column id: {cam_id!r} must not contain ; , / or \\")
+    owner_type = text("owner_type").lower() or "resident"
+    if owner_type not in OWNER_TYPES:
+        raise InputError(
+            f"{where}: column owner_type: expected one of {', '.join(OWNER_TYPES)}, got {owner_type!r}"
+        )
+    neighbors = tuple(dict.fromkeys(n.strip() for n in text("neighbors").split(";") if n.strip()))
+    heading = number("heading_deg", -360.0, 360.0)
+    extra = {str(k): str(v) for k, v in row.items() if k not in COLUMNS and v not in (None, "")}
+    return Camera(
+        id=cam_id,
+        lat=float(number("lat", -90.0, 90.0, required=True) or 0.0),
+        lon=float(number("lon", -180.0, 180.0, required=True) or 0.0),
+        name=text("name"),
+        owner_type=owner_type,
+        owner_name=text("owner_name"),
+        owner_contact=text("owner_contact"),
+        address=text("address"),
+        heading_deg=None if heading is None else heading % 360.0,
+        fov_deg=number("fov_deg", 0.0, 360.0),
+        clock_offset_s=number("clock_offset_s", -10 * 365 * 86400.0, 10 * 365 * 86400.0) or 0.0,
+        neighbors=tuple(n for n in neighbors if n != cam_id),
+        extra=extra,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    """What ``camfind cameras import`` did."""
+
+    added: int
+    updated: int
+    cameras: tuple[str, ...]
+    links: int
+
+
+def import_cameras(index: Index, path: str | Path) -> ImportResult:
+    """Load or update cameras from a file into the index (one transaction).
+
+    A camera already in the registry keeps its recorded clock offset when the file gives none
+    (so re-importing a registry never undoes ``cameras set-clock``).
+    """
+    from camfind.index.queries import find_camera, list_links
+
+    merged = []
+    for cam, has_offset in _parse(path):
+        known = find_camera(index, cam.id)
+        if known is not None and not has_offset:
+            cam = dataclasses.replace(cam, clock_offset_s=known.clock_offset_s)
+        merged.append(cam)
+    added, updated = index.writer.upsert_cameras(merged)
+    logger.info("imported %d cameras from %s (%d new)", len(merged), path, added)
+    return ImportResult(added, updated, tuple(c.id for c in merged), len(list_links(index)))
+

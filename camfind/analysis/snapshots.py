@@ -1,0 +1,121 @@
+"""Derived images (track, plate and face snapshots): written once, hashed, traceable.
+
+Files are named ``<clip sha256[:12]>/<frame>_<kind>_<track>.jpg`` under the snapshot folder
+(``settings.snapshot_dir``, else ``snapshots/`` beside the index file). One analysis run writes
+into a staging folder first and moves its files into place only when the run is written to the
+index (:meth:`SnapshotStore.commit`), so a failed re-analysis never overwrites the files that
+the previous run's rows (and their hashes) point at.
+
+Example:
+    >>> import numpy as np, tempfile
+    >>> store = SnapshotStore(tempfile.mkdtemp(), "ab" * 32, clip_id=1)
+    >>> from datetime import datetime, UTC
+    >>> snap = store.save(np.zeros((8, 8, 3), np.uint8), frame=12, kind="track", track_no=3,
+    ...                   time=datetime(2024, 1, 1, tzinfo=UTC))
+    >>> snap.path.endswith("abababababab/12_track_3.jpg"), len(snap.sha256)
+    (True, 64)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from camfind.errors import InputError
+from camfind.types import Box, Snapshot
+
+log = logging.getLogger(__name__)
+
+KINDS: tuple[str, ...] = ("track", "plate", "face")
+JPEG_QUALITY = 92
+
+
+def default_snapshot_dir(index_path: str, snapshot_dir: str | None) -> Path:
+    """Where snapshots go: the configured folder, else ``snapshots/`` beside the index file."""
+    if snapshot_dir:
+        return Path(snapshot_dir).expanduser().resolve()
+    if index_path == ":memory:":
+        return (Path.cwd() / "snapshots").resolve()
+    return (Path(index_path).expanduser().resolve().parent / "snapshots").resolve()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SnapshotStore:
+    """Writes one clip's snapshots for one analysis run (staged until :meth:`commit`)."""
+
+    def __init__(self, root: str | os.PathLike[str], clip_sha256: str, clip_id: int) -> None:
+        self.root = Path(root)
+        self.folder = self.root / clip_sha256[:12]
+        self.clip_id = clip_id
+        self._stage = self.root / f".staging-{clip_sha256[:12]}-{uuid.uuid4().hex[:8]}"
+        self._written: list[str] = []
+
+    @property
+    def staged(self) -> list[str]:
+        """Final paths of the snapshots written so far in this run."""
+        return list(self._written)
+
+    def save(
+        self,
+        image: np.ndarray,
+        *,
+        frame: int,
+        kind: str,
+        track_no: int,
+        time: datetime,
+        box: Box | None = None,
+    ) -> Snapshot:
+        """Encode ``image`` as JPEG into staging and return its :class:`Snapshot` (final path)."""
+        if kind not in KINDS:
+            raise ValueError(f"expected a snapshot kind in {KINDS}, got {kind!r}")
+        if image.size == 0:
+            raise ValueError(f"expected a non-empty image for the {kind} snapshot of track {track_no}")
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise ValueError(f"could not encode the {kind} snapshot of track {track_no}")
+        data = buf.tobytes()
+        name = f"{frame}_{kind}_{track_no}.jpg"
+        try:
+            self._stage.mkdir(parents=True, exist_ok=True)
+            (self._stage / name).write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"cannot write snapshots under {self.root}: {exc.strerror}") from None
+        final = str(self.folder / name)
+        if final not in self._written:
+            self._written.append(final)
+        return Snapshot(
+            clip_id=self.clip_id, frame=frame, time=time, path=final,
+            sha256=hashlib.sha256(data).hexdigest(), kind=kind, box=box,
+        )
+
+    def commit(self) -> None:
+        """Move this run's files into place, replacing what an earlier run of the clip left."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keep = {Path(p).name for p in self._written}
+        for old in self.folder.glob("*.jpg"):
+            if old.name not in keep:
+                old.unlink()
+        if self._stage.is_dir():
+            for name in keep:
+                os.replace(self._stage / name, self.folder / name)
+        self.discard()
+
+    def discard(self) -> None:
+        """Drop the staged files (a failed run leaves the previous run's files untouched)."""
+        shutil.rmtree(self._stage, ignore_errors=True)

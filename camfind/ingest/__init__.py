@@ -1,1 +1,9 @@
-"""camfind.ingest."""
+"""Ingest: register clips with chain of custody (hash, probe, start time, camera).
+
+>>> from camfind.ingest import ingest_paths  # doctest: +SKIP
+>>> summary = ingest_paths(index, ["exports/"], camera="CAM01")  # doctest: +SKIP
+"""
+
+from camfind.ingest.register import IngestSummary, analyze_registered, find_clips, ingest_paths, pending_analysis
+
+__all__ = ["IngestSummary", "analyze_registered", "find_clips", "ingest_paths", "pending_analysis"]

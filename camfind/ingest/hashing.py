@@ -1,0 +1,110 @@
+"""SHA-256 of evidence files, read-only, in one pass that the prober can share.
+
+:class:`HashingReader` is a read-only file object that hashes bytes as they are read in file
+order, so a demuxer reading through it (PyAV) hashes the file while probing it; whatever the
+demuxer skipped is hashed afterwards by :meth:`HashingReader.finish`. Bytes it re-reads after a
+seek are not hashed twice, and bytes read ahead of the hashed prefix (an index at the end of an
+MP4) are hashed in order later, so the digest always equals ``sha256sum``'s.
+
+>>> import tempfile, hashlib
+>>> with tempfile.NamedTemporaryFile(delete=False) as f:
+...     _ = f.write(b"evidence" * 1000)
+>>> digest, size = sha256_file(f.name)
+>>> digest == hashlib.sha256(b"evidence" * 1000).hexdigest(), size
+(True, 8000)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 1 << 20  # 1 MiB reads: the OpenSSL hash runs at its full speed with these
+
+
+def open_readonly(path: str | Path) -> io.FileIO:
+    """Open an evidence file for reading only (unbuffered; never created, truncated or touched)."""
+    return io.FileIO(os.fspath(path), "rb")
+
+
+def sha256_file(path: str | Path, on_bytes: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """SHA-256 hex digest and size of a file, read once, read-only."""
+    with open_readonly(path) as f:
+        reader = HashingReader(f, on_bytes=on_bytes)
+        return reader.finish(), reader.size
+
+
+class HashingReader:
+    """A read-only, seekable file object that hashes the file as it is read.
+
+    It has no ``write`` and no ``close``: a demuxer given it can neither write nor close the
+    evidence file; the caller closes ``raw``.
+
+    Args:
+        raw: an open binary file (read-only).
+        on_bytes: called with the number of newly hashed bytes (for progress bars).
+    """
+
+    def __init__(self, raw: io.FileIO, on_bytes: Callable[[int], None] | None = None) -> None:
+        self._raw = raw
+        self._hash = hashlib.sha256()
+        self._pos = 0
+        self._hashed = 0  # bytes [0, _hashed) are in the digest
+        self._on_bytes = on_bytes
+        self.size = os.fstat(raw.fileno()).st_size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._pos = self._raw.seek(offset, whence)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size) if size is not None and size >= 0 else self._raw.readall()
+        data = data or b""
+        self._take(memoryview(data))
+        return data
+
+    def _take(self, view: memoryview) -> None:
+        """Hash the part of ``view`` (read at ``_pos``) that extends the hashed prefix."""
+        start, end = self._pos, self._pos + len(view)
+        if start <= self._hashed < end:
+            self._hash.update(view[self._hashed - start:])
+            if self._on_bytes is not None:
+                self._on_bytes(end - self._hashed)
+            self._hashed = end
+        self._pos = end
+
+    @property
+    def hashed_bytes(self) -> int:
+        """How much of the file is in the digest so far."""
+        return self._hashed
+
+    def finish(self) -> str:
+        """Hash whatever was not read yet, to the end of the file; returns the hex digest."""
+        self._raw.seek(self._hashed)
+        self._pos = self._hashed
+        buf = bytearray(CHUNK)
+        view = memoryview(buf)
+        while True:
+            n = self._raw.readinto(buf) or 0
+            if not n:
+                break
+            self._take(view[:n])
+        if self._hashed != self.size:
+            logger.warning("file size changed while hashing: %d bytes read, %d expected", self._hashed, self.size)
+            self.size = self._hashed
+        return self._hash.hexdigest()

@@ -1,0 +1,256 @@
+"""Probe a clip with PyAV (FFmpeg inside the wheel, no ffmpeg binary needed).
+
+Probing demuxes every packet of the video stream (no decoding, except the first frame, which
+proves the stream decodes): that counts frames exactly, measures the true duration and notices a
+file cut short. :func:`hash_and_probe` does it through a :class:`~camfind.ingest.hashing.HashingReader`
+so the SHA-256 comes from the same read of the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.error
+
+from camfind.errors import ClipError
+from camfind.ingest.hashing import HashingReader, open_readonly
+from camfind.types import Probe
+
+logger = logging.getLogger(__name__)
+
+BUFFER = 1 << 20
+_DECODE_TRIES = 64  # packets to try before deciding the stream does not decode
+# Raw elementary streams: no container to name the format, so tell FFmpeg.
+RAW_FORMATS = {".h264": "h264", ".264": "h264", ".h265": "hevc", ".265": "hevc", ".hevc": "hevc"}
+
+
+@dataclass(frozen=True)
+class HashedProbe:
+    """A file's SHA-256, size and probe, from one read."""
+
+    sha256: str
+    size_bytes: int
+    probe: Probe
+
+
+def probe(path: str | Path) -> Probe:
+    """Probe a clip (read-only). Raises ClipError if it is empty, corrupt, truncated or not video."""
+    p = Path(path)
+    _check_size(p)
+    with open_readonly(p) as raw:
+        return _probe_source(raw, p)
+
+
+def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
+    """SHA-256, size and probe of a clip in one read pass (read-only).
+
+    Args:
+        path: the clip.
+        on_bytes: optional ``callable(n)`` told of each block of newly hashed bytes.
+
+    Raises:
+        ClipError: empty, corrupt, truncated, unreadable, or no video stream.
+    """
+    p = Path(path)
+    _check_size(p)
+    try:
+        with open_readonly(p) as raw:
+            reader = HashingReader(raw, on_bytes=on_bytes)
+            info = _probe_source(reader, p)
+            digest = reader.finish()
+            return HashedProbe(digest, reader.size, info)
+    except OSError as exc:
+        raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _check_size(p: Path) -> None:
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise ClipError(f"{p}: empty file (0 bytes)")
+
+
+def _probe_source(source: Any, p: Path) -> Probe:
+    fmt = RAW_FORMATS.get(p.suffix.lower())
+    try:
+        container = av.open(source, mode="r", format=fmt, buffer_size=BUFFER)
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        hint = _mp4_hint(p)
+        if hint:
+            raise ClipError(f"{p}: {hint}") from None
+        raise ClipError(f"{p}: not a readable video (corrupt, truncated or unsupported: {_why(exc)})") from None
+    try:
+        return _probe_container(container, p)
+    finally:
+        container.close()
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, av.error.FFmpegError) and exc.strerror:
+        return str(exc.strerror)
+    return str(exc).strip() or type(exc).__name__
+
+
+def _mp4_hint(p: Path) -> str | None:
+    """Why an MP4/MOV does not open, from its top-level boxes: cut short, or never finalised."""
+    if p.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+        return None
+    size, pos, kinds = p.stat().st_size, 0, set()
+    with open_readonly(p) as f:
+        while pos + 8 <= size:
+            f.seek(pos)
+            head = f.read(16)
+            box, kind = int.from_bytes(head[:4], "big"), head[4:8]
+            if not kind.isalnum() and kind != b"free":
+                return None  # not box structure: let the generic message speak
+            if box == 1 and len(head) >= 16:
+                box = int.from_bytes(head[8:16], "big")
+            elif box == 0:
+                box = size - pos
+            if box < 8:
+                return None
+            kinds.add(kind)
+            if pos + box > size:
+                return f"truncated: the {kind.decode()} box ends {pos + box - size} bytes past the end of the file"
+            pos += box
+    if b"ftyp" in kinds and b"moov" not in kinds:
+        return "truncated or never finalised: no moov index (the recording was cut off)"
+    return None
+
+
+def _probe_container(container: Any, p: Path) -> Probe:
+    if not container.streams.video:
+        raise ClipError(f"{p}: no video stream (is it an audio or data file?)")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    ctx.thread_count = 1
+    scan = _Scan(stream.time_base)
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                scan.add(packet, ctx)
+    except av.error.FFmpegError as exc:
+        raise ClipError(f"{p}: corrupt or truncated after {scan.frames} frames ({_why(exc)})") from None
+    if scan.frames == 0:
+        raise ClipError(f"{p}: no video frames (empty or truncated stream)")
+    if not scan.decoded:
+        scan.flush(ctx)
+    if not scan.decoded:
+        raise ClipError(f"{p}: the video stream does not decode (corrupt or unsupported {ctx.name})")
+    fps = _fps(stream, scan)
+    duration = scan.duration_s(fps)
+    declared = _declared_duration(container, stream)
+    _check_complete(p, stream, scan, duration, declared)
+    return Probe(
+        duration_s=round(duration, 6),
+        fps=round(fps, 6),
+        frames=scan.frames,
+        width=int(scan.width or ctx.width or 0),
+        height=int(scan.height or ctx.height or 0),
+        codec=str(ctx.name),
+        container=str(container.format.name).split(",")[0],
+        creation_time=_creation_time(container, stream),
+    )
+
+
+class _Scan:
+    """What demuxing the packets of one stream tells: count, time span, first decodable frame."""
+
+    def __init__(self, time_base: Fraction | None) -> None:
+        self.time_base = time_base
+        self.frames = 0
+        self.first_pts: int | None = None
+        self.end_pts: int | None = None
+        self.decoded = False
+        self.tries = 0
+        self.width = 0
+        self.height = 0
+
+    def add(self, packet: Any, ctx: Any) -> None:
+        self.frames += 1
+        pts = packet.pts if packet.pts is not None else packet.dts
+        if pts is not None:
+            end = pts + (packet.duration or 0)
+            self.first_pts = pts if self.first_pts is None else min(self.first_pts, pts)
+            self.end_pts = end if self.end_pts is None else max(self.end_pts, end)
+        if not self.decoded and self.tries < _DECODE_TRIES:
+            self.tries += 1
+            # damaged leading packets (a DVR stream starting mid-GOP): keep trying
+            with contextlib.suppress(av.error.FFmpegError):
+                self._take(ctx.decode(packet))
+
+    def flush(self, ctx: Any) -> None:
+        with contextlib.suppress(av.error.FFmpegError):
+            self._take(ctx.decode(None))
+
+    def _take(self, frames: Any) -> None:
+        for frame in frames:
+            self.decoded = True
+            self.width, self.height = frame.width, frame.height
+            break
+
+    def duration_s(self, fps: float) -> float:
+        """Time span of the packets; never less than frames / fps (packets without a duration
+        leave the last frame out of the span)."""
+        span = 0.0
+        if self.time_base and self.first_pts is not None and self.end_pts is not None:
+            span = float((self.end_pts - self.first_pts) * self.time_base)
+        return max(span, self.frames / fps if fps > 0 else 0.0)
+
+
+def _fps(stream: Any, scan: _Scan) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and 0 < float(rate) <= 1000:
+            return float(rate)
+    if scan.time_base and scan.first_pts is not None and scan.end_pts is not None and scan.frames > 1:
+        span = float((scan.end_pts - scan.first_pts) * scan.time_base)
+        if span > 0:
+            return scan.frames / span
+    return 0.0
+
+
+def _declared_duration(container: Any, stream: Any) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return float(container.duration) / av.time_base
+    return None
+
+
+def _check_complete(p: Path, stream: Any, scan: _Scan, duration: float, declared: float | None) -> None:
+    """A file cut short: fewer packets than its index lists, or much less time than its header says."""
+    if stream.frames and scan.frames < stream.frames:
+        raise ClipError(f"{p}: truncated: {scan.frames} of {stream.frames} frames present")
+    if declared and declared - duration > max(1.0, 0.1 * declared):
+        raise ClipError(f"{p}: truncated: {duration:.1f} s of video, the header says {declared:.1f} s")
+
+
+def _creation_time(container: Any, stream: Any) -> datetime | None:
+    """Container creation time (UTC per the MP4/MKV specs), None when absent or a zero default."""
+    for meta in (container.metadata, stream.metadata):
+        text = meta.get("creation_time") or meta.get("date")
+        if not text:
+            continue
+        try:
+            value = datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+        except ValueError:
+            logger.debug("ignoring unparsable creation_time %r", text)
+            continue
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value.year >= 1990:
+            return value
+    return None
+
+
+def file_size(path: str | Path) -> int:
+    return os.stat(path).st_size

@@ -1,0 +1,266 @@
+"""Register clips with chain of custody: hash, probe, time, camera; one transaction per clip.
+
+Each clip is committed on its own (:meth:`~camfind.index.writer.Writer.add_clip`, idempotent by
+SHA-256), so Ctrl-C or a kill part-way leaves only whole clips, and the next run skips what is
+already registered and goes on. Sources are opened read-only and never modified.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from camfind.errors import CamfindError, ClipError, InputError, NotFoundError
+from camfind.ingest.probe import hash_and_probe
+from camfind.ingest.starttime import SidecarReader, camera_from_path, resolve_start
+from camfind.types import Clip
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES: frozenset[str] = frozenset({
+    ".mp4", ".m4v", ".avi", ".mkv", ".mov", ".ts", ".mts", ".dav",
+    ".h264", ".264", ".h265", ".265", ".hevc",
+})
+#: Files that accompany clips in an export folder and are not reported as skipped.
+_COMPANIONS = {".json", ".md5", ".sha256", ".txt", ".nfo", ".log"}
+_MANIFEST_NAMES = {"manifest.csv"}
+
+#: ``progress(done_bytes, total_bytes, current_file)``
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What an ingest run did.
+
+    ``ingested``: newly registered clips; ``known``: clips already registered (same SHA-256),
+    skipped; ``failed``: ``(path, reason)`` of files that could not be registered; ``skipped``:
+    ``(path, reason)`` of non-video files found in folders; ``clip_ids``: ids of the new clips;
+    ``known_ids``: ids of the clips found already registered.
+    """
+
+    ingested: int
+    known: int
+    failed: tuple[tuple[str, str], ...]
+    clip_ids: tuple[int, ...]
+    known_ids: tuple[int, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
+    bytes_read: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Tally:
+    ingested: list[int] = field(default_factory=list)
+    known: list[int] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    done_bytes: int = 0
+
+
+def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
+    """Expand files and folders (recursively) into video files.
+
+    Returns ``(videos, skipped, failed)``: non-video files met in folders are skipped (sidecars
+    and checksum files silently); a named path that is missing or not a video file fails.
+    """
+    videos: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+                if f.suffix.lower() in VIDEO_SUFFIXES:
+                    _add(videos, seen, f)
+                elif not _companion(f):
+                    skipped.append((str(f), f"not a video file ({f.suffix or 'no suffix'})"))
+        elif p.is_file():
+            if p.suffix.lower() in VIDEO_SUFFIXES:
+                _add(videos, seen, p)
+            else:
+                kinds = ", ".join(sorted(VIDEO_SUFFIXES))
+                failed.append((str(p), f"unsupported file type {p.suffix or '(no suffix)'} (expected {kinds})"))
+        else:
+            failed.append((str(p), "no such file or folder"))
+    return videos, skipped, failed
+
+
+def _add(videos: list[Path], seen: set[Path], f: Path) -> None:
+    key = f.resolve()
+    if key not in seen:
+        seen.add(key)
+        videos.append(f)
+
+
+def _companion(f: Path) -> bool:
+    return f.name.startswith(".") or f.suffix.lower() in _COMPANIONS or f.name.lower() in _MANIFEST_NAMES
+
+
+def ingest_paths(
+    index: Index,
+    paths: Sequence[str | Path],
+    *,
+    camera: str | None = None,
+    start: datetime | str | None = None,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Register every video file under ``paths`` (no analysis).
+
+    Args:
+        index: the open case index.
+        paths: files and/or folders (folders recurse).
+        camera: camera id for every clip (else sidecar, file-name or folder rule).
+        start: the clip's raw (DVR) start, a datetime or a user time string; only for one clip.
+        progress: called with (done bytes, total bytes, current file) as files are read.
+
+    Raises:
+        NotFoundError: ``camera`` is not in the registry.
+        InputError: ``start`` is malformed or given for more than one clip.
+    """
+    from camfind.index.queries import camera_ids, get_camera
+
+    began = time.perf_counter()
+    if camera is not None:
+        get_camera(index, camera)
+    start_dt = _cli_start(start, index.tz)
+    videos, skipped, failed = find_clips(paths)
+    if start_dt is not None and len(videos) > 1:
+        raise InputError(f"--start gives one clip's start time, but {len(videos)} video files were found")
+    tally = _Tally(failed=list(failed), skipped=list(skipped))
+    for name, why in skipped:
+        logger.info("skipped %s: %s", name, why)
+    sizes = [_size(v) for v in videos]
+    registrar = _Registrar(index, camera, start_dt, camera_ids(index), SidecarReader(), progress, sum(sizes))
+    for path, size in zip(videos, sizes, strict=True):
+        try:
+            clip_id, new = registrar.register(path, tally.done_bytes)
+        except CamfindError as exc:
+            reason = str(exc).removeprefix(f"{path}: ")
+            tally.failed.append((str(path), reason))
+            logger.info("failed %s: %s", path, reason)
+        else:
+            (tally.ingested if new else tally.known).append(clip_id)
+        tally.done_bytes += size
+        if progress is not None:
+            progress(tally.done_bytes, registrar.total, str(path))
+    return IngestSummary(
+        ingested=len(tally.ingested), known=len(tally.known), failed=tuple(tally.failed),
+        clip_ids=tuple(tally.ingested), known_ids=tuple(tally.known), skipped=tuple(tally.skipped),
+        bytes_read=registrar.total, seconds=round(time.perf_counter() - began, 3),
+    )
+
+
+def _cli_start(start: datetime | str | None, tz: str) -> datetime | None:
+    from camfind.timeutil import as_utc, parse_time
+
+    if start is None:
+        return None
+    return parse_time(start, tz) if isinstance(start, str) else as_utc(start, tz)
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
+
+
+@dataclass
+class _Registrar:
+    """Registers one clip at a time with the settings of one ingest run."""
+
+    index: Index
+    camera: str | None
+    start: datetime | None
+    known_ids: set[str]
+    sidecars: SidecarReader
+    progress: Progress | None
+    total: int
+
+    def register(self, path: Path, done_bytes: int) -> tuple[int, bool]:
+        """Hash, probe, time and register one clip in its own transaction. Returns (id, new)."""
+        from camfind.index.queries import get_camera
+
+        sidecar = self.sidecars.find(path)
+        cam_id = (
+            self.camera
+            or (sidecar.camera_id if sidecar else None)
+            or camera_from_path(path.absolute(), self.known_ids)
+        )
+        if cam_id is None:
+            raise ClipError(
+                f"{path}: no camera: pass --camera ID, name the folder or the file after a known camera "
+                "(CAM03/... or CAM03_...), or give camera_id in a sidecar"
+            )
+        if cam_id not in self.known_ids:
+            raise NotFoundError(f"{path}: unknown camera {cam_id!r} (import it first: camfind cameras import)")
+        cam = get_camera(self.index, cam_id)
+        scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, str(path)))
+        info = scanned.probe
+        when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=info)
+        clip = Clip(
+            camera_id=cam.id, path=str(path.resolve()), sha256=scanned.sha256, size_bytes=scanned.size_bytes,
+            start=when.raw - timedelta(seconds=cam.clock_offset_s), start_raw=when.raw,
+            time_source=when.source, clock_offset_s=cam.clock_offset_s, duration_s=info.duration_s,
+            fps=info.fps, frames=info.frames, width=info.width, height=info.height, codec=info.codec,
+            container=info.container, creation_time=info.creation_time,
+        )
+        clip_id, new = self.index.writer.add_clip(clip)
+        logger.info("%s %s as clip %d (%s, %s)", "registered" if new else "already known", path, clip_id,
+                    cam.id, when.source)
+        return clip_id, new
+
+    def _byte_counter(self, done_bytes: int, name: str) -> Callable[[int], None] | None:
+        progress, total = self.progress, self.total
+        if progress is None:
+            return None
+        done = [done_bytes]
+
+        def on_bytes(n: int) -> None:
+            done[0] += n
+            progress(done[0], total, name)
+
+        return on_bytes
+
+
+def pending_analysis(index: Index, summary: IngestSummary) -> list[int]:
+    """Clips of this run that still need analysis: the new ones, and known ones never analysed
+    (an earlier run registered them and was interrupted before analysing)."""
+    from camfind.index.queries import get_clip
+
+    waiting = [cid for cid in summary.known_ids if get_clip(index, cid).status == "registered"]
+    return sorted(set(summary.clip_ids) | set(waiting))
+
+
+def analyze_registered(
+    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None
+) -> Any:
+    """Analyse registered clips with :func:`camfind.analysis.analyze_clips` (imported here, lazily).
+
+    Raises:
+        CamfindError: the analysis package is not available in this installation.
+    """
+    try:
+        from camfind.analysis import analyze_clips  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise CamfindError(
+            f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "
+            "to register only"
+        ) from None
+    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress)
+
+
+def iter_failures(summary: IngestSummary) -> Iterator[str]:
+    """One line per failed file: ``path: why``."""
+    for path, why in summary.failed:
+        yield f"{path}: {why}"

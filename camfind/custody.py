@@ -1,0 +1,173 @@
+"""Custody and health: re-hash registered clips, and measure footage coverage and its gaps.
+
+>>> from camfind.index import Index
+>>> idx = Index.open(":memory:", create=True)
+>>> verify(idx)
+VerifyReport(checked=0, ok=0, changed=(), missing=(), problems=())
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from camfind.errors import InputError
+from camfind.ingest.hashing import sha256_file
+from camfind.timeutil import from_ts, to_ts
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+#: Gaps shorter than this (seconds) are not reported: DVR files rarely butt up to the frame.
+GAP_TOLERANCE_S = 2.0
+
+
+@dataclass(frozen=True)
+class ClipProblem:
+    """A registered clip whose file no longer matches: ``kind`` is ``changed`` or ``missing``."""
+
+    clip_id: int
+    path: str
+    kind: str
+    expected_sha256: str
+    actual_sha256: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Result of re-hashing every clip: ``changed`` and ``missing`` hold file paths."""
+
+    checked: int
+    ok: int
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    problems: tuple[ClipProblem, ...] = ()
+
+    @property
+    def clean(self) -> bool:
+        return not self.changed and not self.missing
+
+
+def verify(index: Index, progress: Callable[[int, int, str], None] | None = None) -> VerifyReport:
+    """Re-hash every registered clip's file (read-only) and compare with the registered SHA-256.
+
+    Args:
+        index: the case index.
+        progress: called with (clips done, clips total, current path).
+    """
+    from camfind.index.queries import list_clips
+
+    clips = list_clips(index)
+    problems: list[ClipProblem] = []
+    for n, clip in enumerate(clips, start=1):
+        problem = _check(clip.id or 0, clip.path, clip.sha256)
+        if problem is not None:
+            logger.warning("clip %s %s: %s", clip.id, problem.kind, clip.path)
+            problems.append(problem)
+        if progress is not None:
+            progress(n, len(clips), clip.path)
+    changed = tuple(p.path for p in problems if p.kind == "changed")
+    missing = tuple(p.path for p in problems if p.kind == "missing")
+    return VerifyReport(len(clips), len(clips) - len(problems), changed, missing, tuple(problems))
+
+
+def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:
+    if not Path(path).is_file():
+        return ClipProblem(clip_id, path, "missing", expected, detail="file not found")
+    try:
+        actual, _ = sha256_file(path)
+    except OSError as exc:
+        return ClipProblem(clip_id, path, "missing", expected, detail=f"unreadable: {exc.strerror or exc}")
+    if actual != expected:
+        return ClipProblem(clip_id, path, "changed", expected, actual, "content differs from registration")
+    return None
+
+
+# -- coverage ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Coverage:
+    """Footage of one camera over a window: seconds covered and the uncovered stretches."""
+
+    camera_id: str
+    window_from: datetime
+    window_to: datetime
+    footage_s: float
+    gaps: tuple[tuple[datetime, datetime], ...]
+    clips: int
+
+    @property
+    def ratio(self) -> float:
+        span = (self.window_to - self.window_from).total_seconds()
+        return self.footage_s / span if span > 0 else 0.0
+
+
+def coverage(
+    index: Index,
+    time_from: datetime | None = None,
+    time_to: datetime | None = None,
+    camera: str | None = None,
+    *,
+    tolerance_s: float = GAP_TOLERANCE_S,
+) -> list[Coverage]:
+    """Footage per camera in a window and the gaps in it (corrected, true times).
+
+    The window defaults to the span of all registered footage, so a camera whose recording
+    stops early (a camera that lost signal) shows the gap to the end. Every camera of the
+    registry is reported (or just ``camera``), those without footage as one whole-window gap.
+
+    Raises:
+        InputError: ``time_to`` is not after ``time_from``.
+        NotFoundError: ``camera`` is unknown.
+    """
+    from camfind.index.queries import clip_time_span, clips_covering, get_camera, list_cameras
+
+    ids = [get_camera(index, camera).id] if camera is not None else [c.id for c in list_cameras(index)]
+    span = clip_time_span(index)
+    start = time_from or (span[0] if span else None)
+    end = time_to or (span[1] if span else None)
+    if start is None or end is None:
+        return []
+    if end <= start:
+        raise InputError(f"--to ({end.isoformat()}) must be after --from ({start.isoformat()})")
+    lo, hi = to_ts(start), to_ts(end)
+    out = []
+    for cid in ids:
+        clips = clips_covering(index, cid, lo, hi)
+        spans = [(max(lo, to_ts(c.start)), min(hi, to_ts(c.end))) for c in clips]
+        footage, gaps = _union_and_gaps(spans, lo, hi, tolerance_s)
+        out.append(Coverage(cid, start, end, round(footage, 3),
+                            tuple((from_ts(a), from_ts(b)) for a, b in gaps), len(clips)))
+    return out
+
+
+def _union_and_gaps(
+    spans: Sequence[tuple[float, float]], lo: float, hi: float, tolerance_s: float
+) -> tuple[float, list[tuple[float, float]]]:
+    """Length of the union of ``spans`` within [lo, hi], and the uncovered stretches longer
+    than ``tolerance_s``.
+
+    >>> _union_and_gaps([(0, 10), (5, 20), (30, 40)], 0, 50, 1.0)
+    (30.0, [(20, 30), (40, 50)])
+    """
+    covered = 0.0
+    gaps: list[tuple[float, float]] = []
+    cursor = lo
+    for a, b in sorted(spans):
+        if b <= cursor:
+            continue
+        if a > cursor:
+            if a - cursor > tolerance_s:
+                gaps.append((cursor, a))
+            cursor = a
+        covered += b - cursor
+        cursor = b
+    if hi - cursor > tolerance_s:
+        gaps.append((cursor, hi))
+    return float(covered), gaps

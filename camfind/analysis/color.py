@@ -38,6 +38,9 @@ _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (150, "purple"), (170, "pink"), (180, "red"),
 )
 _CHROMA_SHARE = 0.30  # share of body pixels that must be saturated for a hue to win
+_LIGHT_SHARE = 0.35  # share of achromatic pixels that must be light for white or silver
+_WHITE_SHARE = 0.6  # share of light pixels that must be untinted for white
+_SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
 
 
 def normalize_color(name: str) -> str:
@@ -80,14 +83,18 @@ def color_votes(image_bgr: np.ndarray, max_side: int = 64) -> Counter[str]:
                                interpolation=cv2.INTER_AREA)
     hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
     hue, sat, val = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+    lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
+    tint = np.hypot(lab[:, 1] - 128.0, lab[:, 2] - 128.0)  # Lab chroma: ~0 for white paint
     votes: Counter[str] = Counter()
     dark = val < 60
     chroma = ~dark & (sat >= 70) & (sat * val >= 70 * 110)
     grey = ~dark & ~chroma
-    white = grey & (val >= 175) & (sat < 45)
+    light = grey & (val >= 175) & (sat < 45)
+    white = light & (tint < 4.0)  # tinted light paint is silver
     votes["black"] = int(dark.sum())
     votes["white"] = int(white.sum())
-    votes["silver/grey"] = int((grey & ~white).sum())
+    votes[_SILVER] = int((light & ~white).sum())
+    votes["silver/grey"] = int((grey & ~light).sum())
     names = _hue_name(hue[chroma])
     # Dark orange/yellow is brown.
     brownish = (names == "orange") & (val[chroma] < 150)
@@ -101,11 +108,16 @@ def decide(votes: Counter[str]) -> str | None:
     total = sum(votes.values())
     if total == 0:
         return None
-    achromatic = ("black", "white", "silver/grey")
+    achromatic = ("black", "white", "silver/grey", _SILVER)
     chroma = Counter({k: v for k, v in votes.items() if k not in achromatic})
     if chroma and sum(chroma.values()) >= _CHROMA_SHARE * total:
         return chroma.most_common(1)[0][0]
-    return max(achromatic, key=lambda k: votes.get(k, 0))
+    grey_total = sum(votes.get(k, 0) for k in achromatic)
+    light = votes.get("white", 0) + votes.get(_SILVER, 0)
+    # Windows, tyres and shadows are never white: a third of light paint makes a light object.
+    if light >= _LIGHT_SHARE * grey_total:
+        return "white" if votes.get("white", 0) >= _WHITE_SHARE * light else "silver/grey"
+    return "black" if votes.get("black", 0) >= votes.get("silver/grey", 0) + light else "silver/grey"
 
 
 def dominant_color(image_bgr: np.ndarray) -> str | None:

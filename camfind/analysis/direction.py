@@ -86,9 +86,14 @@ def frame_side(box: Box, width: int, height: int, margin: float = 0.08) -> str:
     return side if gap <= margin else "inside"
 
 
-def _ends(points: np.ndarray, share: float = 0.2, most: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def _end_count(n: int, share: float = 0.2, most: int = 5) -> int:
+    """How many points at each end are pooled: 3 or more once a track is long enough."""
+    return max(1, min(most, n // 3, max(3, int(round(n * share)))))
+
+
+def _ends(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median of the first and of the last few points (robust start and end positions)."""
-    k = max(1, min(most, int(round(len(points) * share))))
+    k = _end_count(len(points))
     return np.median(points[:k], axis=0), np.median(points[-k:], axis=0)
 
 
@@ -138,7 +143,7 @@ def ground_motion(
     dist = math.hypot(d[0], d[1])
     if dist < min_move_m:
         return None, 0.0
-    k = max(1, min(5, int(round(len(boxes) * 0.2))))
+    k = _end_count(len(boxes))
     dt = float(np.median(times_s[-k:]) - np.median(times_s[:k]))
     speed = dist / dt * 3.6 if dt > 0 else None
     return world_bearing(float(d[0]), float(d[1])), speed

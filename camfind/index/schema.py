@@ -190,7 +190,7 @@ def _m001_initial() -> str:
         CREATE INDEX plate_reads_track ON plate_reads (track_id);
 
         CREATE TABLE face_sightings (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: face-matrix cache key
             clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
             track_id INTEGER REFERENCES tracks (id) ON DELETE CASCADE,
             camera_id TEXT NOT NULL REFERENCES cameras (id),
@@ -204,6 +204,38 @@ def _m001_initial() -> str:
         CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
         CREATE INDEX face_sightings_time ON face_sightings (ts);
         CREATE INDEX face_sightings_track ON face_sightings (track_id);
+
+        -- Distinct normalised plate texts and how many reads/tracks carry each, kept in step by
+        -- triggers: wildcard (GLOB on the key) and fuzzy plate search scan this, not every read.
+        CREATE TABLE plate_vocab (norm TEXT PRIMARY KEY, uses INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TRIGGER plate_reads_vocab_ins AFTER INSERT ON plate_reads BEGIN
+            INSERT INTO plate_vocab (norm, uses) VALUES (new.norm, 1)
+                ON CONFLICT (norm) DO UPDATE SET uses = uses + 1;
+        END;
+        CREATE TRIGGER plate_reads_vocab_del AFTER DELETE ON plate_reads BEGIN
+            UPDATE plate_vocab SET uses = uses - 1 WHERE norm = old.norm;
+            DELETE FROM plate_vocab WHERE norm = old.norm AND uses <= 0;
+        END;
+        CREATE TRIGGER plate_reads_vocab_upd AFTER UPDATE OF norm ON plate_reads BEGIN
+            UPDATE plate_vocab SET uses = uses - 1 WHERE norm = old.norm;
+            DELETE FROM plate_vocab WHERE norm = old.norm AND uses <= 0;
+            INSERT INTO plate_vocab (norm, uses) VALUES (new.norm, 1)
+                ON CONFLICT (norm) DO UPDATE SET uses = uses + 1;
+        END;
+        CREATE TRIGGER tracks_vocab_ins AFTER INSERT ON tracks WHEN new.plate_norm IS NOT NULL BEGIN
+            INSERT INTO plate_vocab (norm, uses) VALUES (new.plate_norm, 1)
+                ON CONFLICT (norm) DO UPDATE SET uses = uses + 1;
+        END;
+        CREATE TRIGGER tracks_vocab_del AFTER DELETE ON tracks WHEN old.plate_norm IS NOT NULL BEGIN
+            UPDATE plate_vocab SET uses = uses - 1 WHERE norm = old.plate_norm;
+            DELETE FROM plate_vocab WHERE norm = old.plate_norm AND uses <= 0;
+        END;
+        CREATE TRIGGER tracks_vocab_upd AFTER UPDATE OF plate_norm ON tracks BEGIN
+            UPDATE plate_vocab SET uses = uses - 1 WHERE norm = old.plate_norm;
+            DELETE FROM plate_vocab WHERE norm = old.plate_norm AND uses <= 0;
+            INSERT INTO plate_vocab (norm, uses) SELECT new.plate_norm, 1 WHERE new.plate_norm IS NOT NULL
+                ON CONFLICT (norm) DO UPDATE SET uses = uses + 1;
+        END;
 
         -- Append-only: each entry carries the hash of the previous one.
         CREATE TABLE audit (

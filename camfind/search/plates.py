@@ -1,0 +1,245 @@
+"""Plate patterns: exact, wildcard and fuzzy (OCR-confusion-aware) matching, backed by the index.
+
+A pattern is what a user types after ``--plate``:
+
+- exact: ``51F-123.45`` (separators and case ignored: it matches the normalised ``51F12345``);
+- wildcards: ``51F*`` (``*`` any run, ``?`` one character);
+- fuzzy: ``51F12345~1``: within 1 edit, where an OCR confusion (0/O/D, 8/B, 5/S, 2/Z, 1/I/T,
+  6/G) costs :data:`CONFUSION_COST` instead of 1.
+
+>>> p = parse_plate_pattern("51f-123.45~1")
+>>> p.kind, p.norm, p.max_edits
+('fuzzy', '51F12345', 1.0)
+>>> p.match("51F1Z345"), p.match("51F19345"), p.match("51F1934")
+(0.5, 1.0, None)
+>>> parse_plate_pattern("51F*4?").match("51F12345")
+0.0
+
+Matching against the index never scans every read: exact patterns look the normalised text up in
+the indexed ``norm`` columns; wildcards and fuzzy patterns run over ``plate_vocab`` (one row per
+distinct plate text, kept by triggers), wildcards as SQLite ``GLOB`` on its primary key (a range
+scan when the pattern starts with a literal prefix), fuzzy ones through a rapidfuzz Levenshtein
+prefilter on confusion-folded text, then the weighted distance on the few survivors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from camfind.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+#: Characters OCR confuses on plates; a substitution inside one group is cheap.
+CONFUSION_GROUPS: tuple[str, ...] = ("0OD", "8B", "5S", "2Z", "1IT", "6G")
+#: Cost of substituting one character of a group for another (other edits cost 1).
+CONFUSION_COST = 0.5
+#: The largest fuzzy distance accepted (beyond it a pattern matches most of any index).
+MAX_FUZZY = 3.0
+
+_GROUP_OF: dict[str, int] = {ch: i for i, group in enumerate(CONFUSION_GROUPS) for ch in group}
+_FOLD = str.maketrans({ch: group[0] for group in CONFUSION_GROUPS for ch in group})
+_FUZZY = re.compile(r"^(?P<body>.*?)\s*~\s*(?P<n>\d+(?:\.\d+)?)$")
+
+PatternKind = Literal["exact", "wildcard", "fuzzy"]
+
+
+def normalize_plate(text: str) -> str:
+    """Letters and digits only, upper case: the form plates are stored and matched in.
+
+    >>> normalize_plate("51f-123.45")
+    '51F12345'
+    """
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def fold_confusions(norm: str) -> str:
+    """Map every confusable character to its group's first one (``O``, ``D`` -> ``0``...).
+
+    >>> fold_confusions("5IB-DZ")
+    '518-02'
+    """
+    return norm.translate(_FOLD)
+
+
+def substitution_cost(a: str, b: str) -> float:
+    """0 for the same character, :data:`CONFUSION_COST` for an OCR confusion, else 1."""
+    if a == b:
+        return 0.0
+    ga, gb = _GROUP_OF.get(a), _GROUP_OF.get(b)
+    return CONFUSION_COST if ga is not None and ga == gb else 1.0
+
+
+def ocr_distance(a: str, b: str) -> float:
+    """Weighted edit distance between two normalised plates (insert/delete 1, substitution 1 or
+    :data:`CONFUSION_COST` for an OCR confusion).
+
+    >>> ocr_distance("51F12345", "51F12345"), ocr_distance("51F12345", "5IF1Z345")
+    (0.0, 1.0)
+    >>> ocr_distance("51F12345", "51F12395")
+    1.0
+    """
+    prev = [float(j) for j in range(len(b) + 1)]
+    for i, ca in enumerate(a, start=1):
+        cur = [float(i)] + [0.0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            cur[j] = min(prev[j] + 1.0, cur[j - 1] + 1.0, prev[j - 1] + substitution_cost(ca, cb))
+        prev = cur
+    return prev[-1]
+
+
+@dataclass(frozen=True)
+class PlatePattern:
+    """A parsed plate pattern. Build it with :func:`parse_plate_pattern`."""
+
+    text: str
+    norm: str
+    kind: PatternKind
+    max_edits: float = 0.0
+
+    @property
+    def glob(self) -> str:
+        """The SQLite GLOB form (the normalised text has only letters, digits, ``*`` and ``?``)."""
+        return self.norm
+
+    @property
+    def literal_prefix(self) -> str:
+        """The characters before the first wildcard."""
+        return re.split(r"[*?]", self.norm, maxsplit=1)[0]
+
+    def match(self, plate_norm: str) -> float | None:
+        """The distance of a normalised plate from this pattern (0 for exact/wildcard hits), or None."""
+        if self.kind == "exact":
+            return 0.0 if plate_norm == self.norm else None
+        if self.kind == "wildcard":
+            return 0.0 if _wild_regex(self.norm).fullmatch(plate_norm) else None
+        if abs(len(plate_norm) - len(self.norm)) > self.max_edits:
+            return None
+        dist = ocr_distance(self.norm, plate_norm)
+        return dist if dist <= self.max_edits + 1e-9 else None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_plate_pattern(text: str) -> PlatePattern:
+    """Parse what a user typed: exact, ``*``/``?`` wildcards, or a ``~N`` fuzzy suffix.
+
+    Raises:
+        InputError: empty pattern, wildcards mixed with ``~N``, or ``N`` out of range.
+    """
+    raw = text.strip()
+    fuzzy = _FUZZY.match(raw)
+    body = fuzzy.group("body") if fuzzy else raw
+    norm = "".join(ch for ch in body.upper() if ch.isalnum() or ch in "*?")
+    if not norm.strip("*"):
+        raise InputError(f"plate pattern {text!r} has no letters or digits")
+    has_wild = "*" in norm or "?" in norm
+    if fuzzy:
+        n = float(fuzzy.group("n"))
+        if has_wild:
+            raise InputError(f"plate pattern {text!r}: use wildcards or ~N, not both")
+        if not 0 < n <= MAX_FUZZY:
+            raise InputError(f"plate pattern {text!r}: ~N must be above 0 and at most {MAX_FUZZY:g}")
+        return PlatePattern(raw, norm, "fuzzy", n)
+    if has_wild:
+        return PlatePattern(raw, norm, "wildcard")
+    return PlatePattern(raw, norm, "exact")
+
+
+# -- index-backed matching --------------------------------------------------------------------
+def matching_plates(db: sqlite3.Connection, pattern: PlatePattern) -> dict[str, float]:
+    """Every distinct plate text in the index matching ``pattern``, with its distance.
+
+    Exact patterns are looked up directly; wildcards use GLOB on ``plate_vocab``'s key; fuzzy
+    patterns scan ``plate_vocab`` (distinct texts, not reads) with a rapidfuzz prefilter.
+    """
+    if pattern.kind == "exact":
+        row = db.execute("SELECT 1 FROM plate_vocab WHERE norm = ?", (pattern.norm,)).fetchone()
+        return {} if row is None else {pattern.norm: 0.0}
+    if pattern.kind == "wildcard":
+        rows = db.execute("SELECT norm FROM plate_vocab WHERE norm GLOB ?", (pattern.glob,))
+        return {str(r[0]): 0.0 for r in rows}
+    return fuzzy_matches([pattern], _vocab_near_length(db, [pattern]))[0]
+
+
+def match_many(db: sqlite3.Connection, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
+    """Match many patterns (a watchlist) in one pass over the plate vocabulary.
+
+    Returns, per pattern, the matching plate texts and their distances.
+    """
+    out: list[dict[str, float]] = [{} for _ in patterns]
+    exact = {p.norm for p in patterns if p.kind == "exact"}
+    known = _existing(db, exact)
+    others = [i for i, p in enumerate(patterns) if p.kind != "exact"]
+    vocab = _all_vocab(db) if others else []
+    fuzzy_idx = [i for i in others if patterns[i].kind == "fuzzy"]
+    fuzzy = fuzzy_matches([patterns[i] for i in fuzzy_idx], vocab)
+    for i, found in zip(fuzzy_idx, fuzzy, strict=True):
+        out[i] = found
+    for i, p in enumerate(patterns):
+        if p.kind == "exact":
+            out[i] = {p.norm: 0.0} if p.norm in known else {}
+        elif p.kind == "wildcard":
+            regex = _wild_regex(p.norm)
+            out[i] = {v: 0.0 for v in vocab if regex.fullmatch(v)}
+    return out
+
+
+def fuzzy_matches(patterns: Sequence[PlatePattern], vocab: Sequence[str]) -> list[dict[str, float]]:
+    """Fuzzy patterns against a list of plate texts: a folded-Levenshtein prefilter (rapidfuzz,
+    a lower bound of the weighted distance), then the exact weighted distance on survivors."""
+    folded = [fold_confusions(v) for v in vocab]
+    results: list[dict[str, float]] = []
+    for p in patterns:
+        hits = process.extract(
+            fold_confusions(p.norm), folded, scorer=Levenshtein.distance,
+            score_cutoff=int(p.max_edits), limit=None,
+        )
+        found: dict[str, float] = {}
+        for _choice, _score, pos in hits:
+            dist = p.match(vocab[pos])
+            if dist is not None:
+                found[vocab[pos]] = dist
+        results.append(found)
+    return results
+
+
+def _vocab_near_length(db: sqlite3.Connection, patterns: Iterable[PlatePattern]) -> list[str]:
+    lengths = [(len(p.norm) - int(p.max_edits), len(p.norm) + int(p.max_edits)) for p in patterns]
+    lo, hi = min(a for a, _ in lengths), max(b for _, b in lengths)
+    rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
+    return [str(r[0]) for r in rows]
+
+
+def _all_vocab(db: sqlite3.Connection) -> list[str]:
+    return [str(r[0]) for r in db.execute("SELECT norm FROM plate_vocab")]
+
+
+def _existing(db: sqlite3.Connection, norms: set[str]) -> set[str]:
+    if not norms:
+        return set()
+    rows = db.execute(
+        "SELECT norm FROM plate_vocab WHERE norm IN (SELECT value FROM json_each(?))",
+        (_json_list(sorted(norms)),),
+    )
+    return {str(r[0]) for r in rows}
+
+
+def _json_list(values: Iterable[str | int]) -> str:
+    return json.dumps(list(values))
+
+
+@lru_cache(maxsize=1024)
+def _wild_regex(norm: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in norm))

@@ -1,0 +1,345 @@
+"""Search the index for sightings: any combination of time, cameras, class, colour, direction,
+plate pattern and face probe.
+
+>>> from camfind.index import Index
+>>> idx = Index.open(":memory:", create=True)
+>>> search(idx, SearchQuery(plate="51F*", cls="car"))
+[]
+
+A sighting is a track (one object followed through one clip). Plate reads and faces that belong
+to no track are returned too, as sightings with ``track_id`` 0 and class ``unknown``, unless a
+class, colour or direction is asked for. Results stream from one SQL cursor in time order
+(:func:`iter_sightings`), so exports do not hold the index in memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from camfind.errors import InputError, NotFoundError
+from camfind.geo import compass_word, haversine_m, parse_direction
+from camfind.index.queries import camera_ids, list_cameras
+from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
+from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
+from camfind.timeutil import from_ts, to_ts
+from camfind.types import CLASSES, VEHICLE_CLASSES, Sighting
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+CLASS_ALIASES: dict[str, tuple[str, ...]] = {
+    "motorbike": ("motorcycle",), "scooter": ("motorcycle",), "bike": ("bicycle",),
+    "pedestrian": ("person",), "people": ("person",), "vehicle": tuple(sorted(VEHICLE_CLASSES)),
+}
+DIRECTION_TOLERANCE_DEG = 45.0
+Order = Literal["time", "distance"]
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What to look for; every field is optional and they combine with AND.
+
+    Attributes:
+        time_from, time_to: aware datetimes; a sighting overlapping the window matches.
+        cameras: camera ids. ``near`` (lat, lon) with ``radius_m`` adds the cameras within it.
+        cls: an object class (``car``, ``motorcycle``...; ``motorbike`` and ``vehicle`` accepted).
+        color: a colour word (``grey`` matches ``silver/grey``).
+        direction: a compass word or degrees; matched within +-45 degrees.
+        plate: a plate pattern (exact, ``*``/``?`` wildcards, ``~N`` fuzzy).
+        faces: 128-d encodings of the probe's faces; ``face_threshold`` is the match distance.
+        limit: at most this many results. ``order``: ``time`` or ``distance`` (face probes).
+    """
+
+    time_from: datetime | None = None
+    time_to: datetime | None = None
+    cameras: tuple[str, ...] = ()
+    near: tuple[float, float] | None = None
+    radius_m: float = 250.0
+    cls: str | None = None
+    color: str | None = None
+    direction: str | float | None = None
+    plate: str | None = None
+    faces: tuple[np.ndarray, ...] = field(default=(), compare=False)
+    face_threshold: float = DEFAULT_FACE_THRESHOLD
+    limit: int | None = None
+    order: Order = "time"
+
+    def __post_init__(self) -> None:
+        for name in ("time_from", "time_to"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise InputError(f"{name} must carry a time zone, got {value!r}")
+        if self.time_from and self.time_to and self.time_from > self.time_to:
+            raise InputError(f"--from {self.time_from.isoformat()} is after --to {self.time_to.isoformat()}")
+        if self.radius_m <= 0:
+            raise InputError(f"radius must be above 0 m, got {self.radius_m}")
+        if self.near is not None and not (-90 <= self.near[0] <= 90 and -180 <= self.near[1] <= 180):
+            raise InputError(f"--near expects LAT,LON, got {self.near[0]},{self.near[1]}")
+        if self.limit is not None and self.limit < 1:
+            raise InputError(f"limit must be at least 1, got {self.limit}")
+        if self.face_threshold <= 0:
+            raise InputError(f"face threshold must be above 0, got {self.face_threshold}")
+        if self.order not in ("time", "distance"):
+            raise InputError(f"order must be 'time' or 'distance', got {self.order!r}")
+        self.classes  # noqa: B018  (validates)
+        self.direction_deg  # noqa: B018
+        self.plate_pattern  # noqa: B018
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The classes asked for (aliases expanded), empty for any."""
+        if self.cls is None:
+            return ()
+        word = self.cls.strip().lower()
+        if word in CLASS_ALIASES:
+            return CLASS_ALIASES[word]
+        if word not in CLASSES:
+            raise InputError(f"unknown class {self.cls!r}: expected one of {', '.join(CLASSES + tuple(CLASS_ALIASES))}")
+        return (word,)
+
+    @property
+    def direction_deg(self) -> float | None:
+        if self.direction is None:
+            return None
+        try:
+            return parse_direction(str(self.direction))
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    @property
+    def plate_pattern(self) -> PlatePattern | None:
+        return None if self.plate is None else parse_plate_pattern(self.plate)
+
+    @property
+    def track_filters(self) -> bool:
+        """True when a filter only a track can satisfy (class, colour, direction) is set."""
+        return bool(self.cls or self.color or self.direction is not None)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A query resolved against the index: camera ids, matched plate texts, the only tracks to
+    return (with their face distance when a face probe chose them), faces with no track."""
+
+    cameras: tuple[str, ...] | None
+    plates: dict[str, float] | None
+    tracks: dict[int, float | None] | None
+    face_orphans: dict[int, float] | None
+    empty: bool = False
+
+
+def search(index: Index, query: SearchQuery) -> list[Sighting]:
+    """Sightings matching ``query``, ordered by time (or by face distance), at most ``limit``."""
+    if query.order == "distance" and query.faces:
+        found = sorted(iter_sightings(index, query), key=lambda s: (s.face_distance or 0.0, s.time))
+        return found[: query.limit] if query.limit else found
+    return list(islice(iter_sightings(index, query), query.limit))
+
+
+def iter_sightings(index: Index, query: SearchQuery) -> Iterator[Sighting]:
+    """Stream the sightings matching ``query`` in time order (``limit`` is not applied)."""
+    plan = _plan(index, query)
+    if plan.empty:
+        return iter(())
+    streams: list[Iterator[Sighting]] = [_track_rows(index, query, plan)]
+    if not query.track_filters:
+        if plan.plates is not None and not query.faces:
+            streams.append(_orphan_plates(index, query, plan))
+        if plan.face_orphans and plan.plates is None:
+            streams.append(_orphan_faces(index, query, plan))
+    if len(streams) == 1:
+        return streams[0]
+    return heapq.merge(*streams, key=lambda s: (s.time, s.camera_id, s.track_id))
+
+
+def _plan(index: Index, q: SearchQuery) -> _Plan:
+    cams = _resolve_cameras(index, q)
+    plates = None
+    pattern = q.plate_pattern
+    if pattern is not None:
+        plates = matching_plates(index.db, pattern)
+    tracks: dict[int, float | None] | None = None
+    face_orphans = None
+    if q.faces:
+        face_tracks, face_orphans = _face_candidates(index, q, cams)
+        tracks = dict(face_tracks)
+    empty = (cams is not None and not cams) or (plates is not None and not plates)
+    empty = empty or (tracks is not None and not tracks and not face_orphans)
+    return _Plan(cams, plates, tracks, face_orphans, empty)
+
+
+def _resolve_cameras(index: Index, q: SearchQuery) -> tuple[str, ...] | None:
+    if not q.cameras and q.near is None:
+        return None
+    wanted = set(q.cameras)
+    unknown = wanted - camera_ids(index)
+    if unknown:
+        raise NotFoundError(f"unknown camera {', '.join(sorted(unknown))}: see 'camfind cameras list'")
+    if q.near is not None:
+        lat, lon = q.near
+        wanted |= {c.id for c in list_cameras(index) if haversine_m(lat, lon, c.lat, c.lon) <= q.radius_m}
+    return tuple(sorted(wanted))
+
+
+def _face_candidates(
+    index: Index, q: SearchQuery, cams: tuple[str, ...] | None
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Face sightings within the threshold, grouped: track id -> best distance, and faces with no
+    track (face id -> distance)."""
+    cand = None
+    if q.time_from or q.time_to or cams is not None:
+        where, params = _window("ts", q, "camera_id", cams)
+        rows = index.db.execute(f"SELECT id FROM face_sightings WHERE {where} ORDER BY id", params)
+        cand = np.fromiter((r[0] for r in rows), dtype=np.int64)
+    matches = rank_faces(index, q.faces, threshold=q.face_threshold, candidate_ids=cand)
+    if not matches:
+        return {}, {}
+    dist = {m.face_id: m.distance for m in matches}
+    rows = index.db.execute(
+        "SELECT id, track_id FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(dist)),),
+    )
+    tracks: dict[int, float] = {}
+    orphans: dict[int, float] = {}
+    for face_id, track_id in rows:
+        if track_id is None:
+            orphans[face_id] = dist[face_id]
+        else:
+            tracks[track_id] = min(tracks.get(track_id, np.inf), dist[face_id])
+    return tracks, orphans
+
+
+def _window(
+    col: str, q: SearchQuery, cam_col: str, cams: tuple[str, ...] | None, end_col: str | None = None
+) -> tuple[str, list[Any]]:
+    conds: list[str] = ["1"]
+    params: list[Any] = []
+    if q.time_to is not None:
+        conds.append(f"{col} <= ?")
+        params.append(to_ts(q.time_to))
+    if q.time_from is not None:
+        conds.append(f"{end_col or col} >= ?")
+        params.append(to_ts(q.time_from))
+    if cams is not None:
+        conds.append(f"{cam_col} IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(cams)))
+    return " AND ".join(conds), params
+
+
+_TRACK_SQL = """
+SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
+       COALESCE(t.plate_text, (SELECT pr.text FROM plate_reads pr WHERE pr.track_id = t.id
+                               ORDER BY pr.confidence DESC LIMIT 1)),
+       t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path, s.sha256,
+       COALESCE(t.plate_confidence, (SELECT MAX(pr.confidence) FROM plate_reads pr WHERE pr.track_id = t.id))
+FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
+WHERE {where}
+ORDER BY t.first_ts, t.camera_id, t.id
+"""
+
+
+def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
+    where, params = _track_conditions(index, q, plan)
+    cur = index.db.execute(_TRACK_SQL.format(where=where), params)
+    tracks = plan.tracks or {}
+    for r in cur:
+        yield Sighting(
+            camera_id=r[1], time=from_ts(r[2]), end_time=from_ts(r[3]), cls=r[4], color=r[5],
+            direction=r[6] or (None if r[7] is None else compass_word(r[7])), direction_deg=r[7],
+            plate=r[8], confidence=float(r[9]), track_id=int(r[0]), clip_id=int(r[10]),
+            clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
+            face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
+        )
+
+
+def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, list[Any]]:
+    where, params = _window("t.first_ts", q, "t.camera_id", plan.cameras, end_col="t.last_ts")
+    conds = [where]
+    if q.time_from is not None:  # bound the index range: no track outlasts the longest clip
+        longest = index.db.execute("SELECT COALESCE(MAX(duration_s), 0) FROM clips").fetchone()[0]
+        conds.append("t.first_ts >= ?")
+        params.append(to_ts(q.time_from) - float(longest) - 1.0)
+    if q.classes:
+        conds.append("t.cls IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(q.classes)))
+    if q.color:
+        word = q.color.strip().lower().replace("gray", "grey")
+        conds.append("(lower(t.color) = ? OR '/' || lower(t.color) || '/' LIKE ?)")
+        params += [word, f"%/{word}/%"]
+    if q.direction_deg is not None:
+        conds.append(_direction_condition("t.direction_deg", q.direction_deg, params))
+    if plan.plates is not None:
+        conds.append(
+            "t.id IN (SELECT id FROM tracks WHERE plate_norm IN (SELECT value FROM json_each(?)) "
+            "UNION SELECT track_id FROM plate_reads WHERE norm IN (SELECT value FROM json_each(?)))"
+        )
+        params += [json.dumps(list(plan.plates))] * 2
+    if plan.tracks is not None:
+        conds.append("t.id IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(list(plan.tracks)))
+    return " AND ".join(conds), params
+
+
+def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
+    """``col`` within +-45 degrees of ``deg``, across north (SQLite's % is integer-only)."""
+    lo, hi = deg - DIRECTION_TOLERANCE_DEG, deg + DIRECTION_TOLERANCE_DEG
+    parts = []
+    for shift in (-360.0, 0.0, 360.0):
+        parts.append(f"{col} BETWEEN ? AND ?")
+        params += [lo + shift, hi + shift]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
+    where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
+    sql = f"""SELECT pr.id, pr.camera_id, pr.ts, pr.text, pr.confidence, pr.clip_id, c.sha256, c.path,
+              pr.frame, s.path, s.sha256
+              FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
+              LEFT JOIN snapshots s ON s.id = pr.snapshot_id
+              WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)) AND {where}
+              ORDER BY pr.ts, pr.camera_id, pr.id"""
+    for r in index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params]):
+        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3])
+
+
+def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
+    dist = plan.face_orphans or {}
+    sql = """SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256
+             FROM face_sightings f JOIN clips c ON c.id = f.clip_id
+             LEFT JOIN snapshots s ON s.id = f.snapshot_id
+             WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
+    for r in index.db.execute(sql, (json.dumps(list(dist)),)):
+        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])])
+
+
+def _orphan(
+    camera_id: str, ts: float, clip_id: int, sha: str, path: str, frame: int, snap: str | None,
+    snap_sha: str | None, confidence: float, *, plate: str | None = None, face: float | None = None,
+) -> Sighting:
+    return Sighting(
+        camera_id=camera_id, time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
+        direction=None, direction_deg=None, plate=plate, confidence=confidence, track_id=0,
+        clip_id=int(clip_id), clip_sha256=sha, clip_path=path, frame=int(frame), snapshot=snap,
+        snapshot_sha256=snap_sha, face_distance=face, plate_confidence=confidence if plate else None,
+    )
+
+
+def sightings_of_tracks(index: Index, track_ids: Sequence[int]) -> list[Sighting]:
+    """The sightings of the given track ids, in time order (NotFoundError for an unknown id)."""
+    wanted: dict[int, float | None] = {int(t): None for t in track_ids}
+    found = list(_track_rows(index, SearchQuery(), _Plan(None, None, wanted, None)))
+    missing = set(wanted) - {s.track_id for s in found}
+    if missing:
+        raise NotFoundError(f"no track with id {', '.join(map(str, sorted(missing)))}")
+    return found

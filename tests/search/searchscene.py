@@ -1,0 +1,166 @@
+"""Build real test indexes for the search tests: cameras, real small clips (PyAV, MPEG-4 with a
+keyframe every second), snapshots as real JPEG files, and analysis rows written through Writer."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from camfind.index import Index
+from camfind.index.writer import AnalysisResult
+from camfind.types import AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot, Track
+
+T0 = datetime(2024, 3, 1, 3, 0, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
+FPS = 10
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_clip(
+    path: Path, seconds: float, *, label: str = "", fps: int = FPS, size: tuple[int, int] = (160, 120)
+) -> int:
+    """A real MPEG-4 clip with ``label`` and the frame number drawn on each frame (distinct content,
+    distinct hash). Returns the frame count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = int(round(seconds * fps))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = fps
+        for i in range(n):
+            img = np.full((size[1], size[0], 3), (i * 5) % 255, np.uint8)
+            cv2.putText(img, str(i), (10, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (255, 255, 255), 2)
+            cv2.putText(img, label, (4, 110), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 255), 1)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return n
+
+
+@dataclass
+class TrackSpec:
+    """A track to write: times are seconds into its clip."""
+
+    start_s: float
+    end_s: float
+    cls: str = "car"
+    plate: str | None = None
+    plate_conf: float = 0.9
+    reads: Sequence[tuple[str, float]] = ()  # extra plate reads (text, confidence)
+    color: str | None = None
+    direction_deg: float | None = None
+    face: np.ndarray | None = None
+    confidence: float = 0.8
+    track_no: int = 0
+
+
+@dataclass
+class ClipSpec:
+    clip: Clip
+    tracks: list[TrackSpec] = field(default_factory=list)
+    orphan_reads: list[tuple[float, str, float]] = field(default_factory=list)  # (offset, text, conf)
+
+
+class Scene:
+    """Fill an index with cameras, clips and analysis rows; ``commit`` writes the analysis."""
+
+    def __init__(self, index: Index, root: Path) -> None:
+        self.index = index
+        self.root = root
+        self.clips: dict[int, ClipSpec] = {}
+        self.track_ids: dict[tuple[int, int], int] = {}
+
+    def cameras(self, cams: Sequence[Camera]) -> None:
+        self.index.writer.upsert_cameras(cams)
+
+    def clip(self, camera_id: str, start: datetime, seconds: float = 8.0, clock_offset_s: float = 0.0) -> int:
+        """Register a real clip whose corrected start is ``start``; returns its id."""
+        path = self.root / "clips" / f"{camera_id}_{start:%H%M%S}_{len(self.clips)}.mp4"
+        frames = write_clip(path, seconds, label=path.stem)
+        clip = Clip(
+            camera_id=camera_id, path=str(path), sha256=sha256_file(path), size_bytes=path.stat().st_size,
+            start=start, start_raw=start + timedelta(seconds=clock_offset_s), time_source="cli",
+            clock_offset_s=clock_offset_s, duration_s=frames / FPS, fps=FPS, frames=frames, width=160,
+            height=120, codec="mpeg4", container="mp4",
+        )
+        clip_id, _ = self.index.writer.add_clip(clip)
+        self.clips[clip_id] = ClipSpec(Clip(**{**clip.__dict__, "id": clip_id}))
+        return clip_id
+
+    def track(self, clip_id: int, spec: TrackSpec) -> tuple[int, int]:
+        spec.track_no = len(self.clips[clip_id].tracks) + 1
+        self.clips[clip_id].tracks.append(spec)
+        return clip_id, spec.track_no
+
+    def orphan_read(self, clip_id: int, offset_s: float, text: str, conf: float = 0.7) -> None:
+        self.clips[clip_id].orphan_reads.append((offset_s, text, conf))
+
+    def commit(self) -> None:
+        for clip_id, spec in self.clips.items():
+            self._write(clip_id, spec)
+        rows = self.index.db.execute("SELECT id, clip_id, track_no FROM tracks").fetchall()
+        self.track_ids = {(c, n): i for i, c, n in rows}
+
+    def tid(self, key: tuple[int, int]) -> int:
+        return self.track_ids[key]
+
+    def _snapshot(self, clip: Clip, frame: int, color: int) -> Snapshot:
+        path = self.root / "snaps" / f"c{clip.id}_f{frame}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        img = np.zeros((48, 64, 3), np.uint8)
+        img[:] = (color * 37 % 255, 120, 200)
+        cv2.imwrite(str(path), img)
+        return Snapshot(clip_id=clip.id or 0, frame=frame, time=clip.time_at(frame / FPS), path=str(path),
+                        sha256=sha256_file(path), kind="track", box=(1.0, 1.0, 40.0, 30.0))
+
+    def _write(self, clip_id: int, spec: ClipSpec) -> None:
+        clip = spec.clip
+        run = self.index.writer.begin_run(AnalysisRun(clip_id, datetime.now(UTC), {"test": True}, {}, "test"))
+        tracks, reads, faces, snaps = [], [], [], []
+        for t in spec.tracks:
+            f0, f1 = int(t.start_s * FPS), int(t.end_s * FPS)
+            best = (f0 + f1) // 2
+            snap = self._snapshot(clip, best, t.track_no)
+            snaps.append(snap)
+            plate = None if t.plate is None else PlateText(t.plate, t.plate_conf, "one-row", True)
+            tracks.append(Track(
+                clip_id=clip_id, camera_id=clip.camera_id, track_no=t.track_no, cls=t.cls,
+                first_time=clip.time_at(t.start_s), last_time=clip.time_at(t.end_s), first_frame=f0,
+                last_frame=f1, n_frames=f1 - f0 + 1, confidence=t.confidence, direction_deg=t.direction_deg,
+                color=t.color, plate=plate, best_frame=best, snapshot=snap,
+            ))
+            for text, conf in ([(t.plate, t.plate_conf)] if t.plate else []) + list(t.reads):
+                reads.append(PlateRead(clip_id, clip.camera_id, clip.time_at(best / FPS), best,
+                                       PlateText(text, conf), track_id=t.track_no, snapshot=snap))
+            if t.face is not None:
+                face = Face((2.0, 2.0, 20.0, 20.0), np.asarray(t.face, np.float32))
+                faces.append(FaceSighting(clip_id, clip.camera_id, clip.time_at(best / FPS), best, face,
+                                          track_id=t.track_no, snapshot=snap))
+        for offset, text, conf in spec.orphan_reads:
+            frame = int(offset * FPS)
+            reads.append(PlateRead(clip_id, clip.camera_id, clip.time_at(offset), frame, PlateText(text, conf)))
+        self.index.writer.write_analysis(run, clip_id, AnalysisResult(tracks, (), reads, faces, snaps))
+
+
+def unit(seed: int, dim: int = 128) -> np.ndarray:
+    """A random unit vector (a synthetic face encoding)."""
+    v = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def near(base: np.ndarray, dist: float, seed: int) -> np.ndarray:
+    """A vector exactly ``dist`` away from ``base``."""
+    d = np.random.default_rng(seed).normal(size=base.shape).astype(np.float32)
+    d /= np.linalg.norm(d)
+    return (base + dist * d).astype(np.float32)

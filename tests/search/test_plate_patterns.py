@@ -1,0 +1,93 @@
+"""Plate patterns: parsing, exact/wildcard/fuzzy semantics, and index-backed matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from camfind.errors import InputError
+from camfind.index import Index
+from camfind.search.plates import (
+    CONFUSION_COST,
+    match_many,
+    matching_plates,
+    ocr_distance,
+    parse_plate_pattern,
+)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plate", "hit"),
+    [
+        ("51F-123.45", "51F12345", True),
+        ("51f 123 45", "51F12345", True),
+        ("51F-123.45", "51F12346", False),
+        ("51F-123.45", "51F1234", False),
+        ("51F*", "51F12345", True),
+        ("51F*", "51G12345", False),
+        ("*345", "51F12345", True),
+        ("*345", "51F12346", False),
+        ("51?12345", "51F12345", True),
+        ("51?12345", "51FF12345", False),
+        ("5*2*5", "51F12345", True),
+        ("51F12345~1", "51F12345", True),
+        ("51F12345~1", "51F12395", True),  # one ordinary substitution
+        ("51F12345~1", "51F1234", True),  # one deletion
+        ("51F12345~1", "51F123456", True),  # one insertion
+        ("51F12345~1", "5IF1Z345", True),  # two OCR confusions at 0.5 each
+        ("51F12345~1", "51F19395", False),  # two ordinary substitutions
+        ("51F12345~1", "SIF1Z345", False),  # three confusions = 1.5
+        ("51F12345~0.5", "51F1Z345", True),
+        ("51F12345~0.5", "51F19345", False),
+        ("30A-888.08~1", "30AB88O8", True),  # 8/B and 0/O
+        ("59G-1660.5~1", "596166O5", True),
+        ("51F12345~2", "51F19395", True),
+    ],
+)
+def test_pattern_semantics(pattern: str, plate: str, hit: bool) -> None:
+    assert (parse_plate_pattern(pattern).match(plate) is not None) is hit
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("0", "O"), ("O", "D"), ("0", "D"), ("8", "B"), ("5", "S"), ("2", "Z"), ("1", "I"), ("1", "T"),
+     ("I", "T"), ("6", "G")],
+)
+def test_confusions_cost_less_than_other_edits(a: str, b: str) -> None:
+    assert ocr_distance(f"51F{a}2345", f"51F{b}2345") == CONFUSION_COST
+    assert ocr_distance(f"51F{a}2345", "51FX2345") == 1.0
+    assert CONFUSION_COST < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("", "no letters"), ("--", "no letters"), ("***", "no letters"), ("51F*~1", "wildcards or ~N"),
+     ("51F12345~0", "above 0"), ("51F12345~9", "at most")],
+)
+def test_bad_patterns_are_named(text: str, why: str) -> None:
+    with pytest.raises(InputError, match=why):
+        parse_plate_pattern(text)
+
+
+def _fill(idx: Index, norms: list[str]) -> None:
+    """Vocabulary rows as the plate_reads triggers keep them (the triggers are tested below)."""
+    idx.db.executemany("INSERT INTO plate_vocab (norm, uses) VALUES (?, 1)", [(n,) for n in norms])
+
+
+def test_index_matching_uses_the_vocabulary(tmp_path) -> None:
+    idx = Index.open(tmp_path / "v.db", create=True)
+    _fill(idx, ["51F12345", "51F1Z345", "51F99999", "30A88808", "29B12345", "51G12345"])
+    assert matching_plates(idx.db, parse_plate_pattern("51F-123.45")) == {"51F12345": 0.0}
+    assert matching_plates(idx.db, parse_plate_pattern("99X00000")) == {}
+    assert set(matching_plates(idx.db, parse_plate_pattern("51F*"))) == {"51F12345", "51F1Z345", "51F99999"}
+    assert set(matching_plates(idx.db, parse_plate_pattern("*12345"))) == {"51F12345", "29B12345", "51G12345"}
+    fuzzy = matching_plates(idx.db, parse_plate_pattern("51F12345~1"))
+    assert fuzzy == {"51F12345": 0.0, "51F1Z345": 0.5, "51G12345": 1.0}
+    many = match_many(idx.db, [parse_plate_pattern(p) for p in ("51F12345", "*808", "29B12845~1", "77")])
+    assert many == [{"51F12345": 0.0}, {"30A88808": 0.0}, {"29B12345": 1.0}, {}]
+
+
+def test_prefix_wildcard_is_an_index_range_scan(tmp_path) -> None:
+    idx = Index.open(tmp_path / "v.db", create=True)
+    plan = " ".join(r[3] for r in idx.db.execute(
+        "EXPLAIN QUERY PLAN SELECT norm FROM plate_vocab WHERE norm GLOB ?", ("51F*",)))
+    assert "SEARCH" in plan and "norm>? AND norm<?" in plan

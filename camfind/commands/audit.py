@@ -1,9 +1,64 @@
-"""`camfind audit` command."""
+"""`camfind audit`: the append-only log of what was run on this index, and its integrity check."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session
+from camfind.timeutil import iso_local, show_local
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("audit")(audit)
+
+
+def audit(
+    check: Annotated[bool, typer.Option("--check", help="Verify the hash chain; exit 1 if an entry was edited.")]
+    = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the last N entries.")] = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+) -> None:
+    """Show the audit log: time, OS user, command, arguments and counts of every command run on the index.
+
+    Each entry carries the hash of the one before it; --check recomputes the chain and names the
+    first entry that was edited, inserted or removed.
+
+    Example: camfind audit --check
+    """
+    from camfind.audit import check as check_chain
+    from camfind.audit import entries
+
+    with index_session("audit") as (index, counts):
+        tz = index.tz
+        if check:
+            result = check_chain(index)
+            counts.update(entries=result.entries, ok=result.ok)
+        else:
+            found = entries(index, limit)
+            counts["rows"] = len(found)
+    if check:
+        if as_json:
+            emit_json({"ok": result.ok, "entries": result.entries, "first_broken": result.first_broken,
+                       "reason": result.reason})
+        elif result.ok:
+            typer.echo(f"audit chain intact: {result.entries} entries")
+        else:
+            typer.echo(f"audit chain BROKEN at {result.reason}")
+        if not result.ok:
+            raise typer.Exit(1)
+        return
+    rows = [
+        {"id": e.id, "time": iso_local(e.time, tz), "user": e.user, "command": e.command,
+         "args": e.args.get("argv", e.args), "counts": e.counts, "prev_hash": e.prev_hash, "hash": e.hash}
+        for e in found
+    ]
+    if not (as_json or as_csv):
+        rows = [{**r, "time": show_local(e.time, tz), "args": " ".join(map(str, r["args"])),
+                 "counts": ", ".join(f"{k}={v}" for k, v in e.counts.items() if k != "clip_ids"),
+                 "hash": e.hash[:12]} for r, e in zip(rows, found, strict=True)]
+    emit_rows("Audit log", rows, ("id", "time", "user", "command", "args", "counts", "hash"), as_json=as_json,
+              as_csv=as_csv)

@@ -37,7 +37,7 @@ def ingest(
 
     Example: camfind ingest exports/CAM03/ --camera CAM03 --no-analyze
     """
-    from camfind.ingest import analyze_registered, ingest_paths, pending_analysis
+    from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis
 
     analysis: Any = None
     with index_session("ingest") as (index, counts):
@@ -51,11 +51,9 @@ def ingest(
             err.print(f"camfind: skipped: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
         todo = [] if no_analyze else pending_analysis(index, summary)
         if todo:
-            from camfind.analysis.settings import AnalysisSettings
-
+            settings = analysis_settings(osd=osd)
             with progress_bar("analysing") as update:
-                analysis = analyze_registered(index, todo, settings=AnalysisSettings(osd=osd), workers=workers,
-                                              progress=update)
+                analysis = analyze_registered(index, todo, settings=settings, workers=workers, progress=update)
             counts["analyzed"] = len(todo)
     _report(summary, analysis, as_json)
     if summary.failed:

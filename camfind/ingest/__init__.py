@@ -4,6 +4,20 @@
 >>> summary = ingest_paths(index, ["exports/"], camera="CAM01")  # doctest: +SKIP
 """
 
-from camfind.ingest.register import IngestSummary, analyze_registered, find_clips, ingest_paths, pending_analysis
+from camfind.ingest.register import (
+    IngestSummary,
+    analysis_settings,
+    analyze_registered,
+    find_clips,
+    ingest_paths,
+    pending_analysis,
+)
 
-__all__ = ["IngestSummary", "analyze_registered", "find_clips", "ingest_paths", "pending_analysis"]
+__all__ = [
+    "IngestSummary",
+    "analysis_settings",
+    "analyze_registered",
+    "find_clips",
+    "ingest_paths",
+    "pending_analysis",
+]

@@ -242,6 +242,19 @@ def pending_analysis(index: Index, summary: IngestSummary) -> list[int]:
     return sorted(set(summary.clip_ids) | set(waiting))
 
 
+def analysis_settings(**options: Any) -> Any:
+    """:class:`camfind.analysis.settings.AnalysisSettings` built from ``options`` (imported lazily).
+
+    Raises:
+        CamfindError: the analysis package is not available in this installation.
+    """
+    try:
+        from camfind.analysis.settings import AnalysisSettings
+    except ImportError as exc:
+        raise CamfindError(f"analysis is unavailable ({exc}); use --no-analyze to register only") from None
+    return AnalysisSettings(**options)
+
+
 def analyze_registered(
     index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None
 ) -> Any:

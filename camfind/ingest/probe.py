@@ -147,8 +147,10 @@ def _probe_container(container: Any, p: Path) -> Probe:
         scan.flush(ctx)
     if not scan.decoded:
         raise ClipError(f"{p}: the video stream does not decode (corrupt or unsupported {ctx.name})")
-    fps = _fps(stream, scan)
-    duration = scan.duration_s(fps)
+    raw = container.format.name in RAW_FORMATS.values()
+    fps = _fps(stream, scan, raw)
+    # A raw stream has no timestamps (the demuxer invents them at 25 fps): count frames instead.
+    duration = scan.frames / fps if raw and fps > 0 else scan.duration_s(fps)
     declared = _declared_duration(container, stream)
     _check_complete(p, stream, scan, duration, declared)
     return Probe(
@@ -208,8 +210,14 @@ class _Scan:
         return max(span, self.frames / fps if fps > 0 else 0.0)
 
 
-def _fps(stream: Any, scan: _Scan) -> float:
-    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+def _fps(stream: Any, scan: _Scan, raw: bool) -> float:
+    """Frame rate: the container's; for a raw stream, the rate its SPS declares."""
+    rates = (
+        (stream.codec_context.framerate, stream.guessed_rate)
+        if raw
+        else (stream.average_rate, stream.guessed_rate, stream.base_rate)
+    )
+    for rate in rates:
         if rate and 0 < float(rate) <= 1000:
             return float(rate)
     if scan.time_base and scan.first_pts is not None and scan.end_pts is not None and scan.frames > 1:

@@ -1,8 +1,9 @@
 """The street scene shared by the search tests: six cameras, real clips, tracks written by Writer.
 
-Cameras A-B-C-D run west to east ~330 m apart (linked), E is ~330 m north of D, F ~330 m south
-of C. The car 51F-123.45 (red, heading east) passes A, B, C, D; a person (face P) walks past A
-and C; other traffic adds decoys.
+Cameras W-A-B-C-D-G run west to east ~330 m apart (linked), E is ~330 m north of D, F ~330 m
+south of C. The car 51F-123.45 (red, heading east) passes A, B, C (read 51F-1Z3.45 there) and D;
+a person (face P) walks past A, C and D; other traffic adds decoys. G has a long clip covering
+the minutes after the car leaves D; W and E have no footage.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ FACE_P = unit(1)
 
 def street_cameras() -> list[Camera]:
     return [
+        Camera("W", LAT, LON - 0.003, name="Bridge", owner_type="public", neighbors=("A",)),
         Camera("A", LAT, LON, name="Le Loi west", owner_type="public", neighbors=("B",)),
         Camera("B", LAT, LON + 0.003, name="Cafe Sua", owner_type="business", owner_name="Cafe Sua",
                owner_contact="0901 111 222", neighbors=("A", "C")),
@@ -33,6 +35,8 @@ def street_cameras() -> list[Camera]:
         Camera("E", LAT + 0.003, LON + 0.009, name="Market gate", owner_type="business",
                owner_name="Market", owner_contact="market@example.vn", neighbors=("D",)),
         Camera("F", LAT - 0.003, LON + 0.006, name="School", owner_type="public", neighbors=("C",)),
+        Camera("G", LAT, LON + 0.012, name="House 77", owner_type="resident", owner_name="Mr Tam",
+               owner_contact="0904 777 888", neighbors=("D",)),
     ]
 
 
@@ -41,6 +45,7 @@ def build_street(index: Index, root: Path) -> Scene:
     s = Scene(index, root)
     s.cameras(street_cameras())
     at = {cam: s.clip(cam, T0 + timedelta(seconds=30 * k)) for k, cam in enumerate("ABCD")}
+    s.clip("G", T0 + timedelta(seconds=80), seconds=180)
     car = {"cls": "car", "plate": "51F-123.45", "color": "red", "direction_deg": 90.0}
     s.track(at["A"], TrackSpec(1.0, 3.0, **car))  # type: ignore[arg-type]
     s.track(at["B"], TrackSpec(1.0, 3.0, **car))  # type: ignore[arg-type]

@@ -1,0 +1,83 @@
+"""The schema: WAL, foreign keys, versioned migrations, typed indexed columns, the case time zone."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from camfind.errors import IndexMissingError, InputError, SchemaError
+from camfind.index import Index
+from camfind.index.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+def test_new_index_is_wal_with_foreign_keys_and_version(index: Index, index_path: Path) -> None:
+    assert index.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert index.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    rows = index.db.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
+    assert [r[1] for r in rows] == [name for name, _ in MIGRATIONS]
+    assert index.meta("schema_version") == str(SCHEMA_VERSION)
+    assert index.tz == "Asia/Ho_Chi_Minh"
+
+
+def test_reopen_does_not_migrate_again(index_path: Path) -> None:
+    Index.open(index_path, create=True).close()
+    with Index.open(index_path) as idx:
+        assert idx.db.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["cameras", "camera_links", "clock_observations", "calibrations", "clips", "analysis_runs", "tracks",
+     "detections", "plate_reads", "face_sightings", "snapshots", "audit"],
+)
+def test_tables_exist(index: Index, table: str) -> None:
+    assert index.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,)).fetchone()
+
+
+def test_searchable_columns_are_indexed(index: Index) -> None:
+    indexed = {
+        (r[0], col[2])
+        for r in index.db.execute("SELECT tbl_name, name FROM sqlite_master WHERE type='index'")
+        for col in index.db.execute(f"PRAGMA index_info('{r[1]}')")
+        if col[0] == 0  # leading column
+    }
+    for table, column in [("clips", "camera_id"), ("clips", "start_ts"), ("plate_reads", "norm"),
+                          ("tracks", "camera_id"), ("face_sightings", "camera_id"), ("clips", "sha256")]:
+        assert (table, column) in indexed, (table, column)
+
+
+def test_custom_time_zone_is_recorded(tmp_path: Path) -> None:
+    with Index.open(tmp_path / "x.db", create=True, tz="Asia/Bangkok") as idx:
+        assert idx.tz == "Asia/Bangkok"
+    with Index.open(tmp_path / "x.db") as idx:
+        assert idx.tz == "Asia/Bangkok"
+
+
+def test_unknown_time_zone_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="Mars/Olympus"):
+        Index.open(tmp_path / "x.db", create=True, tz="Mars/Olympus")
+
+
+def test_missing_index_is_an_error_not_a_new_file(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissingError, match="no index"):
+        Index.open(tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_newer_schema_is_refused(index_path: Path) -> None:
+    Index.open(index_path, create=True).close()
+    db = sqlite3.connect(index_path)
+    db.execute("INSERT INTO schema_migrations VALUES (?, 'from_the_future', 0)", (SCHEMA_VERSION + 1,))
+    db.commit()
+    db.close()
+    with pytest.raises(SchemaError, match="newer"):
+        Index.open(index_path)
+
+
+def test_not_an_index(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.db"
+    bogus.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(SchemaError, match="not a camfind index"):
+        Index.open(bogus)

@@ -1,0 +1,63 @@
+"""Probing real clips written here: every container, and the broken files a DVR export contains."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from clipfactory import corrupt_header, truncate, write_clip
+
+from camfind.errors import ClipError
+from camfind.ingest.probe import hash_and_probe, probe
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "container"),
+    [("a.mp4", "h264", "mov"), ("a.mkv", "h264", "matroska"), ("a.avi", "mpeg4", "avi"), ("a.mov", "h264", "mov"),
+     ("a.ts", "h264", "mpegts"), ("a.h264", "h264", "h264"), ("a.h265", "hevc", "hevc")],
+)
+def test_probe_formats(tmp_path: Path, name: str, codec: str, container: str) -> None:
+    path = write_clip(tmp_path / name, frames=20, fps=10, size=(160, 120))
+    got = hash_and_probe(path)
+    assert got.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert got.size_bytes == path.stat().st_size
+    p = got.probe
+    assert (p.frames, p.fps, p.width, p.height, p.codec, p.container) == (20, 10.0, 160, 120, codec, container)
+    assert p.duration_s == pytest.approx(2.0, abs=0.01)
+
+
+def test_creation_time_is_read(tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "a.mp4", creation_time="2024-01-25T03:15:00Z")
+    assert probe(path).creation_time == datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "reason"),
+    [
+        ("t.mp4", truncate, "truncated"),
+        ("t.mkv", truncate, "truncated"),
+        ("t.avi", truncate, "truncated"),
+        ("c.mp4", corrupt_header, "not a readable video"),
+    ],
+)
+def test_broken_files_are_named_errors(tmp_path: Path, name: str, damage: object, reason: str) -> None:
+    path = write_clip(tmp_path / name, frames=40)
+    damage(path)  # type: ignore[operator]
+    with pytest.raises(ClipError, match=reason) as err:
+        hash_and_probe(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(("content", "reason"), [(b"", "empty file"), (b"hello, not a video\n" * 50, "not a readable")])
+def test_empty_and_garbage(tmp_path: Path, content: bytes, reason: str) -> None:
+    path = tmp_path / "x.mp4"
+    path.write_bytes(content)
+    with pytest.raises(ClipError, match=reason):
+        probe(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ClipError, match="cannot read"):
+        probe(tmp_path / "gone.mp4")

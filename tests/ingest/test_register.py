@@ -1,0 +1,132 @@
+"""Registration: rules applied, rows written, sources untouched, re-runs idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from clipfactory import truncate, write_clip
+
+from camfind.errors import InputError, NotFoundError
+from camfind.index import Index
+from camfind.index.queries import list_clips
+from camfind.ingest import ingest_paths, pending_analysis
+from camfind.types import Camera
+
+AT_1015 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
+
+
+@pytest.fixture
+def reg(index: Index) -> Index:
+    index.writer.upsert_cameras([
+        Camera("CAM01", 10.770, 106.700, clock_offset_s=65.0),
+        Camera("CAM02", 10.771, 106.700),
+    ])
+    return index
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    root = tmp_path / "export"
+    write_clip(root / "CAM01" / "ch01_20240125101500.mp4", seed=1)
+    write_clip(root / "CAM01" / "ch01_20240125102000.mkv", seed=2)
+    write_clip(root / "CAM02_20240125_101500.ts", seed=3)
+    write_clip(root / "CAM02" / "clip.mp4", seed=4, creation_time="2024-01-25T03:30:00Z")
+    (root / "CAM01" / "notes.docx").write_bytes(b"PK\x03\x04 not a video")
+    (root / "CAM01" / "ch01_20240125101500.mp4.md5").write_text("abc")
+    return root
+
+
+def _state(root: Path) -> dict[str, tuple[str, int]]:
+    return {str(p): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_folder_ingest_applies_rules(reg: Index, export: Path) -> None:
+    before = _state(export)
+    s = ingest_paths(reg, [export])
+    assert (s.ingested, s.known, s.failed) == (4, 0, ())
+    assert [Path(p).name for p, _ in s.skipped] == ["notes.docx"]
+    assert _state(export) == before, "sources must not change"
+    by_name = {Path(c.path).name: c for c in list_clips(reg)}
+    cam1 = by_name["ch01_20240125101500.mp4"]
+    assert (cam1.camera_id, cam1.time_source, cam1.start_raw) == ("CAM01", "filename", AT_1015)
+    assert cam1.start == AT_1015 - timedelta(seconds=65) and cam1.clock_offset_s == 65.0
+    assert cam1.sha256 == before[cam1.path][0] and cam1.frames == 20 and cam1.duration_s == pytest.approx(2.0)
+    assert by_name["CAM02_20240125_101500.ts"].camera_id == "CAM02"
+    container = by_name["clip.mp4"]
+    assert (container.camera_id, container.time_source) == ("CAM02", "container")
+    assert container.start == datetime(2024, 1, 25, 3, 30, tzinfo=UTC)
+    assert sorted(s.clip_ids) == sorted(c.id for c in by_name.values())
+
+
+def test_second_run_adds_nothing(reg: Index, export: Path) -> None:
+    first = ingest_paths(reg, [export])
+    second = ingest_paths(reg, [export])
+    assert (second.ingested, second.known, sorted(second.known_ids)) == (0, 4, sorted(first.clip_ids))
+    assert reg.db.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips").fetchone() == (4, 4)
+
+
+def test_failures_do_not_stop_the_others(reg: Index, export: Path) -> None:
+    truncate(write_clip(export / "CAM01" / "ch01_20240125103000.mp4", seed=9, frames=40))
+    write_clip(export / "CAM09" / "ch01_20240125103000.mp4", seed=10)
+    (export / "CAM02" / "empty_20240125_101500.mp4").write_bytes(b"")
+    s = ingest_paths(reg, [export])
+    reasons = {Path(p).parent.name + "/" + Path(p).name: why for p, why in s.failed}
+    assert s.ingested == 4 and len(reasons) == 3
+    assert "truncated" in reasons["CAM01/ch01_20240125103000.mp4"]
+    assert "no camera" in reasons["CAM09/ch01_20240125103000.mp4"]
+    assert "empty" in reasons["CAM02/empty_20240125_101500.mp4"]
+    assert len(list_clips(reg)) == 4
+
+
+def test_sidecar_camera_must_be_known(reg: Index, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "ch01_20240125101500.mp4")
+    clip.with_suffix(".json").write_text(json.dumps({"camera_id": "CAM77"}))
+    s = ingest_paths(reg, [clip])
+    assert s.ingested == 0 and "unknown camera 'CAM77'" in s.failed[0][1]
+    assert list_clips(reg) == []
+
+
+def test_cli_camera_and_start(reg: Index, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "clip.mp4")
+    s = ingest_paths(reg, [clip], camera="CAM01", start="2024-01-25 10:15:00")
+    (c,) = list_clips(reg)
+    assert s.ingested == 1 and (c.camera_id, c.time_source, c.start_raw) == ("CAM01", "cli", AT_1015)
+    with pytest.raises(NotFoundError, match="CAM77"):
+        ingest_paths(reg, [clip], camera="CAM77")
+
+
+def test_start_is_for_one_clip_and_must_parse(reg: Index, export: Path) -> None:
+    with pytest.raises(InputError, match="one clip"):
+        ingest_paths(reg, [export], start="2024-01-25 10:15")
+    with pytest.raises(InputError, match="malformed time"):
+        ingest_paths(reg, [export / "CAM02" / "clip.mp4"], start="25/01/2024 10h15")
+    assert list_clips(reg) == []
+
+
+def test_named_unsupported_or_missing_file_fails(reg: Index, tmp_path: Path) -> None:
+    doc = tmp_path / "report.pdf"
+    doc.write_bytes(b"%PDF")
+    s = ingest_paths(reg, [doc, tmp_path / "gone.mp4"])
+    assert [why.split(" ")[0] for _, why in s.failed] == ["unsupported", "no"]
+
+
+def test_moved_clip_keeps_its_row_and_records_the_new_path(reg: Index, export: Path, tmp_path: Path) -> None:
+    ingest_paths(reg, [export / "CAM01"])
+    moved = tmp_path / "archive" / "CAM01"
+    shutil.copytree(export / "CAM01", moved)
+    s = ingest_paths(reg, [moved])
+    assert (s.ingested, s.known) == (0, 2)
+    assert all(str(moved) in c.path for c in list_clips(reg))
+
+
+def test_pending_analysis_includes_clips_left_unanalysed(reg: Index, export: Path) -> None:
+    first = ingest_paths(reg, [export / "CAM01"])
+    reg.writer.set_clip_status(first.clip_ids[0], "analyzed")
+    second = ingest_paths(reg, [export])
+    assert pending_analysis(reg, second) == sorted([*second.clip_ids, first.clip_ids[1]])

@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -103,6 +104,27 @@ class SnapshotStore:
             clip_id=self.clip_id, frame=frame, time=time, path=final,
             sha256=hashlib.sha256(data).hexdigest(), kind=kind, box=box,
         )
+
+    def retag(self, snap: Snapshot, track_no: int) -> Snapshot:
+        """The same staged snapshot renamed for another track number (after fragments are linked)."""
+        old = Path(snap.path).name
+        frame, kind, _ = old[: -len(".jpg")].split("_", 2)
+        name = f"{frame}_{kind}_{track_no}.jpg"
+        if name == old:
+            return snap
+        n = 2
+        while (self._stage / name).exists():  # two linked fragments overlapping by one frame
+            name = f"{frame}_{kind}_{track_no}-{n}.jpg"
+            n += 1
+        os.replace(self._stage / old, self._stage / name)
+        final = str(self.folder / name)
+        self._written = [final if p == snap.path else p for p in self._written]
+        return replace(snap, path=final)
+
+    def drop(self, snap: Snapshot) -> None:
+        """Forget a staged snapshot no row will point at."""
+        (self._stage / Path(snap.path).name).unlink(missing_ok=True)
+        self._written = [p for p in self._written if p != snap.path]
 
     def commit(self) -> None:
         """Move this run's files into place, replacing what an earlier run of the clip left."""

@@ -1,0 +1,146 @@
+"""The expensive stages, run once per closed track fragment on its best crops only.
+
+Colour (pixel votes on the body), plates (vehicle and ``unknown`` tracks: the reader searches
+the vehicle crop, several frames are voted later), faces (people, and the upper part of
+motorcycle/bicycle/unknown boxes where a rider's head is), and the snapshots that make each of
+these traceable to the clip, frame and time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from camfind.analysis.color import body_region, color_votes, crop
+from camfind.analysis.snapshots import SnapshotStore
+from camfind.analysis.trackbook import Fragment, Sample
+from camfind.types import Box, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot
+
+log = logging.getLogger(__name__)
+
+PLATE_CLASSES = frozenset({"car", "motorcycle", "bus", "truck", "unknown"})
+FACE_CLASSES = frozenset({"person", "motorcycle", "bicycle", "unknown"})
+#: Share of the box height, from the top, where a face can be (a person's head; a rider's).
+HEAD_SHARE = {"person": 0.4, "motorcycle": 0.5, "bicycle": 0.5, "unknown": 0.5}
+MIN_PLATE_BOX_W = 48.0  # frame pixels: narrower vehicles cannot show a legible plate
+MIN_HEAD_W = 20.0  # frame pixels: narrower heads have no usable face
+FACE_INPUT_W = 200  # head regions are upscaled to about this width for the face detector
+
+
+class PlateReaderLike(Protocol):
+    def read(self, image_bgr: np.ndarray, *, crop_kind: str = "auto") -> list[PlateText]: ...
+
+
+class FaceEngineLike(Protocol):
+    def faces(self, image_bgr: np.ndarray) -> list[Face]: ...
+
+
+@dataclass
+class Findings:
+    """What the stages learned about one fragment (small: crops are gone by now)."""
+
+    track_no: int
+    color_votes: Counter[str] = field(default_factory=Counter)
+    plate_reads: list[PlateRead] = field(default_factory=list)
+    faces: list[FaceSighting] = field(default_factory=list)
+    snapshot: Snapshot | None = None
+    best_quality: float = 0.0
+    best_frame: int | None = None
+
+
+class Enricher:
+    """Runs colour, plates, faces and snapshots on fragments of one clip."""
+
+    def __init__(
+        self,
+        clip: Clip,
+        store: SnapshotStore,
+        *,
+        plates: PlateReaderLike | None,
+        faces: FaceEngineLike | None,
+        plate_frames: int = 3,
+        face_frames: int = 3,
+    ) -> None:
+        self.clip = clip
+        self.store = store
+        self.plates, self.faces = plates, faces
+        self.plate_frames, self.face_frames = plate_frames, face_frames
+
+    def __call__(self, fragment: Fragment, cls: str) -> Findings:
+        found = Findings(fragment.track_no)
+        samples = sorted(fragment.samples, key=lambda s: -s.quality)
+        if not samples:
+            return found
+        for s in samples:
+            votes = color_votes(crop(s.image, s.to_crop(body_region(s.box, cls))))
+            total = sum(votes.values())
+            if total:
+                found.color_votes.update({k: v / total for k, v in votes.items()})  # type: ignore[dict-item]
+        best = samples[0]
+        found.best_quality, found.best_frame = best.quality, best.frame
+        found.snapshot = self._snap(best, best.image, "track", fragment.track_no, best.box)
+        if self.plates is not None and cls in PLATE_CLASSES:
+            found.plate_reads = self._plates(samples, fragment.track_no)
+        if self.faces is not None and cls in FACE_CLASSES:
+            found.faces = self._faces(samples, fragment.track_no, cls)
+        return found
+
+    def _snap(self, sample: Sample, image: np.ndarray, kind: str, track_no: int, box: Box) -> Snapshot:
+        return self.store.save(image, frame=sample.frame, kind=kind, track_no=track_no,
+                               time=self.clip.time_at(sample.offset_s), box=box)
+
+    def _plates(self, samples: Sequence[Sample], track_no: int) -> list[PlateRead]:
+        assert self.plates is not None
+        usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W]
+        usable.sort(key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
+        reads: list[PlateRead] = []
+        for s in usable[: self.plate_frames]:
+            found = [p for p in self.plates.read(s.image, crop_kind="scene") if p.norm]
+            if not found:
+                continue
+            plate = found[0]
+            frame_box = s.to_frame(plate.box) if plate.box is not None else None
+            snap = None
+            if plate.box is not None and frame_box is not None:
+                snap = self._snap(s, crop(s.image, _pad(plate.box, 0.15)), "plate", track_no, frame_box)
+            located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
+            reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
+                                   s.frame, located, track_id=track_no, snapshot=snap))
+        return reads
+
+    def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
+        assert self.faces is not None
+        share = HEAD_SHARE.get(cls, 0.5)
+        usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_HEAD_W]
+        out: list[FaceSighting] = []
+        for s in usable[: self.face_frames]:
+            x1, y1, x2, y2 = s.box
+            head = s.to_crop((x1, y1, x2, y1 + share * (y2 - y1)))
+            region = crop(s.image, head)
+            if region.size == 0:
+                continue
+            up = min(4.0, max(1.0, FACE_INPUT_W / region.shape[1]))
+            big = cv2.resize(region, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC) if up > 1 else region
+            faces = self.faces.faces(big)
+            if not faces:
+                continue
+            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * f.quality)
+            ox, oy = max(0, int(head[0])), max(0, int(head[1]))  # where crop() cut the region
+            in_crop = (face.box[0] / up + ox, face.box[1] / up + oy, face.box[2] / up + ox, face.box[3] / up + oy)
+            frame_box = s.to_frame(in_crop)
+            snap = self._snap(s, crop(s.image, _pad(in_crop, 0.3)), "face", track_no, frame_box)
+            out.append(FaceSighting(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
+                                    s.frame, Face(frame_box, face.encoding, face.quality),
+                                    track_id=track_no, snapshot=snap))
+        return out
+
+
+def _pad(box: Box, share: float) -> Box:
+    w, h = box[2] - box[0], box[3] - box[1]
+    return (box[0] - share * w, box[1] - share * h, box[2] + share * w, box[3] + share * h)

@@ -1,0 +1,153 @@
+"""The models one analysis uses, loaded once per process and described for the run record.
+
+:func:`get_models` caches a :class:`Models` bundle per (detector, weights, OCR, stages) key, so
+a process analysing many clips (or a ``--workers`` process) loads each model once. The run
+record (:meth:`Models.describe`) lists every model's name, version and weight hashes.
+
+Example:
+    >>> models = get_models(AnalysisSettings())  # doctest: +SKIP
+    >>> sorted(models.describe())[:3]  # doctest: +SKIP
+    ['detector', 'detector.version', 'detector.weights_sha256']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import platform
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from camfind import __version__
+from camfind.analysis.detectors import Detector, load_detector
+from camfind.analysis.enrich import FaceEngineLike, PlateReaderLike
+from camfind.analysis.settings import AnalysisSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Models:
+    """Detector, plate reader, face engine and OSD OCR for one set of settings."""
+
+    detector: Detector
+    plates: PlateReaderLike | None = None
+    faces: FaceEngineLike | None = None
+    osd: Any = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, str]:
+        """Names, versions and weight hashes of everything that produced the results."""
+        out = {
+            "camfind": __version__,
+            "python": platform.python_version(),
+            "opencv": cv2.__version__,
+            "detector": self.detector.name,
+            "detector.version": self.detector.version,
+            "detector.weights_sha256": self.detector.weights_sha,
+            "tracker": f"trackers-{_version('trackers')} ByteTrack + camfind link_fragments",
+        }
+        if self.plates is not None:
+            backend = str(getattr(self.plates, "backend", "rapidocr"))
+            out["plates"] = f"camfind.recognition.plates/{backend}"
+            out.update(_backend_record("plates", backend))
+        if self.faces is not None:
+            out.update(_engine_record("faces", self.faces))
+        if self.osd is not None:
+            out["osd"] = f"rapidocr-onnxruntime-{_version('rapidocr-onnxruntime')}"
+            out.update(_package_hashes("osd", "rapidocr_onnxruntime", "models/*.onnx"))
+        out.update(self.extra)
+        return out
+
+
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@cache
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _package_hashes(prefix: str, package: str, pattern: str) -> dict[str, str]:
+    """SHA-256 of the model files shipped inside ``package`` (found, not imported)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    root = Path(next(iter(spec.submodule_search_locations)))
+    return {f"{prefix}.weights.{p.name}": _sha256(str(p)) for p in sorted(root.glob(pattern))}
+
+
+def _backend_record(prefix: str, backend: str) -> dict[str, str]:
+    if backend == "rapidocr":
+        out = {f"{prefix}.version": f"rapidocr-onnxruntime-{_version('rapidocr-onnxruntime')}"}
+        out.update(_package_hashes(prefix, "rapidocr_onnxruntime", "models/ch_PP-OCRv4_*.onnx"))
+        return out
+    out = {f"{prefix}.version": f"easyocr-{_version('easyocr')}"}
+    out.update(_package_hashes(prefix, "easyocr_en_models", "**/*.pth"))
+    return out
+
+
+def _engine_record(prefix: str, engine: object) -> dict[str, str]:
+    """A face engine's own description, else its package's model files."""
+    out = {prefix: str(getattr(engine, "name", type(engine).__name__))}
+    version = getattr(engine, "version", None)
+    out[f"{prefix}.version"] = str(version or f"dlib-bin-{_version('dlib-bin')}")
+    shas = getattr(engine, "weights_sha", None)
+    if isinstance(shas, dict):
+        out.update({f"{prefix}.weights.{k}": str(v) for k, v in shas.items()})
+    elif shas:
+        out[f"{prefix}.weights_sha256"] = str(shas)
+    else:
+        out.update(_package_hashes(prefix, "face_recognition_models", "models/*.dat"))
+    return out
+
+
+_CACHE: dict[tuple[object, ...], Models] = {}
+
+
+def get_models(settings: AnalysisSettings, *, osd: bool | None = None) -> Models:
+    """The models ``settings`` ask for, loaded on first use in this process and then reused.
+
+    Raises:
+        ModelError: a model file is missing or its hash does not match.
+    """
+    want_osd = settings.osd if osd is None else osd
+    key = (settings.detector, settings.weights, settings.ocr, settings.plates, settings.faces, want_osd)
+    models = _CACHE.get(key)
+    if models is None:
+        models = _CACHE[key] = _load(settings, want_osd)
+    return models
+
+
+def _load(settings: AnalysisSettings, want_osd: bool) -> Models:
+    detector = load_detector(settings.detector, settings.weights)
+    plates = faces = osd = None
+    if settings.plates:
+        from camfind.recognition.plates import load_plate_reader
+
+        plates = load_plate_reader(settings.ocr)
+    if settings.faces:
+        from camfind.recognition.faces import load_face_engine
+
+        faces = load_face_engine()
+    if want_osd:
+        from camfind.analysis.osd import RapidOsdOcr
+
+        osd = RapidOsdOcr()
+    log.info("models loaded: detector %s, plates %s, faces %s, osd %s",
+             detector.name, plates is not None, faces is not None, osd is not None)
+    return Models(detector, plates, faces, osd)

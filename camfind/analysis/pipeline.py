@@ -1,0 +1,264 @@
+"""One clip -> :class:`~camfind.index.writer.AnalysisResult`: the analysis pipeline.
+
+Frames stream at the analysis rate (never the whole clip in memory). A motion gate skips static
+stretches; on the other frames the detector runs, moving blobs it did not name become
+``unknown`` detections, and the tracker numbers them. Each track fragment keeps its best few
+crops (:mod:`camfind.analysis.trackbook`); when it has not been seen for a few seconds the
+expensive stages run on those crops (:mod:`camfind.analysis.enrich`) and they are freed. At the
+end fragments of one object are linked, and each track gets its class, corrected times, sides,
+direction (ground plane when calibrated, else image + heading), colour, voted plate, faces and
+a best snapshot.
+
+Example:
+    >>> result, stats = analyze_clip(clip, camera, models=models, settings=AnalysisSettings(),
+    ...                              store=store)  # doctest: +SKIP
+    >>> [(t.cls, t.direction, t.color, t.plate and t.plate.text) for t in result.tracks]  # doctest: +SKIP
+    [('car', 'N', 'red', '51F-598.81')]
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from camfind.analysis.color import decide
+from camfind.analysis.direction import ToWorld, image_motion, track_motion
+from camfind.analysis.enrich import Enricher, Findings
+from camfind.analysis.frames import Frame, iter_frames
+from camfind.analysis.models import Models
+from camfind.analysis.motion import MotionGate, unknown_detections
+from camfind.analysis.settings import AnalysisSettings
+from camfind.analysis.snapshots import SnapshotStore
+from camfind.analysis.trackbook import Fragment, TrackBook
+from camfind.analysis.tracking import Tracker, link_fragments
+from camfind.index.writer import AnalysisResult
+from camfind.recognition.vnplate import vote
+from camfind.types import Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
+
+log = logging.getLogger(__name__)
+
+MOTION_HOLD_S = 1.0  # keep detecting this long after the last motion
+IDLE_DETECT_S = 5.0  # detect at least this often even when nothing moves (standing objects)
+MAX_FACES_PER_TRACK = 5
+MIN_UNKNOWN_FRAMES = 3
+
+Progress = Callable[[float], None]
+
+
+@dataclass
+class ClipStats:
+    """How much work one clip took."""
+
+    frames: int = 0
+    detected_frames: int = 0
+    fragments: int = 0
+    tracks: int = 0
+    seconds: float = 0.0
+    video_s: float = 0.0
+
+    @property
+    def speed(self) -> float:
+        """Seconds of video per second of analysis (a multiple of real time)."""
+        return self.video_s / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _Stream:
+    """What streaming a clip leaves: per-fragment boxes and findings, and the tracker's votes."""
+
+    detections: dict[int, list[Detection]]
+    findings: dict[int, list[Findings]]
+    votes: Mapping[int, Mapping[str, float]]
+    appearance: Mapping[int, object]
+    width: int
+    height: int
+
+
+def analyze_clip(
+    clip: Clip,
+    camera: Camera,
+    *,
+    models: Models,
+    settings: AnalysisSettings,
+    store: SnapshotStore,
+    to_world: ToWorld | None = None,
+    progress: Progress | None = None,
+) -> tuple[AnalysisResult, ClipStats]:
+    """Analyse one registered clip (read-only) into tracks, detections, plates, faces, snapshots.
+
+    Raises:
+        NotFoundError, ClipError: the clip file is missing or cannot be decoded.
+    """
+    started = time.perf_counter()
+    stats = ClipStats()
+    enrich = Enricher(clip, store, plates=models.plates if settings.plates else None,
+                      faces=models.faces if settings.faces else None)
+    stream = _stream(clip, models, settings, enrich, stats, progress)
+    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world)
+    stats.tracks = len(result.tracks)
+    stats.seconds = time.perf_counter() - started
+    stats.video_s = clip.duration_s
+    log.info("clip %s: %d frames (%d detected), %d fragments -> %d tracks in %.1f s",
+             clip.id, stats.frames, stats.detected_frames, stats.fragments, stats.tracks, stats.seconds)
+    return result, stats
+
+
+def _stream(
+    clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
+    progress: Progress | None,
+) -> _Stream:
+    tracker = Tracker(fps=settings.rate_fps)
+    gate = MotionGate() if settings.motion_gate else None
+    out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
+    book: TrackBook | None = None
+    last_motion = last_detect = float("-inf")
+
+    def finish(fragments: Iterable[Fragment]) -> None:
+        for frag in fragments:
+            stats.fragments += 1
+            out.detections[frag.track_no].extend(frag.detections)
+            out.findings[frag.track_no].append(enrich(frag, tracker.track_class(frag.track_no)))
+            frag.samples.clear()
+
+    for frame in iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None):
+        stats.frames += 1
+        if book is None:
+            out.height, out.width = frame.image.shape[:2]
+            book = TrackBook(width=out.width, height=out.height)
+        motion = gate.update(frame.image) if gate is not None else None
+        if motion is not None and motion.moving:
+            last_motion = frame.offset_s
+        t = frame.offset_s
+        if motion is None or t - last_motion <= MOTION_HOLD_S or t - last_detect >= IDLE_DETECT_S:
+            last_detect = t
+            stats.detected_frames += 1
+            found = _detect(models, frame, motion.boxes if motion is not None else [])
+            book.add(frame, tracker.update(frame, found))
+        finish(book.close_stale(t))
+        if progress is not None and clip.duration_s > 0:
+            progress(min(1.0, t / clip.duration_s))
+    if book is not None:
+        finish(book.close_all())
+    out.votes = tracker.votes()
+    out.appearance = tracker.appearance()
+    return out
+
+
+def _detect(models: Models, frame: Frame, motion_boxes: list) -> list[Detection]:  # type: ignore[type-arg]
+    """Named detections of a frame plus the moving blobs none of them explains."""
+    named = [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in models.detector.detect(frame.image)]
+    unknown = [replace(d, frame=frame.index, offset_s=frame.offset_s)
+               for d in unknown_detections(motion_boxes, named)]
+    return named + unknown
+
+
+def _assemble(
+    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None
+) -> AnalysisResult:
+    """Link fragments into tracks, number them in time order, and summarise each."""
+    canon = link_fragments(stream.detections, fps=fps, appearance=stream.appearance)  # type: ignore[arg-type]
+    groups: dict[int, list[int]] = defaultdict(list)
+    for no in stream.detections:
+        groups[canon.get(no, no)].append(no)
+    ordered = sorted(groups.values(), key=lambda ms: min(d.offset_s for m in ms for d in stream.detections[m]))
+    tracks: list[Track] = []
+    detections: list[Detection] = []
+    plates: list[PlateRead] = []
+    faces: list[FaceSighting] = []
+    for members in ordered:
+        built = _build_track(clip, camera, stream, members, len(tracks) + 1, store, to_world)
+        if built is None:
+            continue
+        track, dets, reads, seen = built
+        tracks.append(track)
+        detections += dets
+        plates += reads
+        faces += seen
+    snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
+    snaps += [f.snapshot for f in faces if f.snapshot]
+    return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+def _merged_detections(stream: _Stream, members: list[int], number: int) -> list[Detection]:
+    by_frame: dict[int, Detection] = {}
+    for m in members:
+        for d in stream.detections[m]:
+            if d.frame not in by_frame or d.score > by_frame[d.frame].score:
+                by_frame[d.frame] = d
+    return [replace(d, track_no=number) for _, d in sorted(by_frame.items())]
+
+
+def _keep(cls: str, dets: list[Detection]) -> bool:
+    """Unknown movers must last a few frames and actually travel (not flicker, not leaves)."""
+    if cls != "unknown":
+        return len(dets) >= 2
+    return len(dets) >= MIN_UNKNOWN_FRAMES and image_motion([d.box for d in dets], 0.0) is not None
+
+
+def _build_track(
+    clip: Clip, camera: Camera, stream: _Stream, members: list[int], number: int,
+    store: SnapshotStore, to_world: ToWorld | None,
+) -> tuple[Track, list[Detection], list[PlateRead], list[FaceSighting]] | None:
+    votes: dict[str, float] = defaultdict(float)
+    for m in members:
+        for name, weight in stream.votes.get(m, {}).items():
+            votes[name] += weight
+    cls = max(votes.items(), key=lambda kv: kv[1])[0] if votes else "unknown"
+    found = [f for m in members for f in stream.findings[m]]
+    dets = _merged_detections(stream, members, number)
+    if not _keep(cls, dets):
+        for f in found:
+            _drop_all(store, f)
+        return None
+    motion = track_motion([d.box for d in dets], [d.offset_s for d in dets], width=stream.width,
+                          height=stream.height, heading_deg=camera.heading_deg, to_world=to_world)
+    colour: Counter[str] = Counter()
+    for f in found:
+        colour.update(f.color_votes)
+    best = max(found, key=lambda f: f.best_quality, default=None)
+    snapshot = None
+    for f in found:
+        if f is best and f.snapshot is not None:
+            snapshot = store.retag(f.snapshot, number)
+        elif f.snapshot is not None:
+            store.drop(f.snapshot)
+    reads = [replace(r, track_id=number, snapshot=_retag(store, r.snapshot, number))
+             for f in found for r in f.plate_reads]
+    seen = _best_faces(store, [s for f in found for s in f.faces], number)
+    first, last = dets[0], dets[-1]
+    track = Track(
+        clip_id=clip.id or 0, camera_id=clip.camera_id, track_no=number, cls=cls,
+        first_time=clip.time_at(first.offset_s), last_time=clip.time_at(last.offset_s),
+        first_frame=first.frame, last_frame=last.frame, n_frames=len(dets),
+        confidence=round(sum(d.score for d in dets) / len(dets), 4),
+        entry_side=motion.entry_side, exit_side=motion.exit_side,
+        direction_deg=None if motion.direction_deg is None else round(motion.direction_deg, 1),
+        speed_kmh=None if motion.speed_kmh is None else round(motion.speed_kmh, 1),
+        color=decide(colour), plate=vote([r.plate for r in reads]) if reads else None,
+        best_frame=None if best is None else best.best_frame, snapshot=snapshot,
+    )
+    return track, dets, reads, seen
+
+
+def _retag(store: SnapshotStore, snap: Snapshot | None, number: int) -> Snapshot | None:
+    return None if snap is None else store.retag(snap, number)
+
+
+def _best_faces(store: SnapshotStore, seen: list[FaceSighting], number: int) -> list[FaceSighting]:
+    """The best few face sightings of a track (by size x quality); the others' files dropped."""
+    ranked = sorted(seen, key=lambda s: -(s.face.box[2] - s.face.box[0]) * s.face.quality)
+    for extra in ranked[MAX_FACES_PER_TRACK:]:
+        if extra.snapshot is not None:
+            store.drop(extra.snapshot)
+    return [replace(s, track_id=number, snapshot=_retag(store, s.snapshot, number))
+            for s in ranked[:MAX_FACES_PER_TRACK]]
+
+
+def _drop_all(store: SnapshotStore, found: Findings) -> None:
+    snaps = [found.snapshot] + [r.snapshot for r in found.plate_reads] + [s.snapshot for s in found.faces]
+    for snap in snaps:
+        if snap is not None:
+            store.drop(snap)

@@ -1,0 +1,164 @@
+"""Per-track memory while a clip streams: boxes, and the best few crops in bounded memory.
+
+Each track fragment keeps all of its boxes (small) but only its ``k`` best crops, chosen by a
+quality score (detector score x size x sharpness, halved when the box is cut by the frame edge)
+and spread in time so voting sees different frames. A fragment not seen for ``close_after_s``
+is closed and handed on, so the expensive stages (colour, plates, faces) run while the clip
+streams and its crops are freed: memory does not grow with the clip's length.
+
+Example:
+    >>> book = TrackBook(width=1280, height=720)
+    >>> book.add(frame, tracked)               # doctest: +SKIP
+    >>> for fragment in book.close_stale(frame.offset_s):  # doctest: +SKIP
+    ...     enrich(fragment)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from camfind.analysis.frames import Frame
+from camfind.types import Box, Detection
+
+log = logging.getLogger(__name__)
+
+MAX_CROP_SIDE = 960  # crops are downscaled beyond this (a 4K frame's bus is still readable)
+
+
+@dataclass
+class Sample:
+    """One kept crop of a track: where it came from in the frame, and at what scale."""
+
+    frame: int
+    offset_s: float
+    quality: float
+    box: Box  # the object's box, frame pixels
+    origin: tuple[int, int]  # top-left of the crop, frame pixels
+    scale: float  # crop pixels per frame pixel
+    image: np.ndarray
+
+    def to_crop(self, box: Box) -> Box:
+        """A frame-pixel box in this crop's pixels."""
+        ox, oy = self.origin
+        return tuple((v - o) * self.scale for v, o in zip(box, (ox, oy, ox, oy), strict=True))  # type: ignore[return-value]
+
+    def to_frame(self, box: Box) -> Box:
+        """A crop-pixel box in frame pixels."""
+        ox, oy = self.origin
+        return tuple(v / self.scale + o for v, o in zip(box, (ox, oy, ox, oy), strict=True))  # type: ignore[return-value]
+
+
+@dataclass
+class Fragment:
+    """A track as the online tracker numbered it (one object may span several fragments)."""
+
+    track_no: int
+    detections: list[Detection] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+
+    @property
+    def last_offset(self) -> float:
+        return self.detections[-1].offset_s if self.detections else -math.inf
+
+    @property
+    def cls(self) -> str:
+        return self.detections[-1].cls if self.detections else "unknown"
+
+
+def sharpness(image: np.ndarray) -> float:
+    """Focus measure in [0, 1): variance of the Laplacian of a small grey copy."""
+    if image.size == 0:
+        return 0.0
+    h, w = image.shape[:2]
+    scale = min(1.0, 96.0 / max(h, w))
+    small = cv2.resize(image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    var = float(cv2.Laplacian(grey, cv2.CV_32F).var())
+    return var / (var + 150.0)
+
+
+def crop_with_margin(image: np.ndarray, box: Box, margin: float = 0.15) -> tuple[np.ndarray, tuple[int, int], float]:
+    """Crop ``box`` plus a margin (clipped to the frame), downscaled beyond MAX_CROP_SIDE."""
+    h, w = image.shape[:2]
+    bw, bh = box[2] - box[0], box[3] - box[1]
+    x1, y1 = max(0, int(box[0] - margin * bw)), max(0, int(box[1] - margin * bh))
+    x2, y2 = min(w, int(math.ceil(box[2] + margin * bw))), min(h, int(math.ceil(box[3] + margin * bh)))
+    crop = image[y1:y2, x1:x2]
+    scale = 1.0
+    side = max(crop.shape[:2]) if crop.size else 0
+    if side > MAX_CROP_SIDE:
+        scale = MAX_CROP_SIDE / side
+        crop = cv2.resize(crop, (max(1, int(crop.shape[1] * scale)), max(1, int(crop.shape[0] * scale))),
+                          interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(crop), (x1, y1), scale
+
+
+def touches_edge(box: Box, width: int, height: int, pad: float = 2.0) -> bool:
+    return box[0] <= pad or box[1] <= pad or box[2] >= width - pad or box[3] >= height - pad
+
+
+class TrackBook:
+    """Fragments of the tracks seen so far; closes the ones not seen for a while."""
+
+    def __init__(self, *, width: int, height: int, k: int = 4, close_after_s: float = 3.0,
+                 min_gap_s: float = 0.5) -> None:
+        self.width, self.height = width, height
+        self.k, self.close_after_s, self.min_gap_s = k, close_after_s, min_gap_s
+        self._open: dict[int, Fragment] = {}
+
+    @property
+    def open_count(self) -> int:
+        return len(self._open)
+
+    def add(self, frame: Frame, tracked: list[Detection]) -> None:
+        """Record one frame's tracked detections (``track_no`` set) and maybe keep their crops."""
+        for det in tracked:
+            if det.track_no is None:
+                continue
+            frag = self._open.setdefault(det.track_no, Fragment(det.track_no))
+            frag.detections.append(det)
+            self._offer(frag, frame, det)
+
+    def _quality(self, frame: Frame, det: Box, score: float) -> float:
+        x1, y1, x2, y2 = (int(v) for v in det)
+        view = frame.image[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+        area = max(0.0, (det[2] - det[0]) * (det[3] - det[1]))
+        edge = 0.5 if touches_edge(det, self.width, self.height) else 1.0
+        return score * math.sqrt(area) * edge * (0.5 + sharpness(view))
+
+    def _offer(self, frag: Fragment, frame: Frame, det: Detection) -> None:
+        quality = self._quality(frame, det.box, det.score)
+        samples = frag.samples
+        near = [i for i, s in enumerate(samples) if abs(s.offset_s - det.offset_s) < self.min_gap_s]
+        if near:
+            slot = min(near, key=lambda i: samples[i].quality)
+        elif len(samples) < self.k:
+            slot = len(samples)
+        else:
+            slot = min(range(len(samples)), key=lambda i: samples[i].quality)
+        if slot < len(samples) and samples[slot].quality >= quality:
+            return
+        image, origin, scale = crop_with_margin(frame.image, det.box)
+        if image.size == 0:
+            return
+        sample = Sample(frame.index, det.offset_s, quality, det.box, origin, scale, image)
+        if slot == len(samples):
+            samples.append(sample)
+        else:
+            samples[slot] = sample
+
+    def close_stale(self, now_s: float) -> list[Fragment]:
+        """Fragments last seen more than ``close_after_s`` before ``now_s`` (removed from the book)."""
+        stale = [n for n, f in self._open.items() if now_s - f.last_offset > self.close_after_s]
+        return [self._open.pop(n) for n in stale]
+
+    def close_all(self) -> list[Fragment]:
+        """Every open fragment (the clip ended)."""
+        out = list(self._open.values())
+        self._open.clear()
+        return out

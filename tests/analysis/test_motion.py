@@ -1,0 +1,51 @@
+"""Motion gate: still scenes are quiet, a moving object is found where it is, in full-frame pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections
+from camfind.types import Detection
+
+
+def _scene(rng: np.random.Generator, square_x: int | None = None) -> np.ndarray:
+    """A 640x360 textured still scene with sensor noise, and optionally a 60x60 dark square."""
+    base = np.tile(np.linspace(60, 200, 640, dtype=np.float32), (360, 1))
+    image = base[..., None].repeat(3, axis=2) + rng.normal(0, 2.0, (360, 640, 3))
+    if square_x is not None:
+        image[150:210, square_x : square_x + 60] = (20, 30, 160)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_still_scene_is_not_moving_after_warmup() -> None:
+    rng = np.random.default_rng(1)
+    gate = MotionGate(warmup=3)
+    results = [gate.update(_scene(rng)) for _ in range(30)]
+    assert all(r.moving for r in results[:3])  # warm-up frames always pass
+    assert not any(r.moving for r in results[10:])
+    assert all(r.boxes == [] for r in results[10:])
+
+
+def test_moving_square_is_boxed_in_full_frame_pixels() -> None:
+    rng = np.random.default_rng(2)
+    gate = MotionGate()
+    for _ in range(20):
+        gate.update(_scene(rng))
+    result = MotionResult(moving=False)
+    for step in range(6):
+        x = 100 + 40 * step
+        result = gate.update(_scene(rng, square_x=x))
+    assert result.moving
+    assert len(result.boxes) == 1
+    x1, y1, x2, y2 = result.boxes[0]
+    assert x1 == pytest.approx(300, abs=12) and x2 == pytest.approx(360, abs=12)
+    assert y1 == pytest.approx(150, abs=12) and y2 == pytest.approx(210, abs=12)
+
+
+def test_unknown_detections_keep_only_unexplained_blobs() -> None:
+    person = Detection(frame=0, offset_s=0.0, box=(100, 100, 150, 220), cls="person", score=0.9)
+    blobs = [(105.0, 110.0, 148.0, 215.0), (400.0, 200.0, 480.0, 260.0)]
+    out = unknown_detections(blobs, [person])
+    assert [d.box for d in out] == [(400.0, 200.0, 480.0, 260.0)]
+    assert out[0].cls == "unknown" and out[0].track_no is None

@@ -1,0 +1,98 @@
+"""Tracking: numbers per class group, stable voted classes, fragments linked, swaps refused."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from camfind.analysis.frames import Frame
+from camfind.analysis.tracking import (
+    Tracker,
+    appearance_histogram,
+    hist_distance,
+    link_fragments,
+)
+from camfind.types import Detection
+
+FPS = 4.0
+BLANK = np.zeros((360, 640, 3), np.uint8)
+
+
+def _frame(i: int, image: np.ndarray = BLANK) -> Frame:
+    return Frame(index=i, offset_s=i / FPS, image=image)
+
+
+def _det(x: float, y: float, cls: str = "person", score: float = 0.8, w: float = 30, h: float = 80) -> Detection:
+    return Detection(frame=0, offset_s=0.0, box=(x, y, x + w, y + h), cls=cls, score=score)
+
+
+def test_two_walkers_keep_their_numbers() -> None:
+    tracker = Tracker(fps=FPS)
+    seen: dict[int, set[int]] = {0: set(), 1: set()}
+    for i in range(20):
+        out = tracker.update(_frame(i), [_det(50 + 8 * i, 100), _det(500 - 8 * i, 220)])
+        for d in out:
+            seen[0 if d.box[1] == 100 else 1].add(d.track_no or -1)
+            assert d.frame == i and d.offset_s == pytest.approx(i / FPS)
+    assert len(seen[0]) == 1 and len(seen[1]) == 1 and seen[0] != seen[1]
+
+
+def test_class_is_voted_and_groups_do_not_mix() -> None:
+    tracker = Tracker(fps=FPS)
+    last: list[Detection] = []
+    for i in range(10):
+        vehicle = _det(100 + 10 * i, 200, cls="truck" if i == 3 else "car", w=120, h=70)
+        rider = _det(100 + 10 * i, 160, cls="person", w=40, h=100)  # overlaps the vehicle box
+        last = tracker.update(_frame(i), [vehicle, rider])
+    by_cls = {d.cls: d.track_no for d in last}
+    assert set(by_cls) == {"car", "person"}  # the truck frame did not split or rename the car
+    assert by_cls["car"] != by_cls["person"]
+    assert tracker.classes()[by_cls["car"] or 0] == "car"
+
+
+def _walk(no: int, frames: range, x0: float, vx: float, cls: str = "person") -> list[Detection]:
+    return [
+        Detection(
+            frame=i, offset_s=i / FPS, box=(x0 + vx * i, 100, x0 + vx * i + 30, 180), cls=cls,
+            score=0.8, track_no=no,
+        )
+        for i in frames
+    ]
+
+
+def test_fragments_across_a_gap_are_linked() -> None:
+    # One walker at 20 px/frame, lost for 6 frames (1.5 s), picked up again as track 2.
+    tracks = {1: _walk(1, range(0, 10), 0, 20), 2: _walk(2, range(16, 30), 0, 20)}
+    assert link_fragments(tracks, fps=FPS) == {1: 1, 2: 1}
+
+
+def test_fragments_too_far_apart_or_of_other_groups_stay_apart() -> None:
+    tracks = {
+        1: _walk(1, range(0, 10), 0, 20),
+        2: _walk(2, range(16, 30), 400, -20),  # starts far from where 1 was heading
+        3: _walk(3, range(12, 20), 240, 20, cls="car"),  # right place, wrong class group
+    }
+    assert link_fragments(tracks, fps=FPS) == {1: 1, 2: 2, 3: 3}
+
+
+def test_appearance_separates_look_alike_paths() -> None:
+    tracks = {1: _walk(1, range(0, 10), 0, 20), 2: _walk(2, range(12, 30), 0, 20)}
+    red = np.zeros(128)
+    red[0] = 1.0
+    blue = np.zeros(128)
+    blue[80] = 1.0
+    assert link_fragments(tracks, fps=FPS, appearance={1: red, 2: red}) == {1: 1, 2: 1}
+    assert link_fragments(tracks, fps=FPS, appearance={1: red, 2: blue}) == {1: 1, 2: 2}
+
+
+def test_appearance_histogram_is_normalised_and_distinguishes_colours() -> None:
+    image = np.zeros((100, 200, 3), np.uint8)
+    image[:, :100] = (0, 0, 200)  # red (BGR)
+    image[:, 100:] = (200, 0, 0)  # blue
+    red = appearance_histogram(image, (0, 0, 100, 100))
+    blue = appearance_histogram(image, (100, 0, 200, 100))
+    assert red is not None and blue is not None
+    assert red.sum() == pytest.approx(1.0)
+    assert hist_distance(red, red) == pytest.approx(0.0, abs=1e-6)
+    assert hist_distance(red, blue) > 0.9
+    assert appearance_histogram(image, (0, 0, 2, 2)) is None

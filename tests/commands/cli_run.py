@@ -1,0 +1,32 @@
+"""Run camfind commands in-process with CliRunner and read the index they leave behind."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from camfind.cli import app
+
+
+def run(*args: str | Path) -> Result:
+    """``camfind ARGS`` (the index comes from $CAMFIND_DB, set by the ``index_path`` fixture)."""
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def run_json(*args: str | Path) -> Any:
+    result = run(*args, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Query the index file directly (a separate connection, as another process would)."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()

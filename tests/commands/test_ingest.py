@@ -1,0 +1,166 @@
+"""`camfind ingest`: a Hikvision-style export with broken files, re-runs, kills, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_run import rows, run, run_json
+from clipfactory import CAMERAS_CSV, corrupt_header, truncate, write_clip
+
+CLIP_KEYS = {"id", "camera_id", "path", "sha256", "start", "end", "start_raw", "time_source", "fps", "frames",
+             "width", "height", "status"}
+
+
+@pytest.fixture
+def case(index_path: Path, tmp_path: Path) -> Path:
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
+    return index_path
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    root = tmp_path / "export"
+    for n, minute in enumerate((15, 20, 25)):
+        write_clip(root / "CAM01" / f"ch01_202401251{minute:03d}00.mp4", seed=n)
+    write_clip(root / "CAM02" / "2024-01-25.10.15.00-2024-01-25.10.20.00.mkv", seed=7)
+    corrupt_header(write_clip(root / "CAM02" / "ch01_20240125110000.mp4", seed=8))
+    truncate(write_clip(root / "CAM03" / "CAM03_20240125_101500.avi", seed=9, frames=40))
+    (root / "CAM01" / "readme.txt").write_text("exported by the shop owner")
+    return root
+
+
+def test_export_with_broken_files(case: Path, export: Path) -> None:
+    result = run("ingest", export, "--no-analyze", "--json")
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert (summary["ingested"], summary["known"]) == (4, 0)
+    failed = {Path(f["path"]).name: f["reason"] for f in summary["failed"]}
+    assert set(failed) == {"ch01_20240125110000.mp4", "CAM03_20240125_101500.avi"}
+    assert "truncated" in failed["CAM03_20240125_101500.avi"]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("camfind: failed:")]
+    assert len(lines) == 2 and all(str(export) in line for line in lines)
+    assert rows(case, "SELECT camera_id, COUNT(*) FROM clips GROUP BY camera_id") == [("CAM01", 3), ("CAM02", 1)]
+    clips = run_json("clips")
+    assert all(set(c) >= CLIP_KEYS for c in clips)
+    first = min(clips, key=lambda c: c["start"])
+    assert first["start"] == "2024-01-25T10:15:00+07:00" and first["time_source"] == "filename"
+    assert first["frames"] == 20 and first["status"] == "registered"
+    audit = rows(case, "SELECT command, counts_json FROM audit WHERE command='ingest'")
+    assert json.loads(audit[0][1])["ingested"] == 4
+
+
+def test_two_runs_no_duplicates(case: Path, export: Path) -> None:
+    run("ingest", export, "--no-analyze")
+    second = run("ingest", export, "--no-analyze", "--json")
+    summary = json.loads(second.stdout)
+    assert (summary["ingested"], summary["known"], len(summary["failed"])) == (0, 4, 2)
+    assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(4, 4)]
+
+
+def test_unknown_camera(case: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "ch01_20240125101500.mp4")
+    named = run("ingest", clip, "--camera", "CAM99", "--no-analyze")
+    assert named.exit_code == 2 and "unknown camera 'CAM99'" in named.stderr
+    folder = write_clip(tmp_path / "CAM99" / "ch01_20240125101500.mp4", seed=3)
+    ruled = run("ingest", folder, "--no-analyze")
+    assert ruled.exit_code == 1 and "no camera" in ruled.stderr
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(0,)]
+    assert rows(case, "SELECT COUNT(*) FROM cameras") == [(3,)]
+
+
+def test_start_option(case: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "video.mp4")
+    bad = run("ingest", clip, "--camera", "CAM01", "--start", "25/01/2024 10h15", "--no-analyze")
+    assert bad.exit_code == 2 and "malformed time" in bad.stderr
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(0,)]
+    none = run("ingest", clip, "--camera", "CAM01", "--no-analyze")
+    assert none.exit_code == 1 and "--start" in none.stderr
+    ok = run("ingest", clip, "--camera", "CAM01", "--start", "2024-01-25 10:15:30", "--no-analyze")
+    assert ok.exit_code == 0, ok.stderr
+    assert rows(case, "SELECT time_source, start_raw_ts FROM clips") == [("cli", 1706152530.0)]
+
+
+def test_clock_offset_applied(case: Path, export: Path) -> None:
+    run("cameras", "set-clock", "CAM01", "--dvr-time", "2024-01-25 10:00:30", "--actual-time", "2024-01-25 10:00:00")
+    run("ingest", export / "CAM01", "--no-analyze")
+    got = rows(case, "SELECT start_raw_ts - start_ts, clock_offset_s FROM clips")
+    assert got == [(30.0, 30.0)] * 3
+
+
+def test_missing_index(index_path: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mp4")
+    result = run("ingest", clip, "--no-analyze")
+    assert result.exit_code == 2 and "no index" in result.stderr
+    assert not index_path.exists()
+
+
+def test_analysis_unavailable_is_an_error_not_a_silent_skip(
+    case: Path, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "camfind.analysis", None)
+    result = run("ingest", export / "CAM01")
+    assert result.exit_code == 2 and "--no-analyze" in result.stderr
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(3,)], "registration is kept"
+
+
+def test_analysis_hook_gets_new_and_unanalysed_clips(
+    case: Path, export: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import camfind.analysis
+
+    calls: list[dict[str, Any]] = []
+
+    def fake(index: Any, clip_ids: list[int], *, settings: Any, workers: int, progress: Any) -> dict[str, int]:
+        calls.append({"ids": clip_ids, "osd": settings.osd, "workers": workers})
+        return {"analyzed": len(clip_ids)}
+
+    monkeypatch.setattr(camfind.analysis, "analyze_clips", fake, raising=False)
+    run("ingest", export / "CAM01", "--no-analyze")
+    out = run_json("ingest", export / "CAM01", export / "CAM02", "--osd", "--workers", "2")
+    assert calls == [{"ids": [1, 2, 3, 4], "osd": True, "workers": 2}]
+    assert out["analysis"] == {"analyzed": 4}
+
+
+def test_kill_mid_ingest_then_resume(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk" / "CAM01"
+    n = 80
+    for i in range(n):
+        write_clip(folder / f"ch01_20240125{10 + i // 60:02d}{i % 60:02d}00.mp4", seed=i, frames=30)
+    env = {**os.environ, "CAMFIND_DB": str(case)}
+    proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder.parent), "--no-analyze"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    committed = _wait_for_first_clip(case, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    survived = rows(case, "SELECT COUNT(*) FROM clips")[0][0]
+    assert committed >= 1 and 1 <= survived < n, f"kill landed too late ({survived} of {n})"
+    summary = run_json("ingest", folder.parent, "--no-analyze")
+    assert (summary["known"], summary["ingested"], summary["failed"]) == (survived, n - survived, [])
+    assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256), COUNT(DISTINCT path) FROM clips") == [(n, n, n)]
+    for path, sha, frames in rows(case, "SELECT path, sha256, frames FROM clips"):
+        assert frames == 30 and len(sha) == 64 and Path(path).is_file()
+
+
+def _wait_for_first_clip(db: Path, proc: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            con = sqlite3.connect(db, timeout=0.05)
+            count = con.execute("SELECT COUNT(*) FROM clips").fetchone()[0]
+            con.close()
+        except sqlite3.OperationalError:
+            count = 0
+        if count:
+            return int(count)
+        time.sleep(0.002)
+    return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,17 @@ from camfind.cli import app
 
 
 def run(*args: str | Path) -> Result:
-    """``camfind ARGS`` (the index comes from $CAMFIND_DB, set by the ``index_path`` fixture)."""
-    return CliRunner().invoke(app, [str(a) for a in args])
+    """``camfind ARGS`` (the index comes from $CAMFIND_DB, set by the ``index_path`` fixture).
+
+    ``sys.argv`` is set as the console script would see it: the audit log records it.
+    """
+    argv = [str(a) for a in args]
+    saved = sys.argv
+    sys.argv = ["camfind", *argv]
+    try:
+        return CliRunner().invoke(app, argv)
+    finally:
+        sys.argv = saved
 
 
 def run_json(*args: str | Path) -> Any:

@@ -1,0 +1,93 @@
+"""`camfind clips`, `verify`, `coverage`: listing, re-hash after tampering, footage gaps."""
+
+from __future__ import annotations
+
+import sys
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cli_run import rows, run, run_json
+from clipfactory import CAMERAS_CSV, flip_byte, write_clip
+
+
+@pytest.fixture
+def case(index_path: Path, tmp_path: Path) -> Path:
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    run("cameras", "import", tmp_path / "cameras.csv")
+    root = tmp_path / "export"
+    for n, minute in enumerate((15, 20, 25)):
+        write_clip(root / "CAM01" / f"ch01_202401251{minute:03d}00.mp4", seed=n)  # 2 s each
+    write_clip(root / "CAM02" / "ch01_20240125101500.mp4", seed=5, frames=100)  # 10 s
+    assert run("ingest", root, "--no-analyze").exit_code == 0
+    return index_path
+
+
+def test_clips_filters_and_formats(case: Path) -> None:
+    assert len(run_json("clips")) == 4
+    cam1 = run_json("clips", "--camera", "CAM01")
+    assert [c["start"] for c in cam1] == [f"2024-01-25T10:{m}:00+07:00" for m in (15, 20, 25)]
+    assert cam1[0]["end"] == "2024-01-25T10:15:02+07:00" and cam1[0]["start_raw"] == cam1[0]["start"]
+    assert run_json("clips", "--status", "analyzed") == []
+    csv_out = run("clips", "--csv").stdout.splitlines()
+    assert csv_out[0].startswith("id,camera_id,path,sha256,start,end,start_raw") and len(csv_out) == 5
+    unknown = run("clips", "--camera", "CAM99")
+    assert unknown.exit_code == 2 and "CAM99" in unknown.stderr
+
+
+def test_verify_detects_changed_and_missing(case: Path) -> None:
+    ok = run_json("verify")
+    assert ok == {"checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    paths = [r[0] for r in rows(case, "SELECT path FROM clips ORDER BY id")]
+    registered = rows(case, "SELECT sha256 FROM clips ORDER BY id")
+    Path(paths[0]).chmod(0o644)
+    flip_byte(Path(paths[0]))
+    Path(paths[1]).unlink()
+    result = run("verify", "--json")
+    assert result.exit_code == 1
+    report = run_json("verify")
+    assert (report["checked"], report["ok"], report["changed"], report["missing"]) == (4, 2, [paths[0]], [paths[1]])
+    assert rows(case, "SELECT sha256 FROM clips ORDER BY id") == registered, "verify never rewrites the record"
+    text = run("verify")
+    assert text.exit_code == 1 and "CHANGED" in text.stdout and "MISSING" in text.stdout
+
+
+def test_coverage_reports_gaps(case: Path) -> None:
+    cov = {c["camera_id"]: c for c in run_json("coverage")}
+    assert set(cov) == {"CAM01", "CAM02", "CAM03"}
+    assert set(cov["CAM01"]) >= {"camera_id", "footage_s", "gaps"}
+    assert cov["CAM01"]["footage_s"] == pytest.approx(6.0)
+    assert cov["CAM01"]["gaps"] == [
+        {"from": "2024-01-25T10:15:02+07:00", "to": "2024-01-25T10:20:00+07:00"},
+        {"from": "2024-01-25T10:20:02+07:00", "to": "2024-01-25T10:25:00+07:00"},
+    ]
+    assert cov["CAM02"]["footage_s"] == pytest.approx(10.0)
+    assert cov["CAM02"]["gaps"] == [{"from": "2024-01-25T10:15:10+07:00", "to": "2024-01-25T10:25:02+07:00"}]
+    assert cov["CAM03"]["footage_s"] == 0 and len(cov["CAM03"]["gaps"]) == 1
+
+
+def test_coverage_window_and_camera(case: Path) -> None:
+    (one,) = run_json("coverage", "--from", "2024-01-25 10:19:00", "--to", "2024-01-25 10:21:00", "--camera", "CAM01")
+    assert one["footage_s"] == pytest.approx(2.0)
+    assert one["gaps"] == [{"from": "2024-01-25T10:19:00+07:00", "to": "2024-01-25T10:20:00+07:00"},
+                           {"from": "2024-01-25T10:20:02+07:00", "to": "2024-01-25T10:21:00+07:00"}]
+    backwards = run("coverage", "--from", "2024-01-25 11:00", "--to", "2024-01-25 10:00")
+    assert backwards.exit_code == 2 and "must be after" in backwards.stderr
+
+
+def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "camfind.search.package", None)
+    missing = run("verify", "--package", tmp_path)
+    assert missing.exit_code == 2 and "unavailable" in missing.stderr
+
+    @dataclass(frozen=True)
+    class Report:
+        ok: bool
+        problems: tuple[str, ...]
+
+    fake = types.ModuleType("camfind.search.package")
+    fake.verify_package = lambda path: Report(False, (f"{path}/a.png: hash differs",))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "camfind.search.package", fake)
+    bad = run("verify", "--package", tmp_path)
+    assert bad.exit_code == 1 and "a.png: hash differs" in bad.stdout

@@ -17,7 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -149,7 +149,34 @@ def search(index: Index, query: SearchQuery) -> list[Sighting]:
 
 def iter_sightings(index: Index, query: SearchQuery) -> Iterator[Sighting]:
     """Stream the sightings matching ``query`` in time order (``limit`` is not applied)."""
-    plan = _plan(index, query)
+    return _iter(index, query, _plan(index, query))
+
+
+def plate_sightings(
+    index: Index, plates: Collection[str], time_from: datetime | None = None, time_to: datetime | None = None
+) -> Iterator[Sighting]:
+    """Stream, in time order, the sightings whose track or plate reads carry any of these
+    normalised plate texts (what a watchlist matched in the vocabulary)."""
+    query = SearchQuery(time_from=time_from, time_to=time_to)
+    plan = _Plan(None, dict.fromkeys(plates, 0.0), None, None, empty=not plates)
+    return _iter(index, query, plan)
+
+
+def plates_of_tracks(index: Index, track_ids: Collection[int]) -> dict[int, set[str]]:
+    """The normalised plate texts each track carries (its own and its reads')."""
+    ids = json.dumps(sorted({int(t) for t in track_ids}))
+    rows = index.db.execute(
+        "SELECT id, plate_norm FROM tracks WHERE plate_norm IS NOT NULL AND id IN (SELECT value FROM json_each(?)) "
+        "UNION SELECT track_id, norm FROM plate_reads WHERE track_id IN (SELECT value FROM json_each(?))",
+        (ids, ids),
+    )
+    out: dict[int, set[str]] = {}
+    for tid, norm in rows:
+        out.setdefault(int(tid), set()).add(str(norm))
+    return out
+
+
+def _iter(index: Index, query: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     if plan.empty:
         return iter(())
     streams: list[Iterator[Sighting]] = [_track_rows(index, query, plan)]

@@ -1,0 +1,322 @@
+"""Evidence packages: build one (timeline, snapshots, lossless extracts, audit, README, manifest)
+and verify one later.
+
+Layout of a package folder::
+
+    timeline.csv        one row per sighting (export.TIMELINE_COLUMNS + the package's own files)
+    snapshots/          the sightings' snapshot images, copied byte for byte
+    extracts/           per sighting, a stream copy of its clip segment with a margin
+    audit.jsonl         the index's audit log (hash-chained) up to the export
+    README.txt          how the package was produced and how to check it
+    manifest.json       SHA-256 and size of every file above, and what each extract came from
+    SHA256SUMS          the same hashes (and the manifest's) for ``sha256sum -c``
+
+A package is built in a hidden folder beside its destination and renamed into place at the end:
+an existing package is never overwritten, and a failed export leaves nothing behind.
+
+>>> import tempfile, pathlib
+>>> verify_package(pathlib.Path(tempfile.mkdtemp()) / "none")
+Traceback (most recent call last):
+...
+camfind.errors.EvidenceError: no evidence package at ...
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from camfind import __version__
+from camfind.errors import EvidenceError
+from camfind.ingest.hashing import sha256_file
+from camfind.search.export import TIMELINE_COLUMNS, TimelineContext
+from camfind.search.extract import extract_segment, extract_suffix
+from camfind.types import Sighting
+
+if TYPE_CHECKING:
+    from camfind.index import Index
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "camfind-evidence-package/1"
+PACKAGE_COLUMNS = (*TIMELINE_COLUMNS, "package_snapshot", "package_extract", "extract_start_s", "extract_end_s")
+_NOT_LISTED = {"manifest.json", "SHA256SUMS"}
+
+
+@dataclass(frozen=True)
+class PackageResult:
+    """What :func:`export_package` wrote."""
+
+    path: Path
+    rows: int
+    files: int
+    snapshots: int
+    extracts: int
+    problems: tuple[str, ...]
+    manifest_sha256: str
+
+
+@dataclass(frozen=True)
+class PackageReport:
+    """Result of :func:`verify_package`: files checked, matching, changed, missing, unlisted."""
+
+    checked: int
+    ok: int
+    changed: tuple[str, ...]
+    missing: tuple[str, ...]
+    unlisted: tuple[str, ...] = ()
+    manifest_sha256: str = ""
+
+    @property
+    def clean(self) -> bool:
+        return not self.changed and not self.missing and not self.unlisted
+
+
+def export_package(
+    index: Index,
+    sightings: Iterable[Sighting],
+    dest: str | Path,
+    *,
+    margin_s: float = 5.0,
+    request: Mapping[str, Any] | None = None,
+) -> PackageResult:
+    """Build an evidence package at ``dest`` (which must not exist, or be an empty folder).
+
+    Args:
+        index: the case index.
+        sightings: the sightings to include, in the order wanted (streamed).
+        dest: the package folder to create.
+        margin_s: seconds of footage kept before and after each sighting in its extract.
+        request: what was asked (command, filters), recorded in the manifest and README.
+
+    Raises:
+        EvidenceError: ``dest`` exists and is not an empty folder.
+    """
+    target = Path(dest)
+    _refuse_existing(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        builder = _Builder(index, tmp, margin_s)
+        rows = builder.write_timeline(sightings)
+        builder.write_audit()
+        builder.write_readme(request or {}, rows)
+        digest = builder.write_manifest(request or {}, rows)
+        _refuse_existing(target)
+        if target.exists():
+            target.rmdir()  # an empty folder the user made for it
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    kinds = [f["kind"] for f in builder.files]
+    return PackageResult(target, rows, len(builder.files) + 2, kinds.count("snapshot"), kinds.count("extract"),
+                         tuple(builder.problems), digest)
+
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise EvidenceError(f"{target} already exists: an evidence package is never overwritten; choose a new folder")
+
+
+class _Builder:
+    """Writes the files of one package into a staging folder and records each in the manifest."""
+
+    def __init__(self, index: Index, root: Path, margin_s: float) -> None:
+        self.index, self.root, self.margin_s = index, root, margin_s
+        self.ctx = TimelineContext(index)
+        self.files: list[dict[str, Any]] = []
+        self.problems: list[str] = []
+        self._clip_ok: dict[int, bool] = {}
+        self._snaps: dict[str, str] = {}
+        self._extracts: dict[tuple[int, float, float], tuple[str, float | str, float | str]] = {}
+        for sub in ("snapshots", "extracts"):
+            (root / sub).mkdir(parents=True)
+
+    def _record(self, rel: str, kind: str, **extra: Any) -> None:
+        sha, size = sha256_file(self.root / rel)
+        self.files.append({"path": rel, "kind": kind, "sha256": sha, "bytes": size, **extra})
+
+    def write_timeline(self, sightings: Iterable[Sighting]) -> int:
+        n = 0
+        with (self.root / "timeline.csv").open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(PACKAGE_COLUMNS), lineterminator="\n")
+            writer.writeheader()
+            for s in sightings:
+                row = self.ctx.row(s)
+                row["package_snapshot"] = self._snapshot(s)
+                rel, a, b = self._extract(s)
+                row.update(package_extract=rel, extract_start_s=a, extract_end_s=b)
+                writer.writerow(row)
+                n += 1
+        self._record("timeline.csv", "timeline", rows=n)
+        return n
+
+    def _snapshot(self, s: Sighting) -> str:
+        if not s.snapshot:
+            return ""
+        if s.snapshot in self._snaps:
+            return self._snaps[s.snapshot]
+        src = Path(s.snapshot)
+        rel = ""
+        if not src.is_file():
+            self.problems.append(f"snapshot missing: {src}")
+        else:
+            rel = f"snapshots/{(s.snapshot_sha256 or 'nohash')[:16]}_{src.name}"
+            shutil.copyfile(src, self.root / rel)
+            sha, _ = sha256_file(self.root / rel)
+            if s.snapshot_sha256 and sha != s.snapshot_sha256:
+                self.problems.append(f"snapshot changed since analysis, not included: {src}")
+                (self.root / rel).unlink()
+                rel = ""
+            else:
+                self._record(rel, "snapshot", source=str(src), clip_sha256=s.clip_sha256, frame=s.frame)
+        self._snaps[s.snapshot] = rel
+        return rel
+
+    def _clip_verified(self, s: Sighting) -> bool:
+        if s.clip_id not in self._clip_ok:
+            try:
+                sha, _ = sha256_file(s.clip_path)
+                ok = sha == s.clip_sha256
+                if not ok:
+                    self.problems.append(f"clip changed since ingest, no extract: {s.clip_path}")
+            except OSError:
+                ok = False
+                self.problems.append(f"clip missing, no extract: {s.clip_path}")
+            self._clip_ok[s.clip_id] = ok
+        return self._clip_ok[s.clip_id]
+
+    def _extract(self, s: Sighting) -> tuple[str, float | str, float | str]:
+        if not self._clip_verified(s):
+            return "", "", ""
+        clip = self.ctx.clip(s.clip_id)
+        start = max(0.0, s.time.timestamp() - clip.start_ts - self.margin_s)
+        end = min(clip.duration_s, s.end_time.timestamp() - clip.start_ts + self.margin_s)
+        key = (s.clip_id, round(start, 3), round(end, 3))
+        if key not in self._extracts:
+            name = f"{len(self._extracts) + 1:04d}_{s.camera_id}_{s.clip_sha256[:12]}_{start:.1f}-{end:.1f}s"
+            rel = f"extracts/{_safe(name)}{extract_suffix(s.clip_path)}"
+            try:
+                ex = extract_segment(s.clip_path, self.root / rel, start, end)
+            except EvidenceError as exc:
+                self.problems.append(str(exc))
+                self._extracts[key] = ("", "", "")
+                return self._extracts[key]
+            self._record(rel, "extract", source=s.clip_path, source_sha256=s.clip_sha256,
+                         start_s=round(ex.start_s, 3), end_s=round(ex.end_s, 3), packets=ex.packets,
+                         method="stream copy (PyAV), no re-encoding, from the keyframe at or before start")
+            self._extracts[key] = (rel, round(ex.start_s, 3), round(ex.end_s, 3))
+        return self._extracts[key]
+
+    def write_audit(self) -> None:
+        from camfind.index.queries import list_audit
+
+        with (self.root / "audit.jsonl").open("w", encoding="utf-8") as f:
+            for e in list_audit(self.index):
+                f.write(json.dumps({
+                    "id": e.id, "time": e.time.isoformat(), "ts": e.ts, "user": e.user, "command": e.command,
+                    "args_json": e.args_json, "counts_json": e.counts_json, "prev_hash": e.prev_hash, "hash": e.hash,
+                }, ensure_ascii=False) + "\n")
+        self._record("audit.jsonl", "audit")
+
+    def write_readme(self, request: Mapping[str, Any], rows: int) -> None:
+        (self.root / "README.txt").write_text(_readme(self.index, request, rows, self.margin_s, self.problems),
+                                              encoding="utf-8")
+        self._record("README.txt", "readme")
+
+    def write_manifest(self, request: Mapping[str, Any], rows: int) -> str:
+        manifest = {
+            "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "camfind_version": __version__, "index": os.path.abspath(self.index.path),
+            "case_timezone": self.index.tz, "request": dict(request), "rows": rows,
+            "margin_s": self.margin_s, "problems": self.problems, "files": self.files,
+        }
+        (self.root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
+                                                 encoding="utf-8")
+        digest, _ = sha256_file(self.root / "manifest.json")
+        sums = [f"{f['sha256']}  {f['path']}" for f in self.files] + [f"{digest}  manifest.json"]
+        (self.root / "SHA256SUMS").write_text("\n".join(sums) + "\n", encoding="utf-8")
+        return digest
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
+
+
+def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float, problems: list[str]) -> str:
+    asked = "\n".join(f"  {k}: {v}" for k, v in request.items()) or "  (not recorded)"
+    issues = "\n".join(f"  - {p}" for p in problems) or "  none"
+    return f"""camfind evidence package
+========================
+
+Produced by camfind {__version__} on {datetime.now(UTC).isoformat(timespec="seconds")} (UTC)
+from the index {os.path.abspath(index.path)} (case time zone {index.tz}).
+
+What was asked:
+{asked}
+
+Contents:
+  timeline.csv   {rows} sightings in time order: local and UTC time, where the time came from
+                 (time_source) and the DVR clock offset applied, camera, owner, clip path and
+                 SHA-256, offset into the clip, frame, class, colour, plate, direction,
+                 confidence, snapshot path and SHA-256, and this package's copies.
+  snapshots/     the snapshot images, copied byte for byte (their SHA-256 as at analysis).
+  extracts/      for each sighting, its clip segment with {margin_s:g} s before and after, copied
+                 packet for packet (stream copy, no re-encoding) from the keyframe at or before
+                 the segment start. Each source clip was re-hashed before copying and matched
+                 its SHA-256 recorded at ingest.
+  audit.jsonl    the index's append-only audit log up to this export; each entry carries the
+                 hash of the previous one.
+  manifest.json  SHA-256 and size of every file, and the source and segment of each extract.
+  SHA256SUMS     the same hashes plus the manifest's, for `sha256sum -c SHA256SUMS`.
+
+Problems met while exporting:
+{issues}
+
+To check this package later: camfind verify --package <this folder>
+(or: cd <this folder> && sha256sum -c SHA256SUMS).
+"""
+
+
+def verify_package(path: str | Path) -> PackageReport:
+    """Re-hash every file a package's manifest lists.
+
+    Returns the files that match, changed, are missing, and files present but not listed.
+
+    Raises:
+        EvidenceError: no package (or an unreadable manifest) at ``path``.
+    """
+    root = Path(path)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise EvidenceError(f"no evidence package at {root} (manifest.json not found)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = [(str(f["path"]), str(f["sha256"])) for f in manifest["files"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise EvidenceError(f"unreadable manifest {manifest_path}: {exc}") from None
+    ok, changed, missing = 0, [], []
+    for rel, expected in files:
+        full = (root / rel).resolve()
+        if root.resolve() not in full.parents or not full.is_file():
+            missing.append(rel)
+            continue
+        if sha256_file(full)[0] == expected:
+            ok += 1
+        else:
+            changed.append(rel)
+    listed = {rel for rel, _ in files} | _NOT_LISTED
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    digest, _ = sha256_file(manifest_path)
+    return PackageReport(len(files), ok, tuple(changed), tuple(missing), tuple(sorted(present - listed)), digest)
+

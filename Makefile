@@ -19,7 +19,7 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check camfind tests benchmarks samples
+	$(BIN)/ruff check .
 	$(BIN)/mypy camfind
 
 bench: $(STAMP)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -21,7 +22,7 @@ import av
 import av.error
 
 from camfind.errors import ClipError
-from camfind.ingest.hashing import HashingReader, open_readonly
+from camfind.ingest.hashing import HashingReader, open_readonly, sha256_file
 from camfind.types import Probe
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,9 @@ def probe(path: str | Path) -> Probe:
 def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
     """SHA-256, size and probe of a clip in one read pass (read-only).
 
+    A complete MP4/MOV is probed from its index while it is hashed; any other file is demuxed
+    packet by packet through a hashing reader, so the hash comes from the same read.
+
     Args:
         path: the clip.
         on_bytes: optional ``callable(n)`` told of each block of newly hashed bytes.
@@ -62,6 +66,8 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
     p = Path(path)
     _check_size(p)
     try:
+        if p.suffix.lower() in MP4_SUFFIXES:
+            return _hash_beside_probe(p, on_bytes)
         with open_readonly(p) as raw:
             reader = HashingReader(raw, on_bytes=on_bytes)
             info = _probe_source(reader, p)
@@ -69,6 +75,23 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
             return HashedProbe(digest, reader.size, info)
     except OSError as exc:
         raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
+
+
+def _hash_beside_probe(p: Path, on_bytes: Any) -> HashedProbe:
+    """MP4/MOV: hash in a thread (OpenSSL and reads release the GIL) while the index is probed.
+
+    A complete MP4 is probed from its index (:func:`_probe_indexed`), so the file is read once,
+    by the hash; one without a usable index (fragmented, or broken) is demuxed in full.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="camfind-hash") as pool:
+        hashed = pool.submit(sha256_file, p, on_bytes)
+        try:
+            info = _probe_indexed(p) or probe(p)
+        except BaseException:
+            hashed.cancel()
+            raise
+        digest, size = hashed.result()
+    return HashedProbe(digest, size, info)
 
 
 def _check_size(p: Path) -> None:
@@ -101,31 +124,92 @@ def _why(exc: BaseException) -> str:
     return str(exc).strip() or type(exc).__name__
 
 
+MP4_SUFFIXES = (".mp4", ".mov", ".m4v")
+
+
 def _mp4_hint(p: Path) -> str | None:
     """Why an MP4/MOV does not open, from its top-level boxes: cut short, or never finalised."""
-    if p.suffix.lower() not in (".mp4", ".mov", ".m4v"):
+    if p.suffix.lower() not in MP4_SUFFIXES:
         return None
-    size, pos, kinds = p.stat().st_size, 0, set()
+    kinds, problem = _boxes(p)
+    if problem and problem.startswith("truncated"):
+        return problem
+    if not problem and b"ftyp" in kinds and b"moov" not in kinds:
+        return "truncated or never finalised: no moov index (the recording was cut off)"
+    return None
+
+
+def _boxes(p: Path) -> tuple[set[bytes], str | None]:
+    """Top-level MP4 box types, and what is wrong with the box structure (None if complete)."""
+    size, pos = p.stat().st_size, 0
+    kinds: set[bytes] = set()
     with open_readonly(p) as f:
         while pos + 8 <= size:
             f.seek(pos)
             head = f.read(16)
             box, kind = int.from_bytes(head[:4], "big"), head[4:8]
             if not kind.isalnum() and kind != b"free":
-                return None  # not box structure: let the generic message speak
+                return kinds, "not an MP4 box structure"
             if box == 1 and len(head) >= 16:
                 box = int.from_bytes(head[8:16], "big")
             elif box == 0:
                 box = size - pos
             if box < 8:
-                return None
+                return kinds, "not an MP4 box structure"
             kinds.add(kind)
             if pos + box > size:
-                return f"truncated: the {kind.decode()} box ends {pos + box - size} bytes past the end of the file"
+                past = pos + box - size
+                return kinds, f"truncated: the {kind.decode()} box ends {past} bytes past the end of the file"
             pos += box
-    if b"ftyp" in kinds and b"moov" not in kinds:
-        return "truncated or never finalised: no moov index (the recording was cut off)"
-    return None
+    return kinds, None
+
+
+def _probe_indexed(p: Path) -> Probe | None:
+    """Probe a complete, non-fragmented MP4/MOV from its index (moov) alone, or None if it is not one.
+
+    Its sample tables give the exact frame count and duration, and the box walk has shown every
+    box (the media data included) is whole, so the packets need not be read: the file is read
+    once, by the hash.
+    """
+    kinds, problem = _boxes(p)
+    if problem or b"moov" not in kinds or b"mdat" not in kinds or b"moof" in kinds:
+        return None
+    try:
+        container = av.open(str(p), mode="r")
+    except (av.error.FFmpegError, ValueError, OSError):
+        return None
+    try:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        if not stream.frames or not stream.duration or not stream.time_base:
+            return None
+        ctx = stream.codec_context
+        ctx.thread_count = 1
+        scan = _Scan(stream.time_base)
+        for packet in container.demux(stream):
+            if packet.size:
+                scan.add(packet, ctx)
+            if scan.decoded or scan.tries >= _DECODE_TRIES:
+                break
+        if not scan.decoded:
+            scan.flush(ctx)
+        if not scan.decoded:
+            raise ClipError(f"{p}: the video stream does not decode (corrupt or unsupported {ctx.name})")
+        return Probe(
+            duration_s=round(float(stream.duration * stream.time_base), 6),
+            fps=round(_fps(stream, scan, False), 6),
+            frames=int(stream.frames),
+            width=int(scan.width or ctx.width or 0),
+            height=int(scan.height or ctx.height or 0),
+            codec=str(ctx.name),
+            container=str(container.format.name).split(",")[0],
+            creation_time=_creation_time(container, stream),
+        )
+    except av.error.FFmpegError:
+        return None
+    finally:
+        container.close()
 
 
 def _probe_container(container: Any, p: Path) -> Probe:

@@ -19,6 +19,7 @@ def write_clip(
     seed: int = 0,
     codec: str | None = None,
     creation_time: str | None = None,
+    movflags: str | None = None,
 ) -> Path:
     """Write a small clip; the container follows the suffix (raw .h264/.h265 streams included)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,7 +27,8 @@ def write_clip(
     fmt = RAW.get(suffix)
     codec = codec or ("libx265" if fmt == "hevc" else "mpeg4" if suffix == ".avi" else "libx264")
     w, h = size
-    with av.open(str(path), "w", format=fmt) as out:
+    options = {"movflags": movflags} if movflags else {}
+    with av.open(str(path), "w", format=fmt, container_options=options) as out:
         stream = out.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         if codec == "libx265":

@@ -61,3 +61,17 @@ def test_empty_and_garbage(tmp_path: Path, content: bytes, reason: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ClipError, match="cannot read"):
         probe(tmp_path / "gone.mp4")
+
+
+@pytest.mark.parametrize("movflags", ["faststart", "frag_keyframe+empty_moov"])
+def test_mp4_layouts(tmp_path: Path, movflags: str) -> None:
+    path = write_clip(tmp_path / "a.mp4", frames=30, movflags=movflags)
+    got = hash_and_probe(path)
+    assert (got.probe.frames, got.probe.duration_s) == (30, pytest.approx(3.0))
+    assert got.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_truncated_faststart_mp4(tmp_path: Path) -> None:
+    path = truncate(write_clip(tmp_path / "a.mp4", frames=40, movflags="faststart"), 0.8)
+    with pytest.raises(ClipError, match="truncated: 27 of 40 frames"):
+        hash_and_probe(path)

@@ -1,10 +1,50 @@
-"""`camfind plates batch`: watchlist in, hits out (owned by the search work, issue 5)."""
+"""`camfind plates batch`: a watchlist of plate patterns in, every hit out (CSV or JSON)."""
 
 from __future__ import annotations
 
-from camfind.errors import CamfindError
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from camfind.commands._common import JsonOpt, emit_json, index_session
 
 
-def batch() -> None:
-    """Batch plate search over the index (being built)."""
-    raise CamfindError("plates batch is being built")
+def batch(
+    watchlist: Annotated[Path, typer.Argument(help="CSV with a 'plate' column (patterns), optional label, note.")],
+    time_from: Annotated[str | None, typer.Option("--from", help="Window start (local time of the case).")] = None,
+    time_to: Annotated[str | None, typer.Option("--to", help="Window end.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write the hits CSV here (default: stdout).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search every plate pattern of a watchlist in one pass: one row per hit (watch, label, note,
+    plate, camera, time, confidence, snapshot, clip). A summary goes to stderr; exit 0 with or
+    without hits.
+
+    Example: camfind plates batch watchlist.csv --from "2024-01-25" --out hits.csv
+    """
+    from camfind.search.batch import batch_search, hit_record, hits_frame, read_watchlist, summary
+    from camfind.timeutil import parse_time
+
+    entries = read_watchlist(watchlist)
+    with index_session("plates batch") as (index, counts):
+        hits = batch_search(index, entries, None if time_from is None else parse_time(time_from, index.tz),
+                            None if time_to is None else parse_time(time_to, index.tz))
+        counts.update(entries=len(entries), hits=len(hits))
+        tz = index.tz
+    if as_json:
+        records = [hit_record(h, tz) for h in hits]
+        if out_file is not None:
+            import json
+
+            out_file.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        else:
+            emit_json(records)
+    else:
+        frame = hits_frame(hits, tz)
+        if out_file is not None:
+            frame.to_csv(out_file, index=False)
+        else:
+            frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    typer.echo(summary(entries, hits) + (f"; written to {out_file}" if out_file else ""), err=True)

@@ -127,7 +127,7 @@ def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Sc
 
 
 def test_package_reports_a_changed_clip_and_builds_into_an_empty_folder(tmp_path: Path) -> None:
-    from conftest import build_street
+    from searchscene import build_street
 
     idx = Index.open(tmp_path / "c.db", create=True)
     build_street(idx, tmp_path)

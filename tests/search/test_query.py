@@ -6,8 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from conftest import FACE_P, LAT, LON
-from searchscene import T0, Scene, TrackSpec, near, sha256_file, unit
+from searchscene import FACE_P, LAT, LON, T0, Scene, TrackSpec, near, sha256_file, unit
 
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
@@ -108,7 +107,7 @@ def test_track_lookup(street: tuple[Index, Scene]) -> None:
 def test_vocabulary_follows_reanalysis_and_face_cache_stays_right(tmp_path) -> None:
     idx = Index.open(tmp_path / "c.db", create=True)
     s = Scene(idx, tmp_path)
-    from conftest import street_cameras
+    from searchscene import street_cameras
 
     s.cameras(street_cameras())
     clip = s.clip("A", T0)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FACE_P
-from searchscene import Scene
+from searchscene import FACE_P, Scene
 
 from camfind.index import Index
 from camfind.index.queries import list_cameras

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import FACE_P
-from searchscene import T0, Scene, TrackSpec
+from searchscene import FACE_P, T0, Scene, TrackSpec
 
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index

@@ -1,0 +1,39 @@
+"""Face probes: every face in a probe image, encoded by the recognition library's face engine.
+
+The engine (dlib) is imported only here, when a probe is given, so search without a face never
+loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from camfind.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+
+def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
+    """The 128-d encodings of every face found in the image at ``path``.
+
+    Raises:
+        InputError: the file is missing or not an image, or no face is found in it.
+    """
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"probe image {p} does not exist")
+    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
+    if image is None:
+        raise InputError(f"probe {p} is not an image OpenCV can read")
+    from camfind.recognition.faces import load_face_engine
+
+    faces = load_face_engine().faces(image)
+    if not faces:
+        raise InputError(f"no face found in probe {p}: use a clearer, larger, frontal photo")
+    logger.info("probe %s: %d face(s)", p, len(faces))
+    return tuple(np.asarray(f.encoding, dtype=np.float32) for f in faces)

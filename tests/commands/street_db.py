@@ -1,0 +1,25 @@
+"""The search tests' street scene as an index file, for the search/trace/export/batch commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
+
+from searchscene import FACE_P, T0, build_street  # noqa: E402
+
+from camfind.index import Index  # noqa: E402
+
+__all__ = ["FACE_P", "T0", "make_street_db"]
+
+
+def make_street_db(root: Path) -> Path:
+    """Build the street scene into ``root/case.db`` (clips and snapshots under ``root``)."""
+    path = root / "case.db"
+    index = Index.open(path, create=True)
+    try:
+        build_street(index, root)
+    finally:
+        index.close()
+    return path

@@ -1,0 +1,69 @@
+"""`camfind plates batch`: CSV (pandas) and JSON out, a summary on stderr, exit 0, bad lists."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from cli_run import run
+from street_db import make_street_db
+
+HIT_KEYS = {"watch", "plate", "camera_id", "time", "confidence", "snapshot"}
+
+
+@pytest.fixture(scope="module")
+def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_street_db(tmp_path_factory.mktemp("street"))
+
+
+@pytest.fixture
+def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAMFIND_DB", str(street_db))
+    return street_db
+
+
+@pytest.fixture
+def watchlist(tmp_path: Path) -> Path:
+    p = tmp_path / "watch.csv"
+    p.write_text("plate,label,note\n51F-123.45,red car,stolen 2024-02-28\n59G1*,bike,\n77A00000,nobody,\n")
+    return p
+
+
+def test_batch_json(db: Path, watchlist: Path) -> None:
+    result = run("plates", "batch", watchlist, "--json")
+    assert result.exit_code == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert all(set(h) >= HIT_KEYS for h in hits)
+    assert [(h["watch"], h["camera_id"]) for h in hits] == [
+        ("51F-123.45", "A"), ("51F-123.45", "B"), ("59G1*", "B"), ("51F-123.45", "D"), ("51F-123.45", "D")]
+    assert hits[0]["time"] == "2024-03-01T10:00:01+07:00" and hits[0]["label"] == "red car"
+    assert result.stderr.strip() == "3 watchlist entries, 2 with hits, 5 hits at 3 camera(s)"
+
+
+def test_batch_csv_file_stdout_and_window(db: Path, watchlist: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hits.csv"
+    result = run("plates", "batch", watchlist, "--out", out, "--from", "2024-03-01 10:00:30")
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.DictReader(out.open()))
+    assert set(table[0]) >= HIT_KEYS and [r["camera_id"] for r in table] == ["B", "B", "D", "D"]
+    assert "written to" in result.stderr
+    stdout = run("plates", "batch", watchlist)
+    assert len(list(csv.DictReader(io.StringIO(stdout.stdout)))) == 5
+
+
+def test_no_hits_is_still_exit_0(db: Path, tmp_path: Path) -> None:
+    p = tmp_path / "w.csv"
+    p.write_text("plate\n99Z99999\n")
+    result = run("plates", "batch", p, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+    assert "1 watchlist entries, 0 with hits, 0 hits" in result.stderr
+
+
+def test_bad_watchlist_names_file_and_row(db: Path, tmp_path: Path) -> None:
+    p = tmp_path / "w.csv"
+    p.write_text("plate\n51F12345\n51F*~2\n")
+    result = run("plates", "batch", p)
+    assert result.exit_code == 2 and f"{p} row 3" in result.stderr and "Traceback" not in result.stderr

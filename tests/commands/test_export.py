@@ -1,0 +1,70 @@
+"""`camfind export timeline`: CSV file and stdout, --track, --package (verified by `camfind verify
+--package`), never overwritten, the audit entry naming the manifest."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from cli_run import rows, run, run_json
+from street_db import make_street_db
+
+from camfind.search.export import TIMELINE_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_street_db(tmp_path_factory.mktemp("street"))
+
+
+@pytest.fixture
+def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAMFIND_DB", str(street_db))
+    return street_db
+
+
+def test_timeline_to_file_and_stdout(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "t.csv"
+    result = run("export", "timeline", "--plate", "51F*", "--class", "car", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert tuple(table[0]) == TIMELINE_COLUMNS
+    assert [r["camera_id"] for r in table] == ["A", "B", "C", "D"] and "wrote 4 rows" in result.stderr
+    assert table[2]["plate"] == "51F-1Z3.45" and table[0]["owner_type"] == "public"
+    streamed = run("export", "timeline", "--camera", "B")
+    assert streamed.exit_code == 0, streamed.stderr
+    b = list(csv.DictReader(io.StringIO(streamed.stdout)))
+    assert {r["camera_id"] for r in b} == {"B"} and len(b) == 3
+    assert [r["time_local"] for r in b] == sorted(r["time_local"] for r in b)
+
+
+def test_track_export_and_bad_combination(db: Path, tmp_path: Path) -> None:
+    track = run_json("search", "--plate", "51F12345", "--camera", "B")[0]["track_id"]
+    result = run("export", "timeline", "--track", str(track), "--out", tmp_path / "t.csv")
+    assert result.exit_code == 0, result.stderr
+    assert [r["camera_id"] for r in csv.DictReader((tmp_path / "t.csv").open())] == ["A", "B", "D", "D"]
+    bad = run("export", "timeline", "--track", str(track), "--plate", "51F*")
+    assert bad.exit_code == 2 and "--track takes only" in bad.stderr
+
+
+def test_package_verify_and_never_overwrite(db: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "case-12"
+    result = run("export", "timeline", "--plate", "51F-123.45", "--package", pkg, "--margin", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "4 sightings, 3 snapshots, 4 extracts" in result.stderr
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    assert manifest["request"]["plate"] == "51F-123.45" and manifest["rows"] == 4
+    assert len(list((pkg / "extracts").iterdir())) == 4
+    entry = rows(db, "SELECT command, counts_json FROM audit ORDER BY id DESC LIMIT 1")[0]
+    counts = json.loads(entry[1])
+    assert entry[0] == "export timeline" and counts["package"] == str(pkg) and len(counts["manifest_sha256"]) == 64
+
+    checked = run("verify", "--package", pkg)
+    assert checked.exit_code == 0, checked.stderr + checked.stdout
+
+    again = run("export", "timeline", "--plate", "51F-123.45", "--package", pkg)
+    assert again.exit_code == 2 and "never overwritten" in again.stderr
+    assert json.loads((pkg / "manifest.json").read_text()) == manifest

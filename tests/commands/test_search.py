@@ -1,0 +1,86 @@
+"""`camfind search`: JSON keys per the contract, CSV, table, filters, errors, audit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from cli_run import rows, run, run_json
+from street_db import make_street_db
+
+CONTRACT_KEYS = {"camera_id", "time", "end_time", "class", "color", "direction", "direction_deg", "plate",
+                 "confidence", "track_id", "clip_sha256", "clip_path", "frame", "snapshot"}
+
+
+@pytest.fixture(scope="module")
+def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_street_db(tmp_path_factory.mktemp("street"))
+
+
+@pytest.fixture
+def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CAMFIND_DB", str(street_db))
+    return street_db
+
+
+def test_plate_search_json(db: Path) -> None:
+    found = run_json("search", "--plate", "51F-123.45")
+    assert [r["camera_id"] for r in found] == ["A", "B", "D", "D"]
+    assert all(set(r) >= CONTRACT_KEYS for r in found)
+    first = found[0]
+    assert first["time"] == "2024-03-01T10:00:01+07:00" and first["end_time"] == "2024-03-01T10:00:03+07:00"
+    assert first["class"] == "car" and first["direction"] == "E" and first["direction_deg"] == 90.0
+    assert first["plate"] == "51F-123.45" and len(first["clip_sha256"]) == 64 and first["frame"] == 20
+    assert Path(first["snapshot"]).is_file() and Path(first["clip_path"]).is_file()
+    assert found[-1]["track_id"] is None  # a plate read that belongs to no track
+    audit = rows(db, "SELECT command, counts_json FROM audit ORDER BY id DESC LIMIT 1")[0]
+    assert audit[0] == "search" and json.loads(audit[1])["rows"] == 4
+
+
+def test_filters_from_the_command_line(db: Path) -> None:
+    def cams(*args: str) -> list[str]:
+        return [r["camera_id"] for r in run_json("search", *args)]
+
+    assert cams("--plate", "51F*", "--class", "car", "--direction", "E", "--color", "red") == ["A", "B", "C", "D"]
+    assert cams("--plate", "51F12345~0.5", "--camera", "C", "--camera", "D") == ["C", "D", "D"]
+    assert cams("--near", "10.77,106.7031", "--radius", "60") == ["B", "B", "B"]
+    assert cams("--class", "motorbike") == ["B"]
+    assert cams("--direction", "350") == ["C"]
+    assert cams("--from", "2024-03-01 10:00:31", "--to", "2024-03-01 10:00:33") == ["B"]
+    assert cams("--from", "2024-03-01T03:00:31Z", "--to", "2024-03-01T03:00:33Z") == ["B"]
+    assert len(cams("--limit", "2")) == 2
+    assert cams("--plate", "99Z*") == []
+
+
+def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "160")
+    result = run("search", "--plate", "51F*", "--csv")
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(table) == 5 and set(table[0]) >= CONTRACT_KEYS and table[0]["plate"] == "51F-123.45"
+    empty = run("search", "--plate", "99Z*", "--csv")
+    assert set(empty.stdout.splitlines()[0].split(",")) >= CONTRACT_KEYS
+    shown = run("search", "--plate", "51F*")
+    assert shown.exit_code == 0 and "51F-1Z3.45" in shown.stdout and "2024-03-01 10:00:01" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--near", "ten,eleven"], "--near expects LAT,LON"),
+        (["--camera", "NOPE"], "unknown camera NOPE"),
+        (["--class", "tank"], "unknown class"),
+        (["--direction", "up"], "direction"),
+        (["--plate", "51F*~1"], "wildcards or ~N"),
+        (["--from", "yesterday"], "malformed time"),
+        (["--face", "missing.jpg"], "does not exist"),
+    ],
+)
+def test_bad_input_is_one_line(db: Path, args: list[str], message: str) -> None:
+    result = run("search", *args)
+    assert result.exit_code == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

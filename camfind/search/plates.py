@@ -4,8 +4,9 @@ A pattern is what a user types after ``--plate``:
 
 - exact: ``51F-123.45`` (separators and case ignored: it matches the normalised ``51F12345``);
 - wildcards: ``51F*`` (``*`` any run, ``?`` one character);
-- fuzzy: ``51F12345~1``: within 1 edit, where an OCR confusion (0/O/D, 8/B, 5/S, 2/Z, 1/I/T,
-  6/G) costs :data:`CONFUSION_COST` instead of 1.
+- fuzzy: ``51F12345~1``: within 1 edit, where an OCR confusion costs :data:`CONFUSION_COST`
+  instead of 1. The look-alike groups are the recognition library's
+  (:data:`camfind.recognition.vnplate.CONFUSABLE`: 0/O/D/Q, 8/B, 5/S, 2/Z, 1/I/T/L, 6/G, 4/A).
 
 >>> p = parse_plate_pattern("51f-123.45~1")
 >>> p.kind, p.norm, p.max_edits
@@ -37,11 +38,12 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from camfind.errors import InputError
+from camfind.recognition.vnplate import CONFUSABLE
 
 logger = logging.getLogger(__name__)
 
 #: Characters OCR confuses on plates; a substitution inside one group is cheap.
-CONFUSION_GROUPS: tuple[str, ...] = ("0OD", "8B", "5S", "2Z", "1IT", "6G")
+CONFUSION_GROUPS: tuple[str, ...] = tuple(sorted(set(CONFUSABLE.values())))
 #: Cost of substituting one character of a group for another (other edits cost 1).
 CONFUSION_COST = 0.5
 #: The largest fuzzy distance accepted (beyond it a pattern matches most of any index).

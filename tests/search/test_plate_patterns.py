@@ -50,7 +50,7 @@ def test_pattern_semantics(pattern: str, plate: str, hit: bool) -> None:
 @pytest.mark.parametrize(
     ("a", "b"),
     [("0", "O"), ("O", "D"), ("0", "D"), ("8", "B"), ("5", "S"), ("2", "Z"), ("1", "I"), ("1", "T"),
-     ("I", "T"), ("6", "G")],
+     ("I", "T"), ("6", "G"), ("4", "A"), ("0", "Q"), ("1", "L")],
 )
 def test_confusions_cost_less_than_other_edits(a: str, b: str) -> None:
     assert ocr_distance(f"51F{a}2345", f"51F{b}2345") == CONFUSION_COST

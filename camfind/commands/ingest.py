@@ -35,6 +35,12 @@ def ingest(
     and skipped. Re-running skips clips already registered (by hash) and resumes an interrupted
     run. Exit code 1 if any file failed (one line each on stderr).
 
+    Start time (DVR clock, first that applies): --start; a sidecar <clip>.json or manifest.csv
+    (file,start,camera_id); the file name (Hikvision ch01_20240125101500, Dahua
+    2024-01-25.10.15.00-..., YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS); the container's creation
+    time. The camera's clock offset (cameras set-clock) gives the corrected time. Camera: --camera,
+    the sidecar, or a folder or file-name prefix equal to a known camera id (CAM03/..., CAM03_...).
+
     Example: camfind ingest exports/CAM03/ --camera CAM03 --no-analyze
     """
     from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis

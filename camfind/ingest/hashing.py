@@ -20,6 +20,7 @@ import hashlib
 import io
 import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,11 +34,17 @@ def open_readonly(path: str | Path) -> io.FileIO:
     return io.FileIO(os.fspath(path), "rb")
 
 
-def sha256_file(path: str | Path, on_bytes: Callable[[int], None] | None = None) -> tuple[str, int]:
-    """SHA-256 hex digest and size of a file, read once, read-only."""
+def sha256_file(
+    path: str | Path, on_bytes: Callable[[int], None] | None = None, stop: threading.Event | None = None
+) -> tuple[str, int]:
+    """SHA-256 hex digest and size of a file, read once, read-only.
+
+    ``stop``, when set from another thread, ends the read early (the digest is then partial
+    and must be discarded).
+    """
     with open_readonly(path) as f:
         reader = HashingReader(f, on_bytes=on_bytes)
-        return reader.finish(), reader.size
+        return reader.finish(stop), reader.size
 
 
 class HashingReader:
@@ -93,7 +100,7 @@ class HashingReader:
         """How much of the file is in the digest so far."""
         return self._hashed
 
-    def finish(self) -> str:
+    def finish(self, stop: threading.Event | None = None) -> str:
         """Hash whatever was not read yet, to the end of the file; returns the hex digest."""
         self._raw.seek(self._hashed)
         self._pos = self._hashed
@@ -101,10 +108,10 @@ class HashingReader:
         view = memoryview(buf)
         while True:
             n = self._raw.readinto(buf) or 0
-            if not n:
+            if not n or (stop is not None and stop.is_set()):
                 break
             self._take(view[:n])
-        if self._hashed != self.size:
+        if self._hashed != self.size and not (stop is not None and stop.is_set()):
             logger.warning("file size changed while hashing: %d bytes read, %d expected", self._hashed, self.size)
             self.size = self._hashed
         return self._hash.hexdigest()

@@ -3,14 +3,16 @@
 Probing demuxes every packet of the video stream (no decoding, except the first frame, which
 proves the stream decodes): that counts frames exactly, measures the true duration and notices a
 file cut short. :func:`hash_and_probe` does it through a :class:`~camfind.ingest.hashing.HashingReader`
-so the SHA-256 comes from the same read of the file.
+so the SHA-256 comes from the same read of the file. A complete MP4/MOV needs no packet pass:
+its index (moov) holds the exact frame count and duration, and a walk of its top-level boxes
+shows whether the file is whole, so it is probed from the index while a thread hashes it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,14 +85,15 @@ def _hash_beside_probe(p: Path, on_bytes: Any) -> HashedProbe:
     A complete MP4 is probed from its index (:func:`_probe_indexed`), so the file is read once,
     by the hash; one without a usable index (fragmented, or broken) is demuxed in full.
     """
+    stop = threading.Event()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="camfind-hash") as pool:
-        hashed = pool.submit(sha256_file, p, on_bytes)
+        hashed = pool.submit(sha256_file, p, on_bytes, stop)
         try:
             info = _probe_indexed(p) or probe(p)
-        except BaseException:
-            hashed.cancel()
+            digest, size = hashed.result()
+        except BaseException:  # a broken clip or Ctrl-C: stop reading the rest of the file
+            stop.set()
             raise
-        digest, size = hashed.result()
     return HashedProbe(digest, size, info)
 
 
@@ -343,6 +346,3 @@ def _creation_time(container: Any, stream: Any) -> datetime | None:
             return value
     return None
 
-
-def file_size(path: str | Path) -> int:
-    return os.stat(path).st_size

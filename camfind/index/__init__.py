@@ -54,7 +54,7 @@ class Index:
         where = str(path)
         if where != ":memory:" and not Path(where).exists() and not create:
             raise IndexMissingError(
-                f"no index at {where}: run 'camfind cameras import' or 'camfind ingest' first, "
+                f"no index at {where}: run 'camfind cameras import FILE' first (it creates the index), "
                 "or pass --db"
             )
         if where != ":memory:":

@@ -124,3 +124,23 @@ def test_list_needs_an_index(index_path: Path) -> None:
     result = run("cameras", "list")
     assert result.exit_code == 2 and "no index" in result.stderr
     assert not index_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "A"},'
+                      ' "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]}}]}',
+         "feature 1: column geometry: expected a Point"),
+        ("c.geojson", '{"type": "Feature"}', "expected a GeoJSON FeatureCollection"),
+        ("c.geojson", "{oops", "not valid JSON"),
+        ("c.xlsx", "PK", "expected a .csv or .geojson"),
+        ("c.csv", "", "empty cameras file"),
+    ],
+)
+def test_bad_geojson_and_formats(index_path: Path, tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = run("cameras", "import", path)
+    assert result.exit_code == 2 and message in result.stderr
+    assert rows(index_path, "SELECT COUNT(*) FROM cameras") == [(0,)]

@@ -100,18 +100,21 @@ def verify(
 
 def _verify_package(package: Path, as_json: bool) -> None:
     try:
-        from camfind.search.package import verify_package  # type: ignore[import-not-found]
+        from camfind.search.package import verify_package
     except ImportError as exc:
         raise CamfindError(f"evidence package verification is unavailable in this installation ({exc})") from None
     report = verify_package(package)
-    ok = bool(getattr(report, "ok", True))
     if as_json:
-        emit_json(report)
+        emit_json({"checked": report.checked, "ok": report.ok, "changed": list(report.changed),
+                   "missing": list(report.missing), "unlisted": list(report.unlisted),
+                   "manifest_sha256": report.manifest_sha256, "clean": report.clean})
     else:
-        typer.echo(f"package {package}: {'verified' if ok else 'DOES NOT VERIFY'}")
-        for line in getattr(report, "problems", ()) or ():
-            typer.echo(f"  {line}")
-    if not ok:
+        typer.echo(f"package {package}: checked {report.checked} files: {report.ok} ok, {len(report.changed)} "
+                   f"changed, {len(report.missing)} missing, {len(report.unlisted)} not in the manifest")
+        for kind, paths in (("CHANGED", report.changed), ("MISSING", report.missing), ("UNLISTED", report.unlisted)):
+            for path in paths:
+                typer.echo(f"  {kind}: {path}")
+    if not report.clean:
         raise typer.Exit(1)
 
 

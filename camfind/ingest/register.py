@@ -264,7 +264,7 @@ def analyze_registered(
         CamfindError: the analysis package is not available in this installation.
     """
     try:
-        from camfind.analysis import analyze_clips  # type: ignore[attr-defined]
+        from camfind.analysis import analyze_clips
     except ImportError as exc:
         raise CamfindError(
             f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "

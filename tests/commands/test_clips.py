@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import types
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -77,17 +76,19 @@ def test_coverage_window_and_camera(case: Path) -> None:
 
 
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from camfind.search.package import PackageReport
+
+    def fake_verify(path: Path) -> PackageReport:
+        return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
+
+    fake = types.ModuleType("camfind.search.package")
+    fake.verify_package = fake_verify  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "camfind.search.package", fake)
+    bad = run("verify", "--package", tmp_path)
+    assert bad.exit_code == 1 and "CHANGED: snap/a.png" in bad.stdout and "MISSING: clips/b.mp4" in bad.stdout
+    report = run_json("verify", "--package", tmp_path)
+    assert (report["checked"], report["ok"], report["clean"]) == (3, 1, False)
+
     monkeypatch.setitem(sys.modules, "camfind.search.package", None)
     missing = run("verify", "--package", tmp_path)
     assert missing.exit_code == 2 and "unavailable" in missing.stderr
-
-    @dataclass(frozen=True)
-    class Report:
-        ok: bool
-        problems: tuple[str, ...]
-
-    fake = types.ModuleType("camfind.search.package")
-    fake.verify_package = lambda path: Report(False, (f"{path}/a.png: hash differs",))  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "camfind.search.package", fake)
-    bad = run("verify", "--package", tmp_path)
-    assert bad.exit_code == 1 and "a.png: hash differs" in bad.stdout

@@ -93,7 +93,7 @@ class Enricher:
 
     def _snap(self, sample: Sample, image: np.ndarray, kind: str, track_no: int, box: Box) -> Snapshot:
         return self.store.save(image, frame=sample.frame, kind=kind, track_no=track_no,
-                               time=self.clip.time_at(sample.offset_s), box=box)
+                               time=self.clip.time_at(sample.offset_s), box=box, provisional=True)
 
     def _plates(self, samples: Sequence[Sample], track_no: int) -> list[PlateRead]:
         assert self.plates is not None

@@ -102,17 +102,16 @@ def _backend_record(prefix: str, backend: str) -> dict[str, str]:
 
 
 def _engine_record(prefix: str, engine: object) -> dict[str, str]:
-    """A face engine's own description, else its package's model files."""
-    out = {prefix: str(getattr(engine, "name", type(engine).__name__))}
-    version = getattr(engine, "version", None)
-    out[f"{prefix}.version"] = str(version or f"dlib-bin-{_version('dlib-bin')}")
-    shas = getattr(engine, "weights_sha", None)
-    if isinstance(shas, dict):
-        out.update({f"{prefix}.weights.{k}": str(v) for k, v in shas.items()})
-    elif shas:
-        out[f"{prefix}.weights_sha256"] = str(shas)
-    else:
-        out.update(_package_hashes(prefix, "face_recognition_models", "models/*.dat"))
+    """The face engine: detector kind, dlib version, SHA-256 of each model file it loaded."""
+    kind = str(getattr(engine, "detector_name", "hog"))
+    out = {prefix: f"dlib-{kind} + resnet-128d", f"{prefix}.version": f"dlib-bin-{_version('dlib-bin')}"}
+    try:
+        from camfind.recognition.faces import MODEL_FILES, model_path
+    except ImportError:
+        return out
+    for key in MODEL_FILES:
+        if key != "cnn" or kind == "cnn":
+            out[f"{prefix}.weights.{MODEL_FILES[key]}"] = _sha256(str(model_path(key)))
     return out
 
 

@@ -58,19 +58,24 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
 
 class SnapshotStore:
-    """Writes one clip's snapshots for one analysis run (staged until :meth:`commit`)."""
+    """Writes one clip's snapshots for one analysis run (staged until :meth:`commit`).
+
+    Staged files have private names; each maps to its final, traceable name, which can still
+    change (:meth:`retag`) when linking gives a fragment its final track number.
+    """
 
     def __init__(self, root: str | os.PathLike[str], clip_sha256: str, clip_id: int) -> None:
         self.root = Path(root)
         self.folder = self.root / clip_sha256[:12]
         self.clip_id = clip_id
         self._stage = self.root / f".staging-{clip_sha256[:12]}-{uuid.uuid4().hex[:8]}"
-        self._written: list[str] = []
+        self._files: dict[str, str] = {}  # final path -> staged file name
+        self._count = 0
 
     @property
     def staged(self) -> list[str]:
         """Final paths of the snapshots written so far in this run."""
-        return list(self._written)
+        return list(self._files)
 
     def save(
         self,
@@ -81,8 +86,13 @@ class SnapshotStore:
         track_no: int,
         time: datetime,
         box: Box | None = None,
+        provisional: bool = False,
     ) -> Snapshot:
-        """Encode ``image`` as JPEG into staging and return its :class:`Snapshot` (final path)."""
+        """Encode ``image`` as JPEG into staging and return its :class:`Snapshot` (final path).
+
+        ``provisional``: ``track_no`` is not final yet (a fragment's); the path is a placeholder
+        until :meth:`retag` gives the final number.
+        """
         if kind not in KINDS:
             raise ValueError(f"expected a snapshot kind in {KINDS}, got {kind!r}")
         if image.size == 0:
@@ -91,51 +101,50 @@ class SnapshotStore:
         if not ok:
             raise ValueError(f"could not encode the {kind} snapshot of track {track_no}")
         data = buf.tobytes()
-        name = f"{frame}_{kind}_{track_no}.jpg"
+        self._count += 1
+        staged = f"{self._count}.jpg"
         try:
             self._stage.mkdir(parents=True, exist_ok=True)
-            (self._stage / name).write_bytes(data)
+            (self._stage / staged).write_bytes(data)
         except OSError as exc:
             raise InputError(f"cannot write snapshots under {self.root}: {exc.strerror}") from None
-        final = str(self.folder / name)
-        if final not in self._written:
-            self._written.append(final)
+        final = self._free(f"{frame}_{kind}_{'p' if provisional else ''}{track_no}")
+        self._files[final] = staged
         return Snapshot(
             clip_id=self.clip_id, frame=frame, time=time, path=final,
             sha256=hashlib.sha256(data).hexdigest(), kind=kind, box=box,
         )
 
+    def _free(self, stem: str) -> str:
+        """A final path for ``stem`` no other snapshot of this run has taken."""
+        final, n = str(self.folder / f"{stem}.jpg"), 2
+        while final in self._files:
+            final, n = str(self.folder / f"{stem}-{n}.jpg"), n + 1
+        return final
+
     def retag(self, snap: Snapshot, track_no: int) -> Snapshot:
-        """The same staged snapshot renamed for another track number (after fragments are linked)."""
-        old = Path(snap.path).name
-        frame, kind, _ = old[: -len(".jpg")].split("_", 2)
-        name = f"{frame}_{kind}_{track_no}.jpg"
-        if name == old:
-            return snap
-        n = 2
-        while (self._stage / name).exists():  # two linked fragments overlapping by one frame
-            name = f"{frame}_{kind}_{track_no}-{n}.jpg"
-            n += 1
-        os.replace(self._stage / old, self._stage / name)
-        final = str(self.folder / name)
-        self._written = [final if p == snap.path else p for p in self._written]
+        """The same snapshot under another track number (after fragments are linked)."""
+        frame, kind, _ = Path(snap.path).name[: -len(".jpg")].split("_", 2)
+        staged = self._files.pop(snap.path)
+        final = self._free(f"{frame}_{kind}_{track_no}")
+        self._files[final] = staged
         return replace(snap, path=final)
 
     def drop(self, snap: Snapshot) -> None:
         """Forget a staged snapshot no row will point at."""
-        (self._stage / Path(snap.path).name).unlink(missing_ok=True)
-        self._written = [p for p in self._written if p != snap.path]
+        staged = self._files.pop(snap.path, None)
+        if staged is not None:
+            (self._stage / staged).unlink(missing_ok=True)
 
     def commit(self) -> None:
         """Move this run's files into place, replacing what an earlier run of the clip left."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        keep = {Path(p).name for p in self._written}
+        keep = {Path(p).name for p in self._files}
         for old in self.folder.glob("*.jpg"):
             if old.name not in keep:
                 old.unlink()
-        if self._stage.is_dir():
-            for name in keep:
-                os.replace(self._stage / name, self.folder / name)
+        for final, staged in self._files.items():
+            os.replace(self._stage / staged, final)
         self.discard()
 
     def discard(self) -> None:

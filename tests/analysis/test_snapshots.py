@@ -64,3 +64,14 @@ def test_bad_kind_and_empty_image(tmp_path: Path) -> None:
 def test_default_folder_is_beside_the_index(tmp_path: Path) -> None:
     assert default_snapshot_dir(str(tmp_path / "case.db"), None) == tmp_path.resolve() / "snapshots"
     assert default_snapshot_dir(str(tmp_path / "case.db"), str(tmp_path / "x")) == (tmp_path / "x").resolve()
+
+
+def test_provisional_names_never_collide_with_final_ones(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path, SHA, clip_id=7)
+    a = store.save(_img(10), frame=36, kind="track", track_no=1, time=WHEN, provisional=True)
+    b = store.save(_img(20), frame=36, kind="track", track_no=5, time=WHEN, provisional=True)
+    b = store.retag(b, 1)  # fragment 5 becomes track 1 ...
+    a = store.retag(a, 2)  # ... and fragment 1 becomes track 2
+    store.commit()
+    assert Path(b.path).name == "36_track_1.jpg" and Path(a.path).name == "36_track_2.jpg"
+    assert sha256_file(b.path) == b.sha256 and sha256_file(a.path) == a.sha256

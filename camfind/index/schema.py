@@ -188,6 +188,7 @@ def _m001_initial() -> str:
         CREATE INDEX plate_reads_camera_time ON plate_reads (camera_id, ts);
         CREATE INDEX plate_reads_time ON plate_reads (ts);
         CREATE INDEX plate_reads_track ON plate_reads (track_id);
+        CREATE INDEX plate_reads_clip ON plate_reads (clip_id);  -- re-analysis deletes by clip
 
         CREATE TABLE face_sightings (
             id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: face-matrix cache key
@@ -204,6 +205,7 @@ def _m001_initial() -> str:
         CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
         CREATE INDEX face_sightings_time ON face_sightings (ts);
         CREATE INDEX face_sightings_track ON face_sightings (track_id);
+        CREATE INDEX face_sightings_clip ON face_sightings (clip_id);
 
         -- Distinct normalised plate texts and how many reads/tracks carry each, kept in step by
         -- triggers: wildcard (GLOB on the key) and fuzzy plate search scan this, not every read.

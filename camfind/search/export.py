@@ -53,7 +53,7 @@ class TimelineContext:
     def __init__(self, index: Index) -> None:
         self.index = index
         self.cameras: dict[str, Camera] = {c.id: c for c in list_cameras(index)}
-        self.clip = lru_cache(maxsize=4096)(self._clip)
+        self.clip = lru_cache(maxsize=1024)(self._clip)
 
     def _clip(self, clip_id: int) -> ClipFacts:
         row = self.index.db.execute(

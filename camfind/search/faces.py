@@ -2,7 +2,7 @@
 
 The 128-d encodings live in ``face_sightings.encoding`` (float32 blobs). Reading 200k blobs row by
 row costs about a second, so the whole set is kept as one float32 matrix, cached in the process and
-in a side file next to the index (``<index>.faces.npz``), keyed on the row count and the highest id
+in a side file next to the index (``<index>.faces.cache``, memory-mapped), keyed on the row count and the highest id
 ever given (``face_sightings`` ids are AUTOINCREMENT, never reused): any insert or delete changes
 the key. New rows appended since the cache was built are read alone; a deletion rebuilds it.
 
@@ -14,6 +14,7 @@ the key. New rows appended since the cache was built are read alone; a deletion 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -184,7 +185,12 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
 
 def side_file(db_path: str) -> Path | None:
     """Where the face matrix cache of an index file lives (None for an in-memory index)."""
-    return None if db_path == ":memory:" else Path(db_path + ".faces.npz")
+    return None if db_path == ":memory:" else Path(db_path + ".faces.cache")
+
+
+# The side file: MAGIC, an 8-byte little-endian header length, a JSON header (key, rows), then
+# ids (int64), squared norms (float32) and encodings (float32, rows x 128), memory-mapped on load.
+_MAGIC = b"CAMFIND-FACES-1\n"
 
 
 def _load_side_file(db_path: str, key: CacheKey | None) -> _Matrix | None:
@@ -192,12 +198,21 @@ def _load_side_file(db_path: str, key: CacheKey | None) -> _Matrix | None:
     if path is None or not path.exists():
         return None
     try:
-        with np.load(path) as data:
-            stored: CacheKey = tuple(float(v) for v in data["key"])  # type: ignore[assignment]
-            if key is not None and stored != key:
-                return None
-            return _Matrix(stored, data["ids"], data["enc"], data["sq"])
-    except (OSError, ValueError, KeyError) as exc:
+        with path.open("rb") as f:
+            if f.read(len(_MAGIC)) != _MAGIC:
+                raise ValueError("not a camfind face cache")
+            size = int.from_bytes(f.read(8), "little")
+            header = json.loads(f.read(size))
+        stored: CacheKey = tuple(float(v) for v in header["key"])  # type: ignore[assignment]
+        if key is not None and stored != key:
+            return None
+        n, at = int(header["rows"]), len(_MAGIC) + 8 + size
+        ids = np.memmap(path, dtype="<i8", mode="r", offset=at, shape=(n,)) if n else np.zeros(0, np.int64)
+        sq = np.memmap(path, dtype="<f4", mode="r", offset=at + 8 * n, shape=(n,)) if n else np.zeros(0, np.float32)
+        enc = (np.memmap(path, dtype="<f4", mode="r", offset=at + 12 * n, shape=(n, DIM)) if n
+               else np.zeros((0, DIM), np.float32))
+        return _Matrix(stored, ids, enc, sq)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.warning("ignoring an unreadable face cache %s: %s", path, exc)
         return None
 
@@ -206,9 +221,13 @@ def _save_side_file(db_path: str, mat: _Matrix) -> None:
     path = side_file(db_path)
     if path is None:
         return
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    header = json.dumps({"key": list(mat.key), "rows": len(mat.ids), "dim": DIM}).encode()
     try:
-        np.savez(tmp, key=np.array(mat.key, dtype=np.int64), ids=mat.ids, enc=mat.enc, sq=mat.sq)
+        with tmp.open("wb") as f:
+            f.write(_MAGIC + len(header).to_bytes(8, "little") + header)
+            for arr, dtype in ((mat.ids, "<i8"), (mat.sq, "<f4"), (mat.enc, "<f4")):
+                f.write(np.ascontiguousarray(arr, dtype=dtype).tobytes())
         os.replace(tmp, path)
     except OSError as exc:  # a read-only case folder: work without the side file
         logger.warning("could not write the face cache %s: %s", path, exc)

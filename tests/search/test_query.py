@@ -10,6 +10,7 @@ from searchscene import FACE_P, LAT, LON, T0, Scene, TrackSpec, near, sha256_fil
 
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
+from camfind.search import faces as faces_mod
 from camfind.search.query import SearchQuery, iter_sightings, search, sightings_of_tracks
 
 
@@ -114,7 +115,10 @@ def test_vocabulary_follows_reanalysis_and_face_cache_stays_right(tmp_path) -> N
     s.track(clip, TrackSpec(1, 2, plate="51F-111.11", face=unit(5)))
     s.commit()
     assert cams(search(idx, SearchQuery(faces=(unit(5),)))) == ["A"]
-    assert (tmp_path / "c.db.faces.npz").exists()
+    assert (tmp_path / "c.db.faces.cache").exists()
+    faces_mod._MEMO.clear()  # a new process: the side file is mapped, not rebuilt
+    assert isinstance(faces_mod.face_matrix(idx).enc, np.memmap)
+    assert cams(search(idx, SearchQuery(faces=(unit(5),)))) == ["A"]
     # re-analysis of the clip: new plate, new face (same row count, same ids would be reused
     # without AUTOINCREMENT); the vocabulary and the face cache must follow
     s.clips[clip].tracks.clear()
@@ -129,6 +133,8 @@ def test_vocabulary_follows_reanalysis_and_face_cache_stays_right(tmp_path) -> N
     s.track(clip2, TrackSpec(1, 2, face=near(unit(6), 0.2, 9)))
     s.commit()
     assert cams(search(idx, SearchQuery(faces=(unit(6),), order="distance"))) == ["A", "B"]
+    faces_mod._MEMO.clear()
+    assert len(faces_mod.face_matrix(idx).ids) == 2
     # deleting the clip (cascade) empties its plates from the vocabulary too
     idx.db.execute("DELETE FROM clips WHERE id = ?", (clip,))
     assert [r[0] for r in idx.db.execute("SELECT norm FROM plate_vocab")] == []

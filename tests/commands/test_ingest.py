@@ -151,6 +151,26 @@ def test_kill_mid_ingest_then_resume(case: Path, tmp_path: Path) -> None:
         assert frames == 30 and len(sha) == 64 and Path(path).is_file()
 
 
+def test_ctrl_c_mid_ingest_keeps_whole_clips_and_is_audited(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk" / "CAM02"
+    n = 60
+    for i in range(n):
+        write_clip(folder / f"ch01_20240125{11 + i // 60:02d}{i % 60:02d}00.mkv", seed=i, frames=30)
+    env = {**os.environ, "CAMFIND_DB": str(case)}
+    proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert _wait_for_first_clip(case, proc) >= 1
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    survived = rows(case, "SELECT COUNT(*) FROM clips")[0][0]
+    assert proc.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+    assert 1 <= survived < n
+    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit WHERE command = 'ingest'")
+    assert outcome[0].startswith("error: KeyboardInterrupt")
+    assert run_json("ingest", folder, "--no-analyze")["ingested"] == n - survived
+    assert rows(case, "SELECT COUNT(DISTINCT sha256) FROM clips") == [(n,)]
+
+
 def _wait_for_first_clip(db: Path, proc: subprocess.Popen[bytes]) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:

@@ -6,6 +6,7 @@ width, lighting) and a seeded random generator, so the same seed draws the same 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ _FACADES: tuple[tuple[int, int, int], ...] = (
     (120, 200, 235), (200, 180, 120), (170, 190, 230), (150, 210, 170), (210, 210, 215),
     (110, 160, 220), (190, 150, 200), (140, 200, 220), (225, 225, 200),
 )
+_FONT_LOCK = threading.Lock()  # clips render in threads; one FreeType face is not shared safely
 _SIGN_COLOURS: tuple[tuple[int, int, int], ...] = (
     (40, 40, 200), (160, 60, 20), (30, 140, 40), (20, 120, 220), (120, 30, 120),
 )
@@ -53,13 +55,14 @@ def _sign(text: str, width: int, height: int, colour: tuple[int, int, int]) -> n
     """A shop sign: coloured board, white lettering (PIL, so Vietnamese diacritics render)."""
     board = Image.new("RGB", (width, height), colour[::-1])
     draw = ImageDraw.Draw(board)
-    size = int(height * 0.62)
-    while size > 8 and draw.textlength(text, font=_font(size)) > width * 0.9:
-        size -= 1
-    font = _font(size)
-    tw = draw.textlength(text, font=font)
-    draw.text(((width - tw) / 2, (height - size) / 2 - size * 0.1), text, font=font,
-              fill=(255, 255, 255))
+    with _FONT_LOCK:
+        size = int(height * 0.62)
+        while size > 8 and draw.textlength(text, font=_font(size)) > width * 0.9:
+            size -= 1
+        font = _font(size)
+        tw = draw.textlength(text, font=font)
+        draw.text(((width - tw) / 2, (height - size) / 2 - size * 0.1), text, font=font,
+                  fill=(255, 255, 255))
     return np.asarray(board)[:, :, ::-1]
 
 

@@ -19,8 +19,9 @@ A pattern is what a user types after ``--plate``:
 Matching against the index never scans every read: exact patterns look the normalised text up in
 the indexed ``norm`` columns; wildcards and fuzzy patterns run over ``plate_vocab`` (one row per
 distinct plate text, kept by triggers), wildcards as SQLite ``GLOB`` on its primary key (a range
-scan when the pattern starts with a literal prefix), fuzzy ones through a rapidfuzz Levenshtein
-prefilter on confusion-folded text, then the weighted distance on the few survivors.
+scan when the pattern starts with a literal prefix), fuzzy ones through pigeonhole GLOBs evaluated
+by SQLite (:func:`fuzzy_candidates`), a rapidfuzz Levenshtein prefilter on confusion-folded text,
+then the weighted distance on the few survivors.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def matching_plates(db: sqlite3.Connection, pattern: PlatePattern) -> dict[str, 
     if pattern.kind == "wildcard":
         rows = db.execute("SELECT norm FROM plate_vocab WHERE norm GLOB ?", (pattern.glob,))
         return {str(r[0]): 0.0 for r in rows}
-    return fuzzy_matches([pattern], _vocab_near_length(db, [pattern]))[0]
+    return fuzzy_matches([pattern], fuzzy_candidates(db, pattern))[0]
 
 
 def match_many(db: sqlite3.Connection, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
@@ -217,11 +218,36 @@ def fuzzy_matches(patterns: Sequence[PlatePattern], vocab: Sequence[str]) -> lis
     return results
 
 
-def _vocab_near_length(db: sqlite3.Connection, patterns: Iterable[PlatePattern]) -> list[str]:
-    lengths = [(len(p.norm) - int(p.max_edits), len(p.norm) + int(p.max_edits)) for p in patterns]
-    lo, hi = min(a for a, _ in lengths), max(b for _, b in lengths)
-    rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
-    return [str(r[0]) for r in rows]
+def fuzzy_candidates(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
+    """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside SQLite.
+
+    Pigeonhole: cut the confusion-folded pattern into ``N + 1`` pieces; ``N`` edits can spoil at
+    most ``N`` of them, so a match contains one piece intact (up to look-alikes). Each piece
+    becomes a GLOB with a character class per look-alike group (``*[5S][1ITL]F*``), which SQLite
+    evaluates over the vocabulary in C; only candidates reach Python. Pieces shorter than two
+    characters select too much: then every plate text of a possible length is returned.
+    """
+    n = int(pattern.max_edits)
+    lo, hi = len(pattern.norm) - n, len(pattern.norm) + n
+    pieces = _pieces(fold_confusions(pattern.norm), n + 1)
+    if min(len(piece) for piece in pieces) < 2:
+        rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
+        return [str(r[0]) for r in rows]
+    globs = ["*" + "".join(_char_class(ch) for ch in piece) + "*" for piece in pieces]
+    sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND ("
+    sql += " OR ".join(["norm GLOB ?"] * len(globs)) + ")"
+    return [str(r[0]) for r in db.execute(sql, (lo, hi, *globs))]
+
+
+def _pieces(text: str, k: int) -> list[str]:
+    """``text`` cut into ``k`` contiguous pieces of near-equal length."""
+    bounds = [round(i * len(text) / k) for i in range(k + 1)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _char_class(folded: str) -> str:
+    group = CONFUSION_GROUPS[_GROUP_OF[folded]] if folded in _GROUP_OF else ""
+    return f"[{group}]" if group else folded
 
 
 def _all_vocab(db: sqlite3.Connection) -> list[str]:

@@ -91,3 +91,32 @@ def test_prefix_wildcard_is_an_index_range_scan(tmp_path) -> None:
     plan = " ".join(r[3] for r in idx.db.execute(
         "EXPLAIN QUERY PLAN SELECT norm FROM plate_vocab WHERE norm GLOB ?", ("51F*",)))
     assert "SEARCH" in plan and "norm>? AND norm<?" in plan
+
+
+@pytest.mark.parametrize("n", ["0.5", "1", "1.5", "2", "3"])
+def test_index_backed_fuzzy_equals_brute_force(tmp_path, n: str) -> None:
+    import random
+
+    rng = random.Random(int(float(n) * 10))
+    alphabet = "0123456789ABDFGILOQSTZ"
+    base = ["51F12345", "30A88808", "59G166005", "29B99999"]
+    vocab = set(base)
+    for _ in range(800):  # base plates with 1-3 random edits, and random plates
+        s = list(rng.choice(base))
+        for _ in range(rng.randint(1, 3)):
+            op, i = rng.random(), rng.randrange(len(s))
+            if op < 0.5:
+                s[i] = rng.choice(alphabet)
+            elif op < 0.75:
+                s.insert(i, rng.choice(alphabet))
+            elif len(s) > 4:
+                del s[i]
+        vocab.add("".join(s))
+        vocab.add("".join(rng.choice(alphabet) for _ in range(rng.randint(6, 10))))
+    idx = Index.open(tmp_path / "v.db", create=True)
+    _fill(idx, sorted(vocab))
+    for plate in base:
+        pattern = parse_plate_pattern(f"{plate}~{n}")
+        brute = {v: d for v in vocab if (d := pattern.match(v)) is not None}
+        assert matching_plates(idx.db, pattern) == brute
+        assert len(brute) > 1

@@ -77,7 +77,14 @@ class PackageReport:
 
     @property
     def clean(self) -> bool:
+        """True when every listed file is present and unchanged and nothing was added."""
         return not self.changed and not self.missing and not self.unlisted
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One line per file that does not verify."""
+        return tuple([f"CHANGED: {p}" for p in self.changed] + [f"MISSING: {p}" for p in self.missing]
+                     + [f"UNLISTED: {p}" for p in self.unlisted])
 
 
 def export_package(
@@ -275,8 +282,9 @@ Contents:
                  packet for packet (stream copy, no re-encoding) from the keyframe at or before
                  the segment start. Each source clip was re-hashed before copying and matched
                  its SHA-256 recorded at ingest.
-  audit.jsonl    the index's append-only audit log up to this export; each entry carries the
-                 hash of the previous one.
+  audit.jsonl    the index's append-only audit log up to this export (ingest and analysis of
+                 these clips among it), whole, so its hash chain verifies from the first entry:
+                 each entry carries the hash of the previous one.
   manifest.json  SHA-256 and size of every file, and the source and segment of each extract.
   SHA256SUMS     the same hashes plus the manifest's, for `sha256sum -c SHA256SUMS`.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from camfind.errors import InputError
+from camfind.errors import InputError, ModelError
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,10 @@ def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
     image = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if image is None:
         raise InputError(f"probe {p} is not an image OpenCV can read")
-    from camfind.recognition.faces import load_face_engine
-
+    try:
+        from camfind.recognition.faces import load_face_engine
+    except ImportError as exc:
+        raise ModelError(f"face recognition is not available in this installation ({exc})") from None
     faces = load_face_engine().faces(image)
     if not faces:
         raise InputError(f"no face found in probe {p}: use a clearer, larger, frontal photo")

@@ -117,6 +117,7 @@ def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Sc
     assert bad.changed == (rows[1]["package_extract"],)
     assert bad.missing == (rows[0]["package_snapshot"],)
     assert bad.unlisted == ("extracts/planted.txt",) and not bad.clean
+    assert f"CHANGED: {rows[1]['package_extract']}" in bad.problems and len(bad.problems) == 3
 
     # never overwritten, and a refused export leaves the old package as it was
     before = sorted((p.as_posix(), p.stat().st_size) for p in dest.rglob("*"))

@@ -261,7 +261,7 @@ def merge_reads(reads: Sequence[LineRead]) -> LineRead:
     for pos in range(length):
         tally: dict[str, float] = {same[0][pos][0]: 0.0}
         for seq in same:
-            ch, prob, alt = seq[pos]
+            ch, prob, alt, _index = seq[pos]
             for c, v in (alt or {ch: prob}).items():
                 if _is_plate_char(c):
                     tally[c] = tally.get(c, 0.0) + v / len(same)
@@ -275,42 +275,39 @@ def merge_reads(reads: Sequence[LineRead]) -> LineRead:
 def _variants(lines: Sequence[LineRead], layout: str, box: Box) -> list[_Scored]:
     """Score the full reading and the readings without an unsure first or last character."""
     chars = [_alnum(line) for line in lines]
-    variants = [(chars, 0)]
+    variants: list[tuple[set[tuple[int, int]], int]] = [(set(), 0)]
     if chars and chars[0] and chars[0][0][1] < DROP_PROB:
-        variants.append(([chars[0][1:], *chars[1:]], 1))
+        variants.append(({(0, chars[0][0][3])}, 1))
     if chars and chars[-1] and chars[-1][-1][1] < DROP_PROB:
-        variants.append(([*chars[:-1], chars[-1][:-1]], 1))
+        variants.append(({(len(chars) - 1, chars[-1][-1][3])}, 1))
     out: list[_Scored] = []
-    for kept, dropped in variants:
+    for dropped, n_dropped in variants:
+        kept = [[c for c in line if (k, c[3]) not in dropped] for k, line in enumerate(chars)]
         flat = [c for line in kept for c in line]
-        text = "\n".join("".join(c[0] for c in line) for line in kept)
-        alts = [c[2] for c in flat]
-        conf = float(np.mean([c[1] for c in flat])) if flat else 0.0
-        plate = vnplate.parse(text, confidence=conf, layout=layout, box=box, alternatives=alts)
-        fit = vnplate.best_fit(
-            vnplate.normalize(text), layout=layout, top_len=_top_len(kept), alternatives=alts
+        text = "\n".join(
+            "".join(ch for i, ch in enumerate(line.text.upper()) if (k, i) not in dropped)
+            for k, line in enumerate(lines)
         )
-        fixes = fit[2] if fit else 0
-        same_layout = fit is not None and (layout == "unknown" or fit[0].layout == layout)
-        key = (float(plate.valid), float(same_layout), -float(fixes + dropped), conf)
+        conf = float(np.mean([c[1] for c in flat])) if flat else 0.0
+        plate, fit = vnplate.parse_fit(
+            text, confidence=conf, layout=layout, box=box, alternatives=[c[2] for c in flat]
+        )
+        fixes = fit.fixes if fit else 0
+        same_layout = fit is not None and (layout == "unknown" or fit.shape.layout == layout)
+        key = (float(plate.valid), float(same_layout), -float(fixes + n_dropped), conf)
         out.append(_Scored(plate, key))
     return out
 
 
-def _top_len(lines: Sequence[Sequence[object]]) -> int | None:
-    non_empty = [line for line in lines if line]
-    return len(non_empty[0]) if len(non_empty) == 2 else None
-
-
-def _alnum(line: LineRead) -> list[tuple[str, float, dict[str, float]]]:
-    """The letters and digits of a reading with their probabilities and alternatives."""
-    out: list[tuple[str, float, dict[str, float]]] = []
+def _alnum(line: LineRead) -> list[tuple[str, float, dict[str, float], int]]:
+    """The letters and digits of a reading: character, probability, alternatives, index."""
+    out: list[tuple[str, float, dict[str, float], int]] = []
     for k, ch in enumerate(line.text.upper()):
         if not _is_plate_char(ch):
             continue
         prob = line.char_probs[k] if line.char_probs else line.confidence
         alts = dict(line.alternatives[k]) if line.alternatives else {}
-        out.append((ch, float(prob), alts))
+        out.append((ch, float(prob), alts, k))
     return out
 
 

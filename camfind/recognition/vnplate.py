@@ -119,7 +119,7 @@ class Shape:
 #: Shapes in order of preference when a reading fits several equally well.
 ONE_ROW_SHAPES: tuple[Shape, ...] = (
     Shape("one-row", "L", 5), Shape("one-row", "L", 4), Shape("one-row", "LL", 5),
-    Shape("one-row", "LL", 4), Shape("one-row", "LD", 5),
+    Shape("one-row", "LL", 4),
 )  # fmt: skip
 TWO_ROW_SHAPES: tuple[Shape, ...] = (
     Shape("two-row", "LD", 5), Shape("two-row", "LD", 4), Shape("two-row", "L", 5),
@@ -159,6 +159,16 @@ def series_valid(series: str) -> bool:
     return all(ch in SERIES_LETTERS for ch in series)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a reading fits a plate shape: the shape, the fixed letters+digits, the fixes made."""
+
+    shape: Shape
+    fixed: str
+    fixes: int
+    valid: bool
+
+
 def parse(
     text: str,
     *,
@@ -181,19 +191,39 @@ def parse(
         The plate in canonical form with ``valid`` set, or, where no Vietnamese shape fits,
         the text as read (stripped) with ``valid`` False.
     """
+    return parse_fit(
+        text, confidence=confidence, layout=layout, box=box, alternatives=alternatives
+    )[0]
+
+
+def parse_fit(
+    text: str,
+    *,
+    confidence: float = 1.0,
+    layout: str = "unknown",
+    box: Box | None = None,
+    alternatives: Alternatives | None = None,
+) -> tuple[PlateText, Fit | None]:
+    """:func:`parse`, also telling how the reading fit (None: returned as read)."""
     norm = normalize(text)
-    fit = best_fit(norm, layout=layout, top_len=_top_len(text), alternatives=alternatives)
+    fit = best_fit(
+        norm,
+        layout=layout,
+        top_len=_top_len(text),
+        series_end=_series_end(text),
+        alternatives=alternatives,
+    )
     if fit is None:
         shown = " ".join(text.split())
-        return PlateText(shown, float(confidence), layout, False, box, text)
-    shape, fixed, _cost, valid = fit
+        return PlateText(shown, float(confidence), layout, False, box, text), None
+    shape, fixed, valid = fit.shape, fit.fixed, fit.valid
     top = shape.top_len
     province, series, number = fixed[:2], fixed[2:top], fixed[top:]
     out_layout = layout
     if layout == "unknown":  # a letter+digit series is a motorbike's (two-row) plate
         out_layout = "two-row" if shape.series.endswith("D") else "one-row"
     formatted = format_plate(province, series, number, out_layout)
-    return PlateText(formatted, float(confidence), out_layout, valid, box, text)
+    return PlateText(formatted, float(confidence), out_layout, valid, box, text), fit
 
 
 def _top_len(text: str) -> int | None:
@@ -202,18 +232,28 @@ def _top_len(text: str) -> int | None:
     return len(lines[0]) if len(lines) == 2 else None
 
 
+def _series_end(text: str) -> int | None:
+    """Letters+digits before a one-row plate's dash (``51F-``: 3), where the dash follows a series."""
+    if "\n" in text.strip() or "-" not in text:
+        return None
+    n = len(normalize(text.split("-", 1)[0]))
+    return n if n >= 3 else None
+
+
 def best_fit(
     norm: str,
     *,
     layout: str = "unknown",
     top_len: int | None = None,
+    series_end: int | None = None,
     alternatives: Alternatives | None = None,
-) -> tuple[Shape, str, int, bool] | None:
-    """The shape ``norm`` fits best: (shape, fixed text, number of fixes, valid), or None.
+) -> Fit | None:
+    """The shape ``norm`` fits best, or None.
 
     Fewer fixes win, then a valid plate over an invalid one, then the preferred shape for the
     layout. ``top_len`` (the length of a two-row plate's top line, when known) rules out shapes
-    whose top line is longer or shorter.
+    whose top line is longer or shorter; ``series_end`` (where a dash was read) counts as one
+    fix against shapes whose series ends elsewhere.
     """
     if layout == "one-row":
         shapes = ONE_ROW_SHAPES + TWO_ROW_SHAPES
@@ -232,12 +272,13 @@ def best_fit(
         valid = fixed[:2] in PROVINCES and series_valid(fixed[2 : shape.top_len])
         if cost >= MAX_FIXES and not valid:
             continue
-        key = (cost, 0 if valid else 1, order)
+        misplaced = series_end is not None and series_end != shape.top_len
+        key = (cost + int(misplaced), 0 if valid else 1, order)
         if best is None or key < best[0]:
             best = (key, shape, fixed, valid)
     if best is None:
         return None
-    return best[1], best[2], best[0][0], best[3]
+    return Fit(best[1], best[2], best[0][0], best[3])
 
 
 def _unknown_order(shape: Shape) -> int:

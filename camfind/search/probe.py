@@ -7,13 +7,20 @@ loads it.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from camfind.errors import InputError, ModelError
+from camfind.types import Face
 
 logger = logging.getLogger(__name__)
+
+
+class FaceEngineLike(Protocol):
+    def faces(self, image_bgr: np.ndarray) -> list[Face]: ...
 
 
 def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
@@ -30,12 +37,18 @@ def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
     image = cv2.imread(str(p), cv2.IMREAD_COLOR)
     if image is None:
         raise InputError(f"probe {p} is not an image OpenCV can read")
-    try:
-        from camfind.recognition.faces import load_face_engine
-    except ImportError as exc:
-        raise ModelError(f"face recognition is not available in this installation ({exc})") from None
-    faces = load_face_engine().faces(image)
+    faces = _engine().faces(image)
     if not faces:
         raise InputError(f"no face found in probe {p}: use a clearer, larger, frontal photo")
     logger.info("probe %s: %d face(s)", p, len(faces))
     return tuple(np.asarray(f.encoding, dtype=np.float32) for f in faces)
+
+
+@lru_cache(maxsize=1)
+def _engine() -> FaceEngineLike:
+    """The face engine, loaded once per process (its models take seconds to load)."""
+    try:
+        from camfind.recognition.faces import load_face_engine
+    except ImportError as exc:
+        raise ModelError(f"face recognition is not available in this installation ({exc})") from None
+    return load_face_engine()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,47 @@ def test_bad_input_is_one_line(db: Path, args: list[str], message: str) -> None:
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def faces_db(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index whose person tracks carry real dlib encodings of four people's photos."""
+    import cv2
+    from searchscene import T0, Scene, TrackSpec, street_cameras
+
+    from camfind.index import Index
+    from camfind.search.probe import _engine
+
+    engine = _engine()  # the engine search --face will use: loaded once
+    root = tmp_path_factory.mktemp("faces")
+    index = Index.open(root / "case.db", create=True)
+    scene = Scene(index, root)
+    scene.cameras(street_cameras())
+    photos = {"A": "obama/obama.jpg", "B": "biden/biden.jpg", "C": "kit_harington/john1.jpeg",
+              "D": "obama/obama3.jpg"}
+    for k, (cam, rel) in enumerate(photos.items()):
+        faces = engine.faces(cv2.imread(str(realdata / "faces" / rel)))
+        clip = scene.clip(cam, T0 + timedelta(minutes=10 * k))
+        scene.track(clip, TrackSpec(1, 3, cls="person", face=faces[0].encoding))
+    scene.commit()
+    index.close()
+    return root / "case.db"
+
+
+def test_face_probe_with_real_photos(faces_db: Path, realdata: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
+    from camfind.search.faces import DEFAULT_FACE_THRESHOLD
+
+    assert DEFAULT_FACE_THRESHOLD == DEFAULT_MATCH_THRESHOLD
+    monkeypatch.setenv("CAMFIND_DB", str(faces_db))
+    probe = realdata / "faces" / "obama" / "obama2.jpg"
+    found = run_json("search", "--face", probe)
+    assert [r["camera_id"] for r in found] == ["A", "D"] or [r["camera_id"] for r in found] == ["D", "A"]
+    assert all(r["face_distance"] < 0.6 for r in found)
+    assert found[0]["face_distance"] <= found[1]["face_distance"]  # ranked by distance
+    loose = run_json("search", "--face", probe, "--threshold", "1.2", "--order", "time")
+    assert [r["camera_id"] for r in loose] == ["A", "B", "C", "D"]
+    route = run_json("trace", "--face", probe)
+    assert route["target"] == "face obama2.jpg" and [h["camera_id"] for h in route["hops"]] == ["A", "D"]
+    no_face = run("search", "--face", realdata / "plates" / "labels.csv")
+    assert no_face.exit_code == 2 and "not an image" in no_face.stderr

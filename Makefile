@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/camfind demo --workdir demo-case
+	$(BIN)/camfind demo --workdir demo-case --force
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

@@ -36,15 +36,16 @@ def db_path() -> str:
 
 @contextmanager
 def index_session(
-    command: str, *, create: bool = False, tz: str | None = None
+    command: str, *, create: bool = False, tz: str | None = None, path: str | None = None
 ) -> Iterator[tuple[Index, dict[str, Any]]]:
     """Open the index for one command and log it in the audit trail when the command ends.
 
     Yields the index and a ``counts`` dict the command fills (rows found, clips ingested...);
     the audit entry records the OS user, the command, its arguments, the counts and the outcome.
-    ``tz`` is the case time zone recorded when ``create`` makes a new index.
+    ``tz`` is the case time zone recorded when ``create`` makes a new index; ``path`` overrides
+    the index location (default ``--db`` / ``$CAMFIND_DB`` / ``./camfind.db``).
     """
-    index = Index.open(db_path(), create=create, tz=tz)
+    index = Index.open(path or db_path(), create=create, tz=tz)
     counts: dict[str, Any] = {}
     outcome = "ok"
     try:

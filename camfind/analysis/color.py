@@ -38,6 +38,8 @@ _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (150, "purple"), (170, "pink"), (180, "red"),
 )
 _CHROMA_SHARE = 0.30  # share of body pixels that must be saturated for a hue to win
+_PAINT_SHARE = 0.15  # ... or this share, when one hue holds _ONE_HUE of the saturated pixels
+_ONE_HUE = 0.6
 _LIGHT_SHARE = 0.35  # share of achromatic pixels that must be light for white or silver
 _WHITE_SHARE = 0.6  # share of light pixels that must be untinted for white
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
@@ -56,6 +58,8 @@ def body_region(box: Box, cls: str) -> Box:
     """The part of a box whose colour names the object (torso for people, body for vehicles)."""
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
+    if cls == "person" and h < 1.6 * w:  # head and shoulders only (close-up, cut by the frame)
+        return (x1 + 0.2 * w, y1 + 0.7 * h, x2 - 0.2 * w, y2)
     if cls == "person":
         return (x1 + 0.25 * w, y1 + 0.2 * h, x2 - 0.25 * w, y1 + 0.55 * h)
     if cls in ("motorcycle", "bicycle"):  # the rider's clothes or the bike's body, not the road
@@ -110,8 +114,13 @@ def decide(votes: Counter[str]) -> str | None:
         return None
     achromatic = ("black", "white", "silver/grey", _SILVER)
     chroma = Counter({k: v for k, v in votes.items() if k not in achromatic})
-    if chroma and sum(chroma.values()) >= _CHROMA_SHARE * total:
-        return chroma.most_common(1)[0][0]
+    if chroma:
+        hue, n = chroma.most_common(1)[0]
+        share = sum(chroma.values()) / total
+        # A clear paint colour wins even on a small part (a motorbike's tank among chrome and
+        # tyres) when one hue holds most coloured pixels; mixed hues need more of the body.
+        if share >= _CHROMA_SHARE or (share >= _PAINT_SHARE and n >= _ONE_HUE * sum(chroma.values())):
+            return hue
     grey_total = sum(votes.get(k, 0) for k in achromatic)
     light = votes.get("white", 0) + votes.get(_SILVER, 0)
     # Windows, tyres and shadows are never white: a third of light paint makes a light object.

@@ -116,12 +116,11 @@ class Enricher:
 
     def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
         assert self.faces is not None
-        share = HEAD_SHARE.get(cls, 0.5)
         usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_HEAD_W]
         out: list[FaceSighting] = []
         for s in usable[: self.face_frames]:
             x1, y1, x2, y2 = s.box
-            head = s.to_crop((x1, y1, x2, y1 + share * (y2 - y1)))
+            head = s.to_crop((x1, y1, x2, y1 + head_share(cls, s.box) * (y2 - y1)))
             region = crop(s.image, head)
             if region.size == 0:
                 continue
@@ -139,6 +138,18 @@ class Enricher:
                                     s.frame, Face(frame_box, face.encoding, face.quality),
                                     track_id=track_no, snapshot=snap))
         return out
+
+
+def head_share(cls: str, box: Box) -> float:
+    """Share of a box's height, from the top, where a face can be.
+
+    A standing person's head and shoulders are the top 40%; a box not much taller than wide
+    is a close-up (head and shoulders fill it); a rider's head is in the top half of the box.
+    """
+    w, h = box[2] - box[0], box[3] - box[1]
+    if cls == "person" and h < 1.6 * w:
+        return 0.85
+    return HEAD_SHARE.get(cls, 0.5)
 
 
 def _pad(box: Box, share: float) -> Box:

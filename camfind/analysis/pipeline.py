@@ -25,18 +25,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from camfind.analysis.color import decide
+from camfind.analysis.detectors import detect_in_regions
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
 from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
-from camfind.analysis.motion import MotionGate, unknown_detections
+from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
 from camfind.recognition.vnplate import vote
-from camfind.types import Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
+from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
 
 log = logging.getLogger(__name__)
 
@@ -147,12 +148,16 @@ def _stream(
     return out
 
 
-def _detect(models: Models, frame: Frame, motion_boxes: list) -> list[Detection]:  # type: ignore[type-arg]
-    """Named detections of a frame plus the moving blobs none of them explains."""
-    named = [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in models.detector.detect(frame.image)]
-    unknown = [replace(d, frame=frame.index, offset_s=frame.offset_s)
-               for d in unknown_detections(motion_boxes, named)]
-    return named + unknown
+def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detection]:
+    """Named detections of a frame (zooming in on moving blobs the whole-frame pass did not
+    explain: small far objects), plus the moving blobs none of them explains as ``unknown``."""
+    named = models.detector.detect(frame.image)
+    if motion_boxes:
+        h, w = frame.image.shape[:2]
+        regions = zoom_regions(motion_boxes, named, w, h)
+        named = detect_in_regions(models.detector, frame.image, regions, named)
+    found = named + unknown_detections(motion_boxes, named)
+    return [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in found]
 
 
 def _assemble(
@@ -206,7 +211,9 @@ def _build_track(
     for m in members:
         for name, weight in stream.votes.get(m, {}).items():
             votes[name] += weight
-    cls = max(votes.items(), key=lambda kv: kv[1])[0] if votes else "unknown"
+    named = {c: v for c, v in votes.items() if c != "unknown"}  # a blob the detector named once
+    pool = named or votes
+    cls = max(sorted(pool), key=lambda c: pool[c]) if pool else "unknown"
     found = [f for m in members for f in stream.findings[m]]
     dets = _merged_detections(stream, members, number)
     if not _keep(cls, dets):

@@ -195,7 +195,7 @@ def test_track_memory_is_bounded() -> None:
     assert len(frag.samples) == 4 and len(frag.detections) == 300
     assert sum(s.image.nbytes for s in frag.samples) < 4 * 140 * 140 * 3
     offsets = sorted(s.offset_s for s in frag.samples)
-    assert all(b - a >= 0.5 for a, b in zip(offsets, offsets[1:]))  # spread in time
+    assert all(b - a >= 0.5 for a, b in zip(offsets, offsets[1:], strict=False))  # spread in time
 
 
 def _angle(a: float, b: float) -> float:

@@ -8,7 +8,9 @@ the plate rules then fall back on their fixed confusion table.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
@@ -37,14 +39,15 @@ class EasyOcrBackend:
             ) from exc
         model_dir = str(easyocr_en_models.model_dir())
         try:
-            self._reader = easyocr.Reader(
-                ["en"],
-                gpu=False,
-                model_storage_directory=model_dir,
-                user_network_directory=model_dir,
-                download_enabled=False,
-                verbose=False,
-            )
+            with _quiet():
+                self._reader = easyocr.Reader(
+                    ["en"],
+                    gpu=False,
+                    model_storage_directory=model_dir,
+                    user_network_directory=model_dir,
+                    download_enabled=False,
+                    verbose=False,
+                )
         except Exception as exc:  # missing or corrupt weights: easyocr raises plain exceptions
             raise ModelError(f"easyocr models could not be loaded from {model_dir}: {exc}") from exc
 
@@ -58,9 +61,10 @@ class EasyOcrBackend:
                 scale = REC_HEIGHT / h
                 grey = cv2.resize(grey, (max(1, int(w * scale)), REC_HEIGHT), interpolation=cv2.INTER_CUBIC)
                 h, w = grey.shape[:2]
-            result = self._reader.recognize(
-                grey, horizontal_list=[[0, w, 0, h]], free_list=[], detail=1, allowlist=charset
-            )
+            with _quiet():
+                result = self._reader.recognize(
+                    grey, horizontal_list=[[0, w, 0, h]], free_list=[], detail=1, allowlist=charset
+                )
             if result:
                 _box, text, conf = result[0]
                 out.append(LineRead(str(text).upper(), float(conf)))
@@ -72,7 +76,8 @@ class EasyOcrBackend:
         """CRAFT text boxes (easyocr's horizontal boxes; rotated ones by their bounds)."""
         h, w = image.shape[:2]
         mag = max_side / max(h, w)
-        horizontal, free = self._reader.detect(image, canvas_size=max(max_side, 64), mag_ratio=mag)
+        with _quiet():
+            horizontal, free = self._reader.detect(image, canvas_size=max(max_side, 64), mag_ratio=mag)
         boxes: list[Box] = []
         for x1, x2, y1, y2 in horizontal[0] if horizontal else []:
             boxes.append(_clip((x1, y1, x2, y2), w, h))
@@ -80,6 +85,14 @@ class EasyOcrBackend:
             pts = np.asarray(quad, dtype=float)
             boxes.append(_clip((pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()), w, h))
         return [b for b in boxes if b[2] - b[0] >= 2 and b[3] - b[1] >= 2]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence torch's deprecation and pin_memory warnings that easyocr triggers on every call."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _clip(box: tuple[float, float, float, float], w: int, h: int) -> Box:

@@ -208,8 +208,22 @@ def _m001_initial() -> str:
         CREATE INDEX face_sightings_clip ON face_sightings (clip_id);
 
         -- Distinct normalised plate texts and how many reads/tracks carry each, kept in step by
-        -- triggers: wildcard (GLOB on the key) and fuzzy plate search scan this, not every read.
-        CREATE TABLE plate_vocab (norm TEXT PRIMARY KEY, uses INTEGER NOT NULL) WITHOUT ROWID;
+        -- triggers: wildcard (GLOB on norm) and fuzzy plate search look here, not at every read;
+        -- a trigram index over it finds substrings (leading-* wildcards, fuzzy pieces).
+        CREATE TABLE plate_vocab (id INTEGER PRIMARY KEY, norm TEXT NOT NULL UNIQUE, uses INTEGER NOT NULL);
+        CREATE VIRTUAL TABLE plate_vocab_fts USING fts5 (
+            norm, tokenize = 'trigram', content = 'plate_vocab', content_rowid = 'id');
+        CREATE TRIGGER plate_vocab_fts_ins AFTER INSERT ON plate_vocab BEGIN
+            INSERT INTO plate_vocab_fts (rowid, norm) VALUES (new.id, new.norm);
+        END;
+        CREATE TRIGGER plate_vocab_fts_del AFTER DELETE ON plate_vocab BEGIN
+            INSERT INTO plate_vocab_fts (plate_vocab_fts, rowid, norm) VALUES ('delete', old.id, old.norm);
+        END;
+        -- Face deletions counted, so search's face-matrix cache knows when it is stale.
+        CREATE TRIGGER face_sightings_deleted AFTER DELETE ON face_sightings BEGIN
+            INSERT INTO meta (key, value) VALUES ('face_deletions', '1')
+                ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT);
+        END;
         CREATE TRIGGER plate_reads_vocab_ins AFTER INSERT ON plate_reads BEGIN
             INSERT INTO plate_vocab (norm, uses) VALUES (new.norm, 1)
                 ON CONFLICT (norm) DO UPDATE SET uses = uses + 1;

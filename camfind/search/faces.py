@@ -2,9 +2,10 @@
 
 The 128-d encodings live in ``face_sightings.encoding`` (float32 blobs). Reading 200k blobs row by
 row costs about a second, so the whole set is kept as one float32 matrix, cached in the process and
-in a side file next to the index (``<index>.faces.cache``, memory-mapped), keyed on the row count and the highest id
-ever given (``face_sightings`` ids are AUTOINCREMENT, never reused): any insert or delete changes
-the key. New rows appended since the cache was built are read alone; a deletion rebuilds it.
+in a side file next to the index (``<index>.faces.cache``, memory-mapped), keyed on the highest id
+ever given (``face_sightings`` ids are AUTOINCREMENT, never reused) and on the count of deleted
+faces (a trigger keeps it in ``meta``): any insert or delete changes the key. New rows appended
+since the cache was built are read alone; a deletion rebuilds it.
 
 >>> from camfind.index import Index
 >>> idx = Index.open(":memory:", create=True)
@@ -36,7 +37,7 @@ DEFAULT_FACE_THRESHOLD = 0.6
 DIM = 128
 _SMALL_SET = 20_000  # below this many candidate rows, read them directly instead of the cache
 
-CacheKey = tuple[float, float, float, float]
+CacheKey = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -137,14 +138,12 @@ def _json_ids(ids: np.ndarray) -> str:
 
 # -- the cached matrix ------------------------------------------------------------------------
 def cache_key(index: Index) -> CacheKey:
-    """(when the index was created, row count, highest id ever given, highest id now).
-
-    Changes on any insert or delete, and differs between two index files made at one path.
-    """
+    """(when the index was created, faces deleted so far, highest id ever given): three O(1)
+    reads that change on any insert or delete, and differ between two index files made at one
+    path."""
     born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
-    count, max_id = index.db.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM face_sightings").fetchone()
     row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
-    return float(born), float(count), float(row[0]) if row else 0.0, float(max_id)
+    return float(born), float(index.meta("face_deletions") or 0), float(row[0]) if row else 0.0
 
 
 def face_matrix(index: Index) -> _Matrix:
@@ -159,23 +158,18 @@ def face_matrix(index: Index) -> _Matrix:
 
 
 def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
-    count = int(key[1])
     old = old or _load_side_file(index.path, None)
-    if old is not None and old.key[0] == key[0] and old.key[1] <= count:
+    if old is not None and old.key[:2] == key[:2]:  # same index, nothing deleted: read new rows only
         last = int(old.ids[-1]) if len(old.ids) else 0
-        still = index.db.execute("SELECT COUNT(*) FROM face_sightings WHERE id <= ?", (last,)).fetchone()[0]
-        if still == len(old.ids):  # nothing deleted: only read the new rows
-            rows = index.db.execute(
-                "SELECT id, encoding FROM face_sightings WHERE id > ? ORDER BY id", (last,)
-            ).fetchall()
-            ids, enc = _to_arrays(rows)
-            mat = _Matrix(
-                key, np.concatenate([old.ids, ids]), np.concatenate([old.enc, enc]),
-                np.concatenate([old.sq, np.einsum("ij,ij->i", enc, enc)]),
-            )
-            _save_side_file(index.path, mat)
-            return mat
-    logger.info("building the face matrix cache for %s (%d faces)", index.path, count)
+        rows = index.db.execute("SELECT id, encoding FROM face_sightings WHERE id > ? ORDER BY id", (last,)).fetchall()
+        ids, enc = _to_arrays(rows)
+        mat = _Matrix(
+            key, np.concatenate([old.ids, ids]), np.concatenate([old.enc, enc]),
+            np.concatenate([old.sq, np.einsum("ij,ij->i", enc, enc)]),
+        )
+        _save_side_file(index.path, mat)
+        return mat
+    logger.info("building the face matrix cache for %s", index.path)
     rows = index.db.execute("SELECT id, encoding FROM face_sightings ORDER BY id").fetchall()
     ids, enc = _to_arrays(rows)
     mat = _Matrix(key, ids, enc, np.einsum("ij,ij->i", enc, enc))

@@ -161,41 +161,84 @@ def parse_plate_pattern(text: str) -> PlatePattern:
 
 
 # -- index-backed matching --------------------------------------------------------------------
+#: Look-alike variants of one fuzzy piece beyond which the trigram lookup gives way to a scan.
+MAX_VARIANTS = 256
+
+
 def matching_plates(db: sqlite3.Connection, pattern: PlatePattern) -> dict[str, float]:
     """Every distinct plate text in the index matching ``pattern``, with its distance.
 
-    Exact patterns are looked up directly; wildcards use GLOB on ``plate_vocab``'s key; fuzzy
-    patterns scan ``plate_vocab`` (distinct texts, not reads) with a rapidfuzz prefilter.
+    Exact patterns are looked up directly. Wildcards with a literal prefix are a GLOB range scan
+    on ``plate_vocab.norm``; others use its trigram index for their literal runs of 3 or more.
+    Fuzzy patterns get their candidates from :func:`fuzzy_candidates`.
     """
     if pattern.kind == "exact":
         row = db.execute("SELECT 1 FROM plate_vocab WHERE norm = ?", (pattern.norm,)).fetchone()
         return {} if row is None else {pattern.norm: 0.0}
     if pattern.kind == "wildcard":
-        rows = db.execute("SELECT norm FROM plate_vocab WHERE norm GLOB ?", (pattern.glob,))
-        return {str(r[0]): 0.0 for r in rows}
+        return {v: 0.0 for v in _wildcard(db, pattern)}
     return fuzzy_matches([pattern], fuzzy_candidates(db, pattern))[0]
 
 
 def match_many(db: sqlite3.Connection, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
-    """Match many patterns (a watchlist) in one pass over the plate vocabulary.
+    """Match many patterns (a watchlist): exact ones in one lookup, the others each through the
+    indexes. Returns, per pattern, the matching plate texts and their distances."""
+    known = _existing(db, {p.norm for p in patterns if p.kind == "exact"})
+    return [
+        ({p.norm: 0.0} if p.norm in known else {}) if p.kind == "exact" else matching_plates(db, p)
+        for p in patterns
+    ]
 
-    Returns, per pattern, the matching plate texts and their distances.
+
+def _wildcard(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
+    runs = [r for r in re.split(r"[*?]", pattern.norm) if len(r) >= 3]
+    if pattern.literal_prefix or not runs:
+        rows = db.execute("SELECT norm FROM plate_vocab WHERE norm GLOB ?", (pattern.glob,))
+    else:
+        rows = db.execute(
+            "SELECT norm FROM plate_vocab WHERE norm GLOB ? AND id IN "
+            "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)",
+            (pattern.glob, " AND ".join(f'"{r}"' for r in runs)),
+        )
+    return [str(r[0]) for r in rows]
+
+
+def fuzzy_candidates(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
+    """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside SQLite.
+
+    Pigeonhole: cut the confusion-folded pattern into ``N + 1`` pieces; ``N`` edits can spoil at
+    most ``N`` of them, so a match contains one piece intact, up to look-alikes. Each piece is
+    spelt in all its look-alike variants and looked up in the trigram index (``51F1`` ->
+    ``"51F1" OR "S1F1" OR "5IF1"...``). Where a piece is shorter than 3 characters or has too
+    many variants, SQLite scans the vocabulary with one GLOB per piece instead
+    (``*[5S][1ITL]F*``), still in C; only candidates reach Python.
     """
-    out: list[dict[str, float]] = [{} for _ in patterns]
-    exact = {p.norm for p in patterns if p.kind == "exact"}
-    known = _existing(db, exact)
-    others = [i for i, p in enumerate(patterns) if p.kind != "exact"]
-    vocab = _all_vocab(db) if others else []
-    fuzzy_idx = [i for i in others if patterns[i].kind == "fuzzy"]
-    fuzzy = fuzzy_matches([patterns[i] for i in fuzzy_idx], vocab)
-    for i, found in zip(fuzzy_idx, fuzzy, strict=True):
-        out[i] = found
-    for i, p in enumerate(patterns):
-        if p.kind == "exact":
-            out[i] = {p.norm: 0.0} if p.norm in known else {}
-        elif p.kind == "wildcard":
-            regex = _wild_regex(p.norm)
-            out[i] = {v: 0.0 for v in vocab if regex.fullmatch(v)}
+    n = int(pattern.max_edits)
+    lo, hi = len(pattern.norm) - n, len(pattern.norm) + n
+    pieces = _pieces(fold_confusions(pattern.norm), n + 1)
+    if min(len(piece) for piece in pieces) < 2:
+        rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
+        return [str(r[0]) for r in rows]
+    variants = [_variants(piece) for piece in pieces]
+    if min(len(piece) for piece in pieces) >= 3 and max(len(v) for v in variants) <= MAX_VARIANTS:
+        match = " OR ".join(f'"{v}"' for group in variants for v in group)
+        sql = ("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND id IN "
+               "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)")
+        return [str(r[0]) for r in db.execute(sql, (lo, hi, match))]
+    globs = ["*" + "".join(_char_class(ch) for ch in piece) + "*" for piece in pieces]
+    sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND ("
+    sql += " OR ".join(["norm GLOB ?"] * len(globs)) + ")"
+    return [str(r[0]) for r in db.execute(sql, (lo, hi, *globs))]
+
+
+def _variants(folded: str) -> list[str]:
+    """Every spelling of a folded piece with look-alikes (``51`` -> ``51, 5I, 5T, 5L, S1...``)."""
+    out = [""]
+    for ch in folded:
+        group = CONFUSION_GROUPS[_GROUP_OF[ch]] if ch in _GROUP_OF else ch
+        out = [o + g for o in out for g in group]
+        if len(out) > MAX_VARIANTS:
+            break
     return out
 
 
@@ -218,27 +261,6 @@ def fuzzy_matches(patterns: Sequence[PlatePattern], vocab: Sequence[str]) -> lis
     return results
 
 
-def fuzzy_candidates(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
-    """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside SQLite.
-
-    Pigeonhole: cut the confusion-folded pattern into ``N + 1`` pieces; ``N`` edits can spoil at
-    most ``N`` of them, so a match contains one piece intact (up to look-alikes). Each piece
-    becomes a GLOB with a character class per look-alike group (``*[5S][1ITL]F*``), which SQLite
-    evaluates over the vocabulary in C; only candidates reach Python. Pieces shorter than two
-    characters select too much: then every plate text of a possible length is returned.
-    """
-    n = int(pattern.max_edits)
-    lo, hi = len(pattern.norm) - n, len(pattern.norm) + n
-    pieces = _pieces(fold_confusions(pattern.norm), n + 1)
-    if min(len(piece) for piece in pieces) < 2:
-        rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
-        return [str(r[0]) for r in rows]
-    globs = ["*" + "".join(_char_class(ch) for ch in piece) + "*" for piece in pieces]
-    sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND ("
-    sql += " OR ".join(["norm GLOB ?"] * len(globs)) + ")"
-    return [str(r[0]) for r in db.execute(sql, (lo, hi, *globs))]
-
-
 def _pieces(text: str, k: int) -> list[str]:
     """``text`` cut into ``k`` contiguous pieces of near-equal length."""
     bounds = [round(i * len(text) / k) for i in range(k + 1)]
@@ -248,10 +270,6 @@ def _pieces(text: str, k: int) -> list[str]:
 def _char_class(folded: str) -> str:
     group = CONFUSION_GROUPS[_GROUP_OF[folded]] if folded in _GROUP_OF else ""
     return f"[{group}]" if group else folded
-
-
-def _all_vocab(db: sqlite3.Connection) -> list[str]:
-    return [str(r[0]) for r in db.execute("SELECT norm FROM plate_vocab")]
 
 
 def _existing(db: sqlite3.Connection, norms: set[str]) -> set[str]:

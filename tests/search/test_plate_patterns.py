@@ -120,3 +120,16 @@ def test_index_backed_fuzzy_equals_brute_force(tmp_path, n: str) -> None:
         brute = {v: d for v in vocab if (d := pattern.match(v)) is not None}
         assert matching_plates(idx.db, pattern) == brute
         assert len(brute) > 1
+
+
+def test_index_backed_wildcards_equal_brute_force(tmp_path) -> None:
+    import random
+
+    rng = random.Random(5)
+    vocab = {"".join(rng.choice("0123456789ABFGSZ") for _ in range(rng.randint(6, 9))) for _ in range(3000)}
+    vocab |= {"51F12345", "30A12345", "51F99345"}
+    idx = Index.open(tmp_path / "w.db", create=True)
+    _fill(idx, sorted(vocab))
+    for text in ("*12345", "*345", "*F1*", "5?F*45", "*99*4?", "51F*", "???12*", "*A1234*"):
+        pattern = parse_plate_pattern(text)
+        assert set(matching_plates(idx.db, pattern)) == {v for v in vocab if pattern.match(v) is not None}, text

@@ -288,6 +288,13 @@ Contents:
   manifest.json  SHA-256 and size of every file, and the source and segment of each extract.
   SHA256SUMS     the same hashes plus the manifest's, for `sha256sum -c SHA256SUMS`.
 
+Timeline columns: time_local/time_utc = first seen (true time: the DVR clock offset in
+clock_offset_s has been applied; time_source says where the clip's start time came from),
+end_time_* = last seen; offset_s = seconds from the clip's start to first seen; frame = the
+frame of the snapshot and frame_offset_s its offset into the clip; confidence = detection
+confidence, plate_confidence = OCR confidence, face_distance = distance from the face probe;
+track_id is empty for a plate read or face that belongs to no track.
+
 Problems met while exporting:
 {issues}
 

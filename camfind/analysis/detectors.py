@@ -19,7 +19,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -196,6 +196,47 @@ class SsdDetector:
         scale = np.array([x2 - x1, y2 - y1, x2 - x1, y2 - y1], dtype=np.float64)
         boxes = rows[:, 3:7].astype(np.float64).clip(0.0, 1.0) * scale + [x1, y1, x1, y1]
         return _Raw(boxes=boxes.reshape(-1, 4), scores=rows[:, 2].astype(np.float64), classes=classes)
+
+
+def detect_in_regions(
+    detector: Detector,
+    image: np.ndarray,
+    regions: Sequence[tuple[int, int, int, int]],
+    found: Sequence[Detection] = (),
+) -> list[Detection]:
+    """Run ``detector`` on crops of ``image`` (zoomed in) and merge with ``found``.
+
+    A crop shows small far objects larger to the detector. Boxes from a crop are mapped back to
+    frame pixels; boxes cut by a crop edge that is not a frame edge are dropped (the object is
+    partly outside the crop); the rest are merged with ``found`` by grouped NMS.
+
+    Args:
+        detector: Any detector.
+        image: The whole frame.
+        regions: Crops ``(x1, y1, x2, y2)`` in frame pixels.
+        found: Detections already made on the whole frame.
+    """
+    h, w = image.shape[:2]
+    extra: list[Detection] = []
+    for x1, y1, x2, y2 in regions:
+        if x2 - x1 < 8 or y2 - y1 < 8:
+            continue
+        for det in detector.detect(image[y1:y2, x1:x2]):
+            bx1, by1, bx2, by2 = det.box
+            cut = (
+                (bx1 <= 1 and x1 > 0)
+                or (by1 <= 1 and y1 > 0)
+                or (bx2 >= x2 - x1 - 1 and x2 < w)
+                or (by2 >= y2 - y1 - 1 and y2 < h)
+            )
+            if not cut:
+                extra.append(replace(det, box=(bx1 + x1, by1 + y1, bx2 + x1, by2 + y1)))
+    if not extra:
+        return list(found)
+    every = list(found) + extra
+    boxes = np.array([d.box for d in every], dtype=np.float64)
+    keep = nms_grouped(boxes, np.array([d.score for d in every]), [d.cls for d in every])
+    return [every[i] for i in keep]
 
 
 def tile_regions(

@@ -115,3 +115,74 @@ def _intersection(a: Box, b: Box) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     return max(w, 0.0) * max(h, 0.0)
+
+
+def zoom_regions(
+    boxes: Sequence[Box],
+    detections: Sequence[Detection],
+    width: int,
+    height: int,
+    *,
+    max_regions: int = 2,
+    min_side: int = 160,
+    context: float = 2.0,
+    min_zoom: float = 1.5,
+    max_overlap: float = 0.5,
+) -> list[tuple[int, int, int, int]]:
+    """Crops around moving blobs the detections do not explain, to run the detector zoomed in.
+
+    Each unexplained blob gets a square crop ``context`` times its larger side (at least
+    ``min_side`` px); overlapping crops are merged; crops that would not magnify at least
+    ``min_zoom`` times over the whole frame are dropped (a big blob gains nothing); the
+    ``max_regions`` crops with the most unexplained blob area are returned, largest first.
+    """
+    crops: list[tuple[Box, float]] = []
+    for box in boxes:
+        area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-6)
+        if any(_intersection(box, d.box) / area >= max_overlap for d in detections):
+            continue
+        side = max(min_side, context * max(box[2] - box[0], box[3] - box[1]))
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        crops = _add_crop(crops, (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2), area)
+    out = []
+    for rect, _area in sorted(crops, key=lambda c: -c[1]):
+        x1, y1, x2, y2 = _clamp(rect, width, height)
+        if min(width / max(x2 - x1, 1), height / max(y2 - y1, 1)) >= min_zoom:
+            out.append((x1, y1, x2, y2))
+    return out[:max_regions]
+
+
+def _add_crop(crops: list[tuple[Box, float]], rect: Box, area: float) -> list[tuple[Box, float]]:
+    """Add a crop, merging it (repeatedly) with any crop it overlaps."""
+    rest = []
+    for other, other_area in crops:
+        if _intersection(rect, other) > 0:
+            rect = (
+                min(rect[0], other[0]),
+                min(rect[1], other[1]),
+                max(rect[2], other[2]),
+                max(rect[3], other[3]),
+            )
+            area += other_area
+        else:
+            rest.append((other, other_area))
+    if len(rest) < len(crops):
+        return _add_crop(rest, rect, area)
+    return [*rest, (rect, area)]
+
+
+def _clamp(rect: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """Shift a crop inside the frame (shrinking it only where it is larger than the frame)."""
+    x1, y1, x2, y2 = rect
+    if x2 - x1 > width:
+        x1, x2 = 0, width
+    if y2 - y1 > height:
+        y1, y2 = 0, height
+    dx = max(0.0, -x1) - max(0.0, x2 - width)
+    dy = max(0.0, -y1) - max(0.0, y2 - height)
+    return (
+        int(max(0, x1 + dx)),
+        int(max(0, y1 + dy)),
+        int(min(width, x2 + dx)),
+        int(min(height, y2 + dy)),
+    )

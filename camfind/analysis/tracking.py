@@ -20,18 +20,27 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-import cv2
 import numpy as np
 
-from camfind.analysis.detectors import NMS_GROUPS, Detector
+from camfind.analysis.detectors import NMS_GROUPS, Detector, detect_in_regions
 from camfind.analysis.frames import Frame, container_fps, iter_frames
-from camfind.analysis.motion import MotionGate, unknown_detections
+from camfind.analysis.linking import appearance_histogram, hist_distance, link_fragments
+from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
 from camfind.types import Box, Detection
+
+__all__ = [
+    "TrackedClip",
+    "Tracker",
+    "appearance_histogram",
+    "hist_distance",
+    "link_fragments",
+    "track_clip",
+]
 
 log = logging.getLogger(__name__)
 
-#: Histogram bins (hue, saturation, value) of the appearance descriptor.
-HIST_BINS = (8, 4, 4)
+#: Online trackers of the ``trackers`` package that :class:`Tracker` can wrap.
+BACKENDS: Mapping[str, str] = {"bytetrack": "ByteTrackTracker", "ocsort": "OCSORTTracker"}
 
 
 class Tracker:
@@ -55,27 +64,36 @@ class Tracker:
         fps: float,
         *,
         lost_s: float = 2.0,
-        activation: float = 0.4,
-        high: float = 0.5,
+        activation: float = 0.5,
+        high: float = 0.6,
         min_iou: float = 0.1,
         min_hits: int = 2,
+        backend: str = "bytetrack",
+        iou: str = "diou",
     ) -> None:
         if not fps > 0:
             raise ValueError(f"expected a positive analysis fps, got {fps}")
+        if backend not in BACKENDS:
+            raise ValueError(f"expected a tracker backend in {sorted(BACKENDS)}, got {backend!r}")
         self.fps = fps
-        self._params = {
+        self.backend = backend
+        self._iou = iou
+        self._params: dict[str, float] = {
             "lost_track_buffer": max(1, round(lost_s * 30)),
             "frame_rate": fps,
-            "track_activation_threshold": activation,
             "minimum_consecutive_frames": min_hits,
             "minimum_iou_threshold": min_iou,
             "high_conf_det_threshold": high,
         }
+        if backend == "bytetrack":
+            self._params["track_activation_threshold"] = activation
         self._trackers: dict[str, object] = {}
         self._numbers: dict[tuple[str, int], int] = {}
         self._votes: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self._hist_sum: dict[int, np.ndarray] = {}
         self._hist_n: Counter[int] = Counter()
+        self._clock = 0.0
+        self._last_offset: float | None = None
 
     def update(self, frame: Frame, detections: list[Detection]) -> list[Detection]:
         """Track one frame; returns the detections that belong to a numbered track.
@@ -83,13 +101,14 @@ class Tracker:
         Returned detections carry ``frame``/``offset_s`` of ``frame``, ``track_no`` and the
         track's voted class so far.
         """
+        clock = self._advance(frame.offset_s)
         by_group: dict[str, list[Detection]] = defaultdict(list)
         for det in detections:
             by_group[NMS_GROUPS.get(det.cls, det.cls)].append(det)
         out: list[Detection] = []
         for group in sorted(set(by_group) | set(self._trackers)):
             dets = by_group.get(group, [])
-            for det, local in self._update_group(group, dets, frame.offset_s):
+            for det, local in self._update_group(group, dets, clock):
                 number = self._numbers.setdefault((group, local), len(self._numbers) + 1)
                 self._votes[number][det.cls] += det.score
                 self._add_appearance(number, frame.image, det.box)
@@ -103,6 +122,17 @@ class Tracker:
                     )
                 )
         return out
+
+    def _advance(self, offset_s: float) -> float:
+        """The tracker's clock: it advances at most 1.5 analysis periods per update.
+
+        Frames not passed to :meth:`update` (the motion gate found nothing moving) are taken as
+        still: a person standing at a counter while the gate is closed is not aged out.
+        """
+        if self._last_offset is not None and offset_s > self._last_offset:
+            self._clock += min(offset_s - self._last_offset, 1.5 / self.fps)
+        self._last_offset = offset_s
+        return self._clock
 
     def track_class(self, track_no: int) -> str:
         """The class with the highest summed score among a track's detections."""
@@ -127,9 +157,12 @@ class Tracker:
 
         tracker = self._trackers.get(group)
         if tracker is None:
-            from trackers import ByteTrackTracker
-
-            tracker = self._trackers[group] = ByteTrackTracker(**self._params)  # type: ignore[arg-type]
+            params = dict(self._params)
+            if group == "unknown":  # motion blobs carry no real score: every blob may start one
+                params["high_conf_det_threshold"] = 0.0
+                if "track_activation_threshold" in params:
+                    params["track_activation_threshold"] = 0.0
+            tracker = self._trackers[group] = _make_backend(self.backend, self._iou, params)
         if dets:
             svd = sv.Detections(
                 xyxy=np.array([d.box for d in dets], dtype=np.float32),
@@ -158,176 +191,16 @@ class Tracker:
         self._hist_n[number] += 1
 
 
+def _make_backend(backend: str, iou: str, params: Mapping[str, float]) -> object:
+    import trackers
+
+    metric = getattr(trackers, {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}[iou])
+    return getattr(trackers, BACKENDS[backend])(iou=metric(), **params)
+
+
 def _winner(votes: Mapping[str, float]) -> str:
     """The class with the largest summed score ("unknown" when there are no votes)."""
     return max(sorted(votes), key=lambda c: votes[c]) if votes else "unknown"
-
-
-def appearance_histogram(image: np.ndarray, box: Box) -> np.ndarray | None:
-    """L1-normalised HSV histogram of the central part of a box (None if too small)."""
-    x1, y1, x2, y2 = box
-    w, h = x2 - x1, y2 - y1
-    # The centre (drop 15% each side, 10% top/bottom): less background, for people and cars alike.
-    cx1, cx2 = int(x1 + 0.15 * w), int(x2 - 0.15 * w)
-    cy1, cy2 = int(y1 + 0.1 * h), int(y2 - 0.1 * h)
-    crop = image[max(cy1, 0) : max(cy2, 0), max(cx1, 0) : max(cx2, 0)]
-    if crop.shape[0] < 4 or crop.shape[1] < 3:
-        return None
-    hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
-    hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256])
-    hist = hist.reshape(-1).astype(np.float64)
-    total = hist.sum()
-    return hist / total if total > 0 else None
-
-
-def hist_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Bhattacharyya distance of two normalised histograms (0 = same, 1 = disjoint)."""
-    bc = float(np.sum(np.sqrt(np.clip(a, 0, None) * np.clip(b, 0, None))))
-    return float(np.sqrt(max(0.0, 1.0 - bc)))
-
-
-@dataclass(frozen=True)
-class _Fragment:
-    """What linking needs to know about one track: its ends, motion, size and group."""
-
-    no: int
-    group: str
-    t0: float
-    t1: float
-    start: np.ndarray  # centre (x, y) at t0
-    end: np.ndarray  # centre at t1
-    v_start: np.ndarray  # px/s near the start
-    v_end: np.ndarray  # px/s near the end
-    h_start: float
-    h_end: float
-    frames: frozenset[int]
-
-
-def link_fragments(
-    tracks: Mapping[int, Sequence[Detection]],
-    *,
-    fps: float,
-    appearance: Mapping[int, np.ndarray] | None = None,
-    max_gap_s: float = 4.0,
-    max_app: float = 0.55,
-) -> dict[int, int]:
-    """Map each track number to a canonical one, joining fragments of one object.
-
-    A fragment B continues fragment A when B starts after A ends (by at most ``max_gap_s``, or
-    overlapping by at most one analysed frame), both ends agree once each is extrapolated along
-    its own motion to the other's time (within about half a body height, more for longer gaps),
-    their sizes agree, and (when ``appearance`` is given) their colour histograms are close.
-    Links are made cheapest first, each fragment with at most one successor and predecessor.
-
-    Args:
-        tracks: Detections of each track (any order), as returned by :meth:`Tracker.update`.
-        fps: Analysis rate the tracks were made at.
-        appearance: Per-track descriptor, e.g. :meth:`Tracker.appearance`.
-        max_gap_s: Longest time between the end of one fragment and the start of the next.
-        max_app: Largest Bhattacharyya distance between the two fragments' histograms.
-
-    Returns:
-        ``{track_no: canonical track_no}`` for every input track (the earliest fragment's).
-    """
-    frags = {no: _fragment(no, dets) for no, dets in tracks.items() if dets}
-    candidates: list[tuple[float, int, int]] = []
-    for a in frags.values():
-        for b in frags.values():
-            cost = _link_cost(a, b, fps, max_gap_s)
-            if cost is None:
-                continue
-            if appearance is not None and a.no in appearance and b.no in appearance:
-                app = hist_distance(appearance[a.no], appearance[b.no])
-                if app > max_app:
-                    continue
-                cost += app
-            candidates.append((cost, a.no, b.no))
-    succ: dict[int, int] = {}
-    pred: dict[int, int] = {}
-    head = {no: no for no in frags}
-    for _cost, a_no, b_no in sorted(candidates):
-        if a_no in succ or b_no in pred or _root(head, a_no) == _root(head, b_no):
-            continue
-        succ[a_no], pred[b_no] = b_no, a_no
-        head[_root(head, b_no)] = _root(head, a_no)
-    return _canonical(frags, pred, tracks)
-
-
-def _root(head: dict[int, int], no: int) -> int:
-    while head[no] != no:
-        head[no] = head[head[no]]
-        no = head[no]
-    return no
-
-
-def _canonical(
-    frags: Mapping[int, _Fragment], pred: Mapping[int, int], tracks: Mapping[int, object]
-) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for no in tracks:
-        first = no
-        while first in pred:
-            first = pred[first]
-        out[no] = first
-    if frags:
-        log.debug("linked %d fragments into %d tracks", len(frags), len(set(out.values())))
-    return out
-
-
-def _fragment(no: int, dets: Sequence[Detection]) -> _Fragment:
-    dets = sorted(dets, key=lambda d: d.offset_s)
-    t = np.array([d.offset_s for d in dets])
-    c = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in dets])
-    h = np.array([d.box[3] - d.box[1] for d in dets])
-    head = t <= t[0] + 1.5
-    tail = t >= t[-1] - 1.5
-    groups = Counter(NMS_GROUPS.get(d.cls, d.cls) for d in dets)
-    return _Fragment(
-        no=no,
-        group=groups.most_common(1)[0][0],
-        t0=float(t[0]),
-        t1=float(t[-1]),
-        start=c[head].mean(axis=0) if head.sum() < 3 else _fit_at(t[head], c[head], t[0]),
-        end=c[tail].mean(axis=0) if tail.sum() < 3 else _fit_at(t[tail], c[tail], t[-1]),
-        v_start=_velocity(t[head], c[head]),
-        v_end=_velocity(t[tail], c[tail]),
-        h_start=float(np.median(h[head])),
-        h_end=float(np.median(h[tail])),
-        frames=frozenset(d.frame for d in dets),
-    )
-
-
-def _velocity(t: np.ndarray, c: np.ndarray) -> np.ndarray:
-    if len(t) < 2 or t[-1] - t[0] < 1e-6:
-        return np.zeros(2)
-    return np.array([np.polyfit(t, c[:, k], 1)[0] for k in (0, 1)])
-
-
-def _fit_at(t: np.ndarray, c: np.ndarray, at: float) -> np.ndarray:
-    return np.array([np.polyval(np.polyfit(t, c[:, k], 1), at) for k in (0, 1)])
-
-
-def _link_cost(a: _Fragment, b: _Fragment, fps: float, max_gap_s: float) -> float | None:
-    """Cost of B continuing A (lower is likelier), or None where it cannot."""
-    if a.no == b.no or not _groups_compatible(a.group, b.group):
-        return None
-    gap = b.t0 - a.t1
-    if gap > max_gap_s or gap < -1.01 / fps or b.t1 <= a.t1 or len(a.frames & b.frames) > 1:
-        return None
-    height = (a.h_end + b.h_start) / 2
-    if not 0.7 <= b.h_start / max(a.h_end, 1e-6) <= 1.43:
-        return None
-    # Bridge the gap at the mean of the two fragments' velocities; they must roughly agree.
-    bridge = (a.v_end + b.v_start) / 2 * max(gap, 0.0)
-    dist = float(np.linalg.norm(b.start - a.end - bridge)) / height
-    turn = float(np.linalg.norm(a.v_end - b.v_start)) / height  # body heights per second
-    if dist > 0.6 + 0.4 * max(gap, 0.0) or turn > 1.2:
-        return None
-    return dist + 0.5 * turn + 0.1 * max(gap, 0.0)
-
-
-def _groups_compatible(a: str, b: str) -> bool:
-    return a == b or "unknown" in (a, b)
 
 
 @dataclass(frozen=True)
@@ -367,6 +240,7 @@ def track_clip(
     *,
     rate_fps: float | None,
     motion_gate: bool = True,
+    zoom: bool = True,
     fps_override: float | None = None,
 ) -> TrackedClip:
     """Run frames -> (motion gate) -> detect -> track -> link over a clip.
@@ -377,6 +251,8 @@ def track_clip(
         rate_fps: Analysis rate (``None``: every frame).
         motion_gate: Skip the detector on frames without motion and add ``unknown`` detections
             for moving blobs the detector does not explain.
+        zoom: With the motion gate, re-run the detector zoomed in on (at most two) crops
+            around moving blobs it did not explain (small far objects).
         fps_override: The clip's true frame rate where its header is wrong.
     """
     fps = fps_override or container_fps(path)
@@ -391,11 +267,12 @@ def track_clip(
     for frame in iter_frames(path, rate_fps=rate_fps, fps_override=fps_override):
         clock["decode"] += time.perf_counter() - tick
         frames.append(frame.index)
-        dets = _detect_gated(frame, detector, gate, clock)
-        detected += dets is not None
+        dets = _detect_gated(frame, detector, gate, clock, zoom=zoom)
         tick = time.perf_counter()
-        for det in tracker.update(frame, dets or []):
-            raw[det.track_no or 0].append(det)
+        if dets is not None:  # a gated frame is not given to the tracker: nothing moved
+            detected += 1
+            for det in tracker.update(frame, dets):
+                raw[det.track_no or 0].append(det)
         clock["track"] += time.perf_counter() - tick
         tick = time.perf_counter()
     tick = time.perf_counter()
@@ -407,7 +284,12 @@ def track_clip(
 
 
 def _detect_gated(
-    frame: Frame, detector: Detector, gate: MotionGate | None, clock: dict[str, float]
+    frame: Frame,
+    detector: Detector,
+    gate: MotionGate | None,
+    clock: dict[str, float],
+    *,
+    zoom: bool,
 ) -> list[Detection] | None:
     """Detections of one frame (plus unknown movers); None where the gate skipped it."""
     tick = time.perf_counter()
@@ -417,6 +299,10 @@ def _detect_gated(
         return None
     tick = time.perf_counter()
     dets = detector.detect(frame.image)
+    if motion is not None and zoom:
+        h, w = frame.image.shape[:2]
+        regions = zoom_regions(motion.boxes, dets, w, h)
+        dets = detect_in_regions(detector, frame.image, regions, dets)
     clock["detect"] += time.perf_counter() - tick
     if motion is not None:
         dets = dets + unknown_detections(motion.boxes, dets)

@@ -14,12 +14,14 @@ from camfind.analysis.detectors import (
     SSD_CONFIG,
     SSD_GRAPH,
     SsdDetector,
+    detect_in_regions,
     load_detector,
     nms_grouped,
     ssd_model_dir,
     tile_regions,
 )
 from camfind.errors import ModelError
+from camfind.types import Detection
 
 
 @pytest.fixture(scope="module")
@@ -112,3 +114,32 @@ def test_yolo_loads_user_weights_offline(tmp_path: Path) -> None:
     )
     out = det.detect(np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8))
     assert isinstance(out, list)
+
+
+class _FixedDetector:
+    """A fake detector returning one box at fixed crop coordinates (unit test of the mapping)."""
+
+    name, version, weights_sha = "fake", "0", "0" * 64
+
+    def __init__(self, box: tuple[float, float, float, float], score: float = 0.7) -> None:
+        self.box, self.score, self.calls = box, score, 0
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        self.calls += 1
+        return [Detection(frame=0, offset_s=0.0, box=self.box, cls="person", score=self.score)]
+
+
+def test_detect_in_regions_maps_crop_boxes_back_and_merges() -> None:
+    image = np.zeros((360, 480, 3), np.uint8)
+    found = [Detection(frame=0, offset_s=0.0, box=(10, 10, 40, 90), cls="person", score=0.9)]
+    fake = _FixedDetector((50, 40, 80, 120))
+    out = detect_in_regions(fake, image, [(200, 100, 360, 260)], found)
+    assert fake.calls == 1
+    assert [d.box for d in out] == [(10, 10, 40, 90), (250, 140, 280, 220)]
+    # A box touching an inner crop edge is a cut object: dropped.
+    cut = _FixedDetector((0, 40, 30, 120))
+    assert detect_in_regions(cut, image, [(200, 100, 360, 260)], found) == found
+    # The same object found again from the crop is merged by NMS, the stronger box kept.
+    again = _FixedDetector((50, 40, 80, 120), score=0.5)
+    twice = [Detection(frame=0, offset_s=0.0, box=(251, 141, 281, 221), cls="person", score=0.8)]
+    assert detect_in_regions(again, image, [(200, 100, 360, 260)], twice) == twice

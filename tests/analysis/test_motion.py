@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections
+from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
 from camfind.types import Detection
 
 
@@ -49,3 +49,26 @@ def test_unknown_detections_keep_only_unexplained_blobs() -> None:
     out = unknown_detections(blobs, [person])
     assert [d.box for d in out] == [(400.0, 200.0, 480.0, 260.0)]
     assert out[0].cls == "unknown" and out[0].track_no is None
+
+
+def test_zoom_regions_surround_unexplained_small_blobs_only() -> None:
+    person = Detection(frame=0, offset_s=0.0, box=(100, 100, 130, 180), cls="person", score=0.9)
+    blobs = [
+        (102.0, 105.0, 128.0, 178.0),  # explained by the person
+        (300.0, 50.0, 320.0, 100.0),  # a small unexplained mover
+        (310.0, 90.0, 330.0, 140.0),  # next to it: one merged crop
+        (0.0, 0.0, 400.0, 300.0),  # too big to gain from zooming
+    ]
+    regions = zoom_regions(blobs[:3], [person], 480, 360)
+    assert len(regions) == 1
+    x1, y1, x2, y2 = regions[0]
+    assert x1 <= 300 and y1 <= 50 and x2 >= 330 and y2 >= 140  # covers both blobs
+    assert x1 >= 0 and y1 >= 0 and x2 <= 480 and y2 <= 360 and x2 - x1 >= 160
+    assert zoom_regions(blobs[3:], [], 480, 360) == []
+
+
+def test_zoom_regions_keep_the_largest_few() -> None:
+    blobs = [(float(x), 20.0, x + 10.0 + i, 60.0) for i, x in enumerate(range(0, 2000, 400))]
+    regions = zoom_regions(blobs, [], 2000, 360, max_regions=2)
+    assert len(regions) == 2
+    assert regions[0][0] >= 1400 and 1000 <= regions[1][0] < 1400  # widest blobs first

@@ -96,3 +96,40 @@ def test_appearance_histogram_is_normalised_and_distinguishes_colours() -> None:
     assert hist_distance(red, red) == pytest.approx(0.0, abs=1e-6)
     assert hist_distance(red, blue) > 0.9
     assert appearance_histogram(image, (0, 0, 2, 2)) is None
+
+
+def test_gated_stillness_does_not_age_a_track() -> None:
+    # A person walks in, stands still while the motion gate skips 10 s of frames, then leaves.
+    tracker = Tracker(fps=FPS)
+    numbers = set()
+    frames = list(range(0, 8)) + list(range(48, 56))  # frames 8..47 were never analysed
+    for i in frames:
+        x = 100 + 10 * min(i, 8) + 10 * max(0, i - 48)
+        numbers |= {d.track_no for d in tracker.update(_frame(i), [_det(x, 100)])}
+    assert len(numbers) == 1
+
+
+def test_unknown_blob_absorbs_the_named_detection_on_its_path() -> None:
+    blob = [
+        Detection(frame=i, offset_s=i / FPS, box=(300, 400 - 40 * i, 420, 520 - 40 * i),
+                  cls="unknown", score=0.5, track_no=1)
+        for i in range(10) if i != 5
+    ]
+    car = [Detection(frame=5, offset_s=5 / FPS, box=(302, 198, 421, 322), cls="car", score=0.4,
+                     track_no=2)]
+    other = [Detection(frame=5, offset_s=5 / FPS, box=(20, 20, 60, 100), cls="person",
+                       score=0.9, track_no=3)]
+    assert link_fragments({1: blob, 2: car, 3: other}, fps=FPS) == {1: 1, 2: 1, 3: 3}
+
+
+def test_fragments_sharing_a_frame_are_never_joined() -> None:
+    a = _walk(1, range(0, 10), 0, 20)
+    b = _walk(2, range(9, 20), 180, 20)  # continues a's path but both have frame 9
+    assert link_fragments({1: a, 2: b}, fps=FPS) == {1: 1, 2: 2}
+
+
+def test_tracker_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="fps"):
+        Tracker(fps=0)
+    with pytest.raises(ValueError, match="backend"):
+        Tracker(fps=4, backend="deepsort")

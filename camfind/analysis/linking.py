@@ -1,0 +1,267 @@
+"""Offline joining of track fragments, and the colour descriptor it compares.
+
+An online tracker breaks one object into fragments when the detector misses it for a while or it
+is occluded (the raw ByteTrack gives 153 ids for 19 people on PETS). Two kinds of join:
+
+* succession: fragment B starts shortly after fragment A ends, where A was heading, moving the
+  same way, the same size and (when known) the same colours;
+* absorption: an ``unknown`` motion-blob fragment and a named fragment (say one ``car`` frame
+  the detector did find) that cover the same object at the same time.
+
+``camfind.analysis.tracking`` re-exports :func:`link_fragments` (the public entry point).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camfind.analysis.detectors import NMS_GROUPS
+from camfind.types import Box, Detection
+
+log = logging.getLogger(__name__)
+
+#: Hue, saturation, value bins of each of the two stripes (upper and lower body / car halves).
+HIST_BINS = (8, 3, 3)
+_STRIPES = ((0.1, 0.5), (0.5, 0.9))
+
+
+def appearance_histogram(image: np.ndarray, box: Box) -> np.ndarray | None:
+    """L1-normalised HSV histograms of a box's upper and lower central stripes, concatenated.
+
+    Two stripes tell a dark jacket over jeans from jeans under a dark jacket. Returns None where
+    the box is too small to say anything.
+    """
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    cx1, cx2 = max(int(x1 + 0.2 * w), 0), max(int(x2 - 0.2 * w), 0)
+    parts = []
+    for top, bottom in _STRIPES:
+        crop = image[max(int(y1 + top * h), 0) : max(int(y1 + bottom * h), 0), cx1:cx2]
+        if crop.shape[0] < 2 or crop.shape[1] < 2:
+            return None
+        hsv = cv2.cvtColor(crop, cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256])
+        parts.append(hist.reshape(-1) / max(float(hist.sum()), 1.0))
+    both = np.concatenate(parts).astype(np.float64)
+    return both / both.sum()
+
+
+def hist_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Bhattacharyya distance of two normalised histograms (0 = same, 1 = disjoint)."""
+    bc = float(np.sum(np.sqrt(np.clip(a, 0, None) * np.clip(b, 0, None))))
+    return float(np.sqrt(max(0.0, 1.0 - bc)))
+
+
+@dataclass(frozen=True)
+class _Fragment:
+    """What linking needs to know about one track: its ends, motion, size and group."""
+
+    no: int
+    group: str
+    t0: float
+    t1: float
+    start: np.ndarray  # centre (x, y) at t0
+    end: np.ndarray  # centre at t1
+    v_start: np.ndarray  # px/s near the start
+    v_end: np.ndarray  # px/s near the end
+    h_start: float
+    h_end: float
+    frames: frozenset[int]
+
+
+def link_fragments(
+    tracks: Mapping[int, Sequence[Detection]],
+    *,
+    fps: float,
+    appearance: Mapping[int, np.ndarray] | None = None,
+    max_gap_s: float = 4.0,
+    max_app: float = 0.55,
+) -> dict[int, int]:
+    """Map each track number to a canonical one, joining fragments of one object.
+
+    A fragment B continues fragment A when B starts after A ends (within ``max_gap_s``, sharing
+    no frame), A's end and B's start agree once bridged at their mean velocity (within about
+    half a body height, more for longer gaps), their velocities and sizes agree, and (when
+    ``appearance`` is given) their colour histograms are close. Links are made cheapest first,
+    each fragment with at most one successor and one predecessor. An ``unknown`` fragment is
+    also merged with a named fragment that covers the same object at the same time.
+
+    Args:
+        tracks: Detections of each track (any order), as returned by ``Tracker.update``.
+        fps: Analysis rate the tracks were made at.
+        appearance: Per-track descriptor, e.g. ``Tracker.appearance()``.
+        max_gap_s: Longest time between the end of one fragment and the start of the next.
+        max_app: Largest Bhattacharyya distance between the two fragments' histograms.
+
+    Returns:
+        ``{track_no: canonical track_no}`` for every input track: the number of the earliest
+        fragment of its object.
+    """
+    frags = {no: _fragment(no, dets) for no, dets in tracks.items() if dets}
+    sets = _Sets(frags)
+    succ: set[int] = set()
+    pred: set[int] = set()
+    for _cost, a_no, b_no in _succession_candidates(frags, fps, appearance, max_gap_s, max_app):
+        if a_no in succ or b_no in pred or sets.find(a_no) == sets.find(b_no):
+            continue
+        if not sets.disjoint_frames(a_no, b_no):
+            continue
+        succ.add(a_no)
+        pred.add(b_no)
+        sets.union(a_no, b_no)
+    for u_no, n_no in _absorptions(tracks, frags, fps):
+        if sets.find(u_no) != sets.find(n_no) and sets.disjoint_frames(u_no, n_no):
+            sets.union(u_no, n_no)
+    out = {no: sets.find(no) for no in tracks if no in frags}
+    out.update({no: no for no in tracks if no not in frags})
+    log.debug("linked %d fragments into %d tracks", len(frags), len(set(out.values())))
+    return out
+
+
+class _Sets:
+    """Union-find over fragments; each set's root is its earliest fragment."""
+
+    def __init__(self, frags: Mapping[int, _Fragment]) -> None:
+        self._frags = frags
+        self._parent = {no: no for no in frags}
+        self._frames = {no: set(f.frames) for no, f in frags.items()}
+
+    def find(self, no: int) -> int:
+        while self._parent[no] != no:
+            self._parent[no] = self._parent[self._parent[no]]
+            no = self._parent[no]
+        return no
+
+    def disjoint_frames(self, a: int, b: int) -> bool:
+        return not (self._frames[self.find(a)] & self._frames[self.find(b)])
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        first, second = sorted((ra, rb), key=lambda n: (self._frags[n].t0, n))
+        self._parent[second] = first
+        self._frames[first] |= self._frames.pop(second)
+
+
+def _succession_candidates(
+    frags: Mapping[int, _Fragment],
+    fps: float,
+    appearance: Mapping[int, np.ndarray] | None,
+    max_gap_s: float,
+    max_app: float,
+) -> list[tuple[float, int, int]]:
+    candidates: list[tuple[float, int, int]] = []
+    for a in frags.values():
+        for b in frags.values():
+            cost = _link_cost(a, b, fps, max_gap_s)
+            if cost is None:
+                continue
+            if appearance is not None and a.no in appearance and b.no in appearance:
+                app = hist_distance(appearance[a.no], appearance[b.no])
+                if app > max_app:
+                    continue
+                cost += app
+            candidates.append((cost, a.no, b.no))
+    return sorted(candidates)
+
+
+def _absorptions(
+    tracks: Mapping[int, Sequence[Detection]], frags: Mapping[int, _Fragment], fps: float
+) -> list[tuple[int, int]]:
+    """(unknown, named) pairs where the named fragment lies on the unknown one's path."""
+    pairs: list[tuple[float, int, int]] = []
+    unknowns = [f for f in frags.values() if f.group == "unknown"]
+    named = [f for f in frags.values() if f.group != "unknown"]
+    for u in unknowns:
+        path = sorted(tracks[u.no], key=lambda d: d.offset_s)
+        for n in named:
+            if n.t1 < u.t0 - 1.01 / fps or n.t0 > u.t1 + 1.01 / fps:
+                continue
+            overlaps = [_iou(d.box, _box_at(path, d.offset_s)) for d in tracks[n.no]]
+            if np.mean(overlaps) >= 0.3:
+                pairs.append((-float(np.mean(overlaps)), u.no, n.no))
+    return [(u_no, n_no) for _score, u_no, n_no in sorted(pairs)]
+
+
+def _box_at(path: Sequence[Detection], t: float) -> Box:
+    """The box of a (time-sorted) track at time t: interpolated inside, held at the ends."""
+    times = [d.offset_s for d in path]
+    i = int(np.searchsorted(times, t))
+    if i <= 0:
+        return path[0].box
+    if i >= len(path):
+        return path[-1].box
+    a, b = path[i - 1], path[i]
+    w = (t - a.offset_s) / max(b.offset_s - a.offset_s, 1e-9)
+    x1, y1, x2, y2 = ((1 - w) * p + w * q for p, q in zip(a.box, b.box, strict=True))
+    return (x1, y1, x2, y2)
+
+
+def _iou(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def _fragment(no: int, dets: Sequence[Detection]) -> _Fragment:
+    dets = sorted(dets, key=lambda d: d.offset_s)
+    t = np.array([d.offset_s for d in dets])
+    c = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in dets])
+    h = np.array([d.box[3] - d.box[1] for d in dets])
+    head = t <= t[0] + 1.5
+    tail = t >= t[-1] - 1.5
+    groups = Counter(NMS_GROUPS.get(d.cls, d.cls) for d in dets)
+    return _Fragment(
+        no=no,
+        group=groups.most_common(1)[0][0],
+        t0=float(t[0]),
+        t1=float(t[-1]),
+        start=c[head].mean(axis=0) if head.sum() < 3 else _fit_at(t[head], c[head], t[0]),
+        end=c[tail].mean(axis=0) if tail.sum() < 3 else _fit_at(t[tail], c[tail], t[-1]),
+        v_start=_velocity(t[head], c[head]),
+        v_end=_velocity(t[tail], c[tail]),
+        h_start=float(np.median(h[head])),
+        h_end=float(np.median(h[tail])),
+        frames=frozenset(d.frame for d in dets),
+    )
+
+
+def _velocity(t: np.ndarray, c: np.ndarray) -> np.ndarray:
+    if len(t) < 2 or t[-1] - t[0] < 1e-6:
+        return np.zeros(2)
+    return np.array([np.polyfit(t, c[:, k], 1)[0] for k in (0, 1)])
+
+
+def _fit_at(t: np.ndarray, c: np.ndarray, at: float) -> np.ndarray:
+    return np.array([np.polyval(np.polyfit(t, c[:, k], 1), at) for k in (0, 1)])
+
+
+def _link_cost(a: _Fragment, b: _Fragment, fps: float, max_gap_s: float) -> float | None:
+    """Cost of B continuing A (lower is likelier), or None where it cannot."""
+    if a.no == b.no or not _groups_compatible(a.group, b.group):
+        return None
+    gap = b.t0 - a.t1
+    if gap > max_gap_s or gap < -1.01 / fps or b.t1 <= a.t1 or a.frames & b.frames:
+        return None
+    height = (a.h_end + b.h_start) / 2
+    if not 0.7 <= b.h_start / max(a.h_end, 1e-6) <= 1.43:
+        return None
+    # Bridge the gap at the mean of the two fragments' velocities; they must roughly agree.
+    bridge = (a.v_end + b.v_start) / 2 * max(gap, 0.0)
+    dist = float(np.linalg.norm(b.start - a.end - bridge)) / height
+    turn = float(np.linalg.norm(a.v_end - b.v_start)) / height  # body heights per second
+    if dist > 0.6 + 0.4 * max(gap, 0.0) or turn > 1.2:
+        return None
+    return dist + 0.5 * turn + 0.1 * max(gap, 0.0)
+
+
+def _groups_compatible(a: str, b: str) -> bool:
+    return a == b or "unknown" in (a, b)

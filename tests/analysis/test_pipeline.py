@@ -374,3 +374,35 @@ def test_intel_cars_from_above(intel: list) -> None:  # type: ignore[type-arg]
     assert all(r[2] in ("white", "silver/grey") for i, r in enumerate(movers) if i != 2), movers
     assert (movers[0][4], movers[0][5]) == ("bottom", "top") and movers[1][4] == "top"
     assert not [r for r in intel if r[0] == "person"]
+
+
+@pytest.fixture(scope="module")
+def street(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:  # type: ignore[type-arg]
+    from camfind.analysis import analyze_clips
+    from camfind.index import Index
+
+    index = Index.open(tmp_path_factory.mktemp("street") / "case.db", create=True)
+    path = realdata / "video" / "street_pedestrians_640x360.mp4"
+    cid = _register(index, path, Camera("ST", 10.77, 106.70, heading_deg=0.0), 23.976, 188)
+    analyze_clips(index, [cid], settings=AnalysisSettings())  # defaults: plates and faces on
+    tracks = index.db.execute("SELECT id, cls, direction, color, n_frames FROM tracks").fetchall()
+    faces = index.db.execute("SELECT track_id, x2 - x1 FROM face_sightings").fetchall()
+    index.close()
+    return tracks, faces
+
+
+def test_street_pedestrians(street: tuple) -> None:  # type: ignore[type-arg]
+    """A street corner, people waiting close to the camera and a woman in black walking across
+    from right to left in front of them, a dark blue car parked on the left (seen by looking at
+    the frames): the people are found, the walker goes west (heading 0: left is west), the
+    parked car has no direction, and faces of the close people are found (a child's in a pram
+    is ~13 px wide)."""
+    tracks, faces = street
+    people = [t for t in tracks if t[1] == "person"]
+    assert len(people) >= 5
+    assert any(t[2] == "W" and t[3] == "black" and t[4] >= 15 for t in people), people
+    cars = [t for t in tracks if t[1] == "car"]
+    assert len(cars) == 1 and cars[0][2] is None and cars[0][3] in ("blue", "black"), cars
+    person_ids = {t[0] for t in people}
+    assert len(faces) >= 4 and len({f[0] for f in faces}) >= 3
+    assert all(f[0] in person_ids and f[1] >= 10 for f in faces)

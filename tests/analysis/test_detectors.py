@@ -78,6 +78,20 @@ def test_ssd_finds_people_and_car_on_a_real_street_frame(ssd: SsdDetector, reald
         assert d.score >= 0.4 and d.frame == 0 and d.track_no is None
 
 
+def test_per_class_floors_and_tiles_on_a_real_frame(ssd: SsdDetector, realdata: Path) -> None:
+    cap = cv2.VideoCapture(str(realdata / "video" / "street_pedestrians_640x360.mp4"))
+    ok, image = cap.read()
+    cap.release()
+    assert ok
+    strict = load_detector("ssd", conf=0.4, class_conf={"person": 0.999})
+    assert [d.cls for d in strict.detect(image)] == ["car"]
+    whole = ssd.detect(image)  # conf 0.4, whole frame only
+    tiled = load_detector("ssd", conf=0.4, tiles=(2, 1)).detect(image)
+    assert sum(d.cls == "person" for d in tiled) >= sum(d.cls == "person" for d in whole)
+    with pytest.raises(ModelError, match="per-class"):
+        load_detector("ssd", class_conf={"car": 1.5})
+
+
 def test_tiles_cover_the_frame_with_overlap() -> None:
     assert tile_regions(480, 360, (1, 1)) == [(0, 0, 480, 360)]
     regions = tile_regions(480, 360, (2, 1))

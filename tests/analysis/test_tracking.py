@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -133,3 +136,20 @@ def test_tracker_rejects_bad_settings() -> None:
         Tracker(fps=0)
     with pytest.raises(ValueError, match="backend"):
         Tracker(fps=4, backend="deepsort")
+
+
+def test_default_path_never_imports_torch() -> None:
+    """SSD detection, motion and tracking must work where torch is not installed."""
+    code = (
+        "import sys, numpy as np\n"
+        "from camfind.analysis.detectors import load_detector\n"
+        "from camfind.analysis.frames import Frame\n"
+        "from camfind.analysis.motion import MotionGate\n"
+        "from camfind.analysis.tracking import Tracker\n"
+        "image = np.zeros((360, 640, 3), np.uint8)\n"
+        "dets = load_detector('ssd').detect(image)\n"
+        "MotionGate().update(image)\n"
+        "Tracker(fps=4).update(Frame(0, 0.0, image), dets)\n"
+        "assert 'torch' not in sys.modules and 'ultralytics' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from camfind.analysis.color import decide
@@ -30,9 +30,10 @@ from camfind.analysis.direction import ToWorld, image_motion, track_motion
 from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
-from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
+from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
+from camfind.analysis.stages import Behind, prefetch
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
@@ -111,41 +112,57 @@ def _stream(
     clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
     progress: Progress | None,
 ) -> _Stream:
+    """Decode (ahead, in a thread) -> gate -> detect -> track; closed fragments are enriched
+    behind, in another thread."""
     tracker = Tracker(fps=settings.rate_fps)
     gate = MotionGate() if settings.motion_gate else None
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     last_motion = last_detect = float("-inf")
+    frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None)
+    with Behind[Findings](max_pending=8) as behind:
 
-    def finish(fragments: Iterable[Fragment]) -> None:
-        for frag in fragments:
-            stats.fragments += 1
-            out.detections[frag.track_no].extend(frag.detections)
-            out.findings[frag.track_no].append(enrich(frag, tracker.track_class(frag.track_no)))
-            frag.samples.clear()
+        def finish(fragments: Iterable[Fragment]) -> None:
+            for frag in fragments:
+                stats.fragments += 1
+                out.detections[frag.track_no].extend(frag.detections)
+                behind.submit(frag.track_no, _enrich_and_free, enrich, frag, tracker.track_class(frag.track_no))
 
-    for frame in iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None):
-        stats.frames += 1
-        if book is None:
-            out.height, out.width = frame.image.shape[:2]
-            book = TrackBook(width=out.width, height=out.height)
-        motion = gate.update(frame.image) if gate is not None else None
-        if motion is not None and motion.moving:
-            last_motion = frame.offset_s
-        t = frame.offset_s
-        if motion is None or t - last_motion <= MOTION_HOLD_S or t - last_detect >= IDLE_DETECT_S:
-            last_detect = t
-            stats.detected_frames += 1
-            found = _detect(models, frame, motion.boxes if motion is not None else [])
-            book.add(frame, tracker.update(frame, found))
-        finish(book.close_stale(t))
-        if progress is not None and clip.duration_s > 0:
-            progress(min(1.0, t / clip.duration_s))
-    if book is not None:
-        finish(book.close_all())
+        for frame, motion in prefetch(_gated(frames, gate), depth=4):
+            stats.frames += 1
+            if book is None:
+                out.height, out.width = frame.image.shape[:2]
+                book = TrackBook(width=out.width, height=out.height)
+            t = frame.offset_s
+            last_motion = t if motion is not None and motion.moving else last_motion
+            if motion is None or t - last_motion <= MOTION_HOLD_S or t - last_detect >= IDLE_DETECT_S:
+                last_detect = t
+                stats.detected_frames += 1
+                found = _detect(models, frame, motion.boxes if motion is not None else [])
+                book.add(frame, tracker.update(frame, found))
+            finish(book.close_stale(t))
+            if progress is not None and clip.duration_s > 0:
+                progress(min(1.0, t / clip.duration_s))
+        if book is not None:
+            finish(book.close_all())
+        for no, found_ in behind.results():
+            out.findings[no].append(found_)
     out.votes = tracker.votes()
     out.appearance = tracker.appearance()
     return out
+
+
+def _gated(frames: Iterator[Frame], gate: MotionGate | None) -> Iterator[tuple[Frame, MotionResult | None]]:
+    """Frames with the motion gate's verdict (computed in the decoding thread)."""
+    for frame in frames:
+        yield frame, (gate.update(frame.image) if gate is not None else None)
+
+
+def _enrich_and_free(enrich: Enricher, frag: Fragment, cls: str) -> Findings:
+    try:
+        return enrich(frag, cls)
+    finally:
+        frag.samples.clear()  # the crops are not needed any more
 
 
 def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detection]:

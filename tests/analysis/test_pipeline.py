@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -406,3 +407,24 @@ def test_street_pedestrians(street: tuple) -> None:  # type: ignore[type-arg]
     person_ids = {t[0] for t in people}
     assert len(faces) >= 4 and len({f[0] for f in faces}) >= 3
     assert all(f[0] in person_ids and f[1] >= 10 for f in faces)
+
+
+def test_prefetch_hands_over_errors_and_stops_early() -> None:
+    from camfind.analysis.stages import Behind, prefetch
+
+    def broken() -> Iterator[int]:
+        yield 1
+        raise ValueError("decoder broke")
+
+    got = []
+    with pytest.raises(ValueError, match="decoder broke"):
+        for item in prefetch(broken(), depth=1):
+            got.append(item)
+    assert got == [1]
+    endless = prefetch(iter(range(10**9)), depth=2)
+    assert next(endless) == 0
+    endless.close()  # the producer thread stops instead of running on
+    with Behind[int](max_pending=2) as behind:
+        for k in range(5):
+            behind.submit(k, lambda x: x * x, k)
+        assert behind.results() == [(k, k * k) for k in range(5)]

@@ -217,6 +217,7 @@ def _save_side_file(db_path: str, mat: _Matrix) -> None:
         return
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     header = json.dumps({"key": list(mat.key), "rows": len(mat.ids), "dim": DIM}).encode()
+    header += b" " * (-(len(_MAGIC) + 8 + len(header)) % 64)  # arrays start 64-byte aligned (fast BLAS)
     try:
         with tmp.open("wb") as f:
             f.write(_MAGIC + len(header).to_bytes(8, "little") + header)

@@ -117,7 +117,7 @@ def test_vocabulary_follows_reanalysis_and_face_cache_stays_right(tmp_path) -> N
     assert cams(search(idx, SearchQuery(faces=(unit(5),)))) == ["A"]
     assert (tmp_path / "c.db.faces.cache").exists()
     faces_mod._MEMO.clear()  # a new process: the side file is mapped, not rebuilt
-    assert isinstance(faces_mod.face_matrix(idx).enc, np.memmap)
+    assert isinstance(faces_mod.face_matrix(idx).enc, np.memmap) and faces_mod.face_matrix(idx).enc.flags.aligned
     assert cams(search(idx, SearchQuery(faces=(unit(5),)))) == ["A"]
     # re-analysis of the clip: new plate, new face (same row count, same ids would be reused
     # without AUTOINCREMENT); the vocabulary and the face cache must follow

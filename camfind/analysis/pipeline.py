@@ -22,7 +22,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from camfind.analysis.color import decide
 from camfind.analysis.detectors import detect_in_regions
@@ -77,6 +77,7 @@ class _Stream:
     appearance: Mapping[int, object]
     width: int
     height: int
+    seen: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def analyze_clip(
@@ -126,6 +127,7 @@ def _stream(
             for frag in fragments:
                 stats.fragments += 1
                 out.detections[frag.track_no].extend(frag.detections)
+                out.seen[frag.track_no] += frag.seen
                 behind.submit(frag.track_no, _enrich_and_free, enrich, frag, tracker.track_class(frag.track_no))
 
         for frame, motion in prefetch(_gated(frames, gate), depth=4):
@@ -256,7 +258,8 @@ def _build_track(
     track = Track(
         clip_id=clip.id or 0, camera_id=clip.camera_id, track_no=number, cls=cls,
         first_time=clip.time_at(first.offset_s), last_time=clip.time_at(last.offset_s),
-        first_frame=first.frame, last_frame=last.frame, n_frames=len(dets),
+        first_frame=first.frame, last_frame=last.frame,
+        n_frames=max(len(dets), sum(stream.seen.get(m, 0) for m in members)),
         confidence=round(sum(d.score for d in dets) / len(dets), 4),
         entry_side=motion.entry_side, exit_side=motion.exit_side,
         direction_deg=None if motion.direction_deg is None else round(motion.direction_deg, 1),

@@ -28,6 +28,10 @@ from camfind.types import Box, Detection
 log = logging.getLogger(__name__)
 
 MAX_CROP_SIDE = 960  # crops are downscaled beyond this (a 4K frame's bus is still readable)
+#: A box that has not moved (IoU with the last kept box at least STILL_IOU) is kept only once
+#: every STILL_KEEP_S: a car parked for hours does not pile up a box per analysed frame.
+STILL_IOU = 0.9
+STILL_KEEP_S = 2.0
 
 
 @dataclass
@@ -60,14 +64,43 @@ class Fragment:
     track_no: int
     detections: list[Detection] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
+    seen: int = 0  # analysed frames it was seen on (kept boxes are fewer when it stands still)
+    tail: Detection | None = None  # the latest box, when it was not kept
 
     @property
     def last_offset(self) -> float:
-        return self.detections[-1].offset_s if self.detections else -math.inf
+        last = self.tail or (self.detections[-1] if self.detections else None)
+        return last.offset_s if last is not None else -math.inf
 
     @property
     def cls(self) -> str:
         return self.detections[-1].cls if self.detections else "unknown"
+
+    def add(self, det: Detection) -> None:
+        """Keep ``det`` unless it repeats the last kept box of a standing object."""
+        self.seen += 1
+        prev = self.detections[-1] if self.detections else None
+        if prev is not None and det.offset_s - prev.offset_s < STILL_KEEP_S and _iou(prev.box, det.box) >= STILL_IOU:
+            self.tail = det
+            return
+        self.detections.append(det)
+        self.tail = None
+
+    def close(self) -> Fragment:
+        """The fragment with its latest box kept (so its last time is right)."""
+        if self.tail is not None:
+            self.detections.append(self.tail)
+            self.tail = None
+        return self
+
+
+def _iou(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def sharpness(image: np.ndarray) -> float:
@@ -121,7 +154,7 @@ class TrackBook:
             if det.track_no is None:
                 continue
             frag = self._open.setdefault(det.track_no, Fragment(det.track_no))
-            frag.detections.append(det)
+            frag.add(det)
             self._offer(frag, frame, det)
 
     def _quality(self, frame: Frame, det: Box, score: float) -> float:
@@ -155,10 +188,10 @@ class TrackBook:
     def close_stale(self, now_s: float) -> list[Fragment]:
         """Fragments last seen more than ``close_after_s`` before ``now_s`` (removed from the book)."""
         stale = [n for n, f in self._open.items() if now_s - f.last_offset > self.close_after_s]
-        return [self._open.pop(n) for n in stale]
+        return [self._open.pop(n).close() for n in stale]
 
     def close_all(self) -> list[Fragment]:
         """Every open fragment (the clip ended)."""
-        out = list(self._open.values())
+        out = [f.close() for f in self._open.values()]
         self._open.clear()
         return out

@@ -64,6 +64,14 @@ def test_package_verify_and_never_overwrite(db: Path, tmp_path: Path) -> None:
 
     checked = run("verify", "--package", pkg)
     assert checked.exit_code == 0, checked.stderr + checked.stdout
+    snapshot = next((pkg / "snapshots").iterdir())
+    data = bytearray(snapshot.read_bytes())
+    data[-3] ^= 0xFF
+    snapshot.write_bytes(bytes(data))
+    tampered = run("verify", "--package", pkg, "--json")
+    report = json.loads(tampered.stdout)
+    assert tampered.exit_code == 1 and report["changed"] == [snapshot.relative_to(pkg).as_posix()]
+    assert report["checked"] == report["ok"] + 1 and report["missing"] == []
 
     again = run("export", "timeline", "--plate", "51F-123.45", "--package", pkg)
     assert again.exit_code == 2 and "never overwritten" in again.stderr

@@ -127,11 +127,14 @@ def zoom_regions(
     min_side: int = 160,
     context: float = 2.0,
     min_zoom: float = 1.5,
-    max_overlap: float = 0.5,
+    max_overlap: float = 0.8,
 ) -> list[tuple[int, int, int, int]]:
     """Crops around moving blobs the detections do not explain, to run the detector zoomed in.
 
-    Each unexplained blob gets a square crop ``context`` times its larger side (at least
+    A blob is explained when detections cover ``max_overlap`` of it (0.8: a blob of two people
+    walking together that one box covers is zoomed; on PETS this means 0.9 crops per frame and
+    person recall 0.80 after tracking, against 0.4 crops and 0.775 at 0.5). Each unexplained
+    blob gets a square crop ``context`` times its larger side (at least
     ``min_side`` px); overlapping crops are merged; crops that would not magnify at least
     ``min_zoom`` times over the whole frame are dropped (a big blob gains nothing); the
     ``max_regions`` crops with the most unexplained blob area are returned, largest first.

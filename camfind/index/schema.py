@@ -157,6 +157,7 @@ def _m001_initial() -> str:
         CREATE INDEX tracks_time ON tracks (first_ts);
         CREATE INDEX tracks_plate ON tracks (plate_norm);
         CREATE INDEX tracks_clip ON tracks (clip_id);
+        CREATE INDEX tracks_snapshot ON tracks (snapshot_id);
 
         -- Boxes of a track on the analysed frames.
         CREATE TABLE detections (
@@ -188,6 +189,7 @@ def _m001_initial() -> str:
         CREATE INDEX plate_reads_camera_time ON plate_reads (camera_id, ts);
         CREATE INDEX plate_reads_time ON plate_reads (ts);
         CREATE INDEX plate_reads_track ON plate_reads (track_id);
+        CREATE INDEX plate_reads_snapshot ON plate_reads (snapshot_id);
         CREATE INDEX plate_reads_clip ON plate_reads (clip_id);  -- re-analysis deletes by clip
 
         CREATE TABLE face_sightings (
@@ -205,6 +207,7 @@ def _m001_initial() -> str:
         CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
         CREATE INDEX face_sightings_time ON face_sightings (ts);
         CREATE INDEX face_sightings_track ON face_sightings (track_id);
+        CREATE INDEX face_sightings_snapshot ON face_sightings (snapshot_id);
         CREATE INDEX face_sightings_clip ON face_sightings (clip_id);
 
         -- Distinct normalised plate texts and how many reads/tracks carry each, kept in step by

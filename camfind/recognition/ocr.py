@@ -45,6 +45,9 @@ class OcrBackend(Protocol):
     """Text detection and line recognition behind one small interface."""
 
     name: str
+    #: Share of the width and of the height cut from each side of a whole one-row plate crop
+    #: before it is recognised (a recogniser that reads the plate's border as a character).
+    plate_inset: tuple[float, float]
 
     def recognize(self, lines: Sequence[np.ndarray], *, charset: str = PLATE_CHARSET) -> list[LineRead]:
         """Recognise each BGR image strip as one line of text, limited to ``charset``."""

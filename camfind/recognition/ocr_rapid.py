@@ -38,6 +38,7 @@ class RapidOcrBackend:
     """PP-OCRv4 through rapidocr-onnxruntime (models ship inside the wheel)."""
 
     name = "rapidocr"
+    plate_inset = (0.0, 0.0)
 
     def __init__(self, threads: int | None = None) -> None:
         try:

@@ -126,7 +126,9 @@ class OcrPlateReader:
     def _one_row(self, img: np.ndarray) -> PlateText:
         h, w = img.shape[:2]
         full: Box = (0.0, 0.0, float(w), float(h))
-        return self._read_boxes(img, [full], "one-row", full, pad=0.0).plate
+        fx, fy = self.ocr.plate_inset
+        inset: Box = (fx * w, fy * h, (1 - fx) * w, (1 - fy) * h)
+        return self._read_boxes(img, [inset], "one-row", full, pad=0.0).plate
 
     def _two_row(self, img: np.ndarray, boxes: list[Box] | None) -> PlateText:
         h, w = img.shape[:2]

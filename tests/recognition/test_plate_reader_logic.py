@@ -25,6 +25,7 @@ class ScriptedOcr:
     """Answers recognize() from a list of scripted lines; detect() returns fixed boxes."""
 
     name = "scripted"
+    plate_inset = (0.0, 0.0)
 
     def __init__(self, lines: list[LineRead], boxes: list[Box] | None = None) -> None:
         self.lines = list(lines)

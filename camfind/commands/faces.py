@@ -10,7 +10,10 @@ import typer
 from camfind.commands._common import CsvOpt, JsonOpt, emit_rows
 from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
 
-app = typer.Typer(help="Faces: compare a probe photo with images.", no_args_is_help=True)
+app = typer.Typer(
+    help="Faces: compare a probe photo with images.\n\nExample: camfind faces match suspect.jpg frame_0412.png",
+    no_args_is_help=True,
+)
 
 MATCH_COLUMNS = ("image", "faces", "best_distance", "match", "box")
 

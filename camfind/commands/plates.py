@@ -10,7 +10,13 @@ import typer
 from camfind.commands import plates_batch
 from camfind.commands._common import CsvOpt, JsonOpt, emit_csv, emit_json, emit_table
 
-app = typer.Typer(help="Licence plates: read them from images, search a watchlist.", no_args_is_help=True)
+app = typer.Typer(
+    help=(
+        "Licence plates: read them from images, search a watchlist.\n\n"
+        "Example: camfind plates read car.jpg plate.png --json"
+    ),
+    no_args_is_help=True,
+)
 app.command("batch")(plates_batch.batch)
 
 PLATE_COLUMNS = ("image", "rank", "text", "confidence", "layout", "valid", "box")

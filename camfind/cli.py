@@ -6,29 +6,61 @@ exit here, at the edge, and nowhere else.
 
 from __future__ import annotations
 
+import logging
 import os
-from typing import Annotated
+import signal
+import sqlite3
+import sys
+from types import FrameType
+from typing import Annotated, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from camfind import __version__
 from camfind.commands import register
-from camfind.errors import CamfindError
+from camfind.errors import CamfindError, StorageError
+from camfind.index import default_db_path
+from camfind.index.storage import index_problem, is_storage_error, os_problem
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a stopped container): unwound like Ctrl-C, so cleanup runs."""
 
 
 class _Edge(TyperGroup):
-    """The root group: the one place where named errors become a line on stderr and an exit code."""
+    """The root group: the one place where named errors become a line on stderr and an exit code.
+
+    Besides :class:`CamfindError`, the machine's refusals are reported the same way: a full or
+    read-only disk, a denied permission, a locked index (one line naming the file). Any other
+    exception is a bug and keeps its traceback.
+    """
 
     def invoke(self, ctx: typer.Context) -> object:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except CamfindError as exc:
-            typer.echo(f"camfind: error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            _fail(str(exc), exc.exit_code)
+        except Terminated:
+            typer.echo("camfind: terminated; what was committed is kept, run the command again to resume", err=True)
+            raise typer.Exit(143) from None
         except KeyboardInterrupt:
             typer.echo("camfind: interrupted; what was committed is kept, run the command again to resume", err=True)
             raise typer.Exit(130) from None
+        except sqlite3.OperationalError as exc:
+            if not is_storage_error(exc):
+                raise
+            _fail(str(index_problem(default_db_path(), exc)), StorageError.exit_code)
+        except OSError as exc:
+            problem = os_problem(exc)
+            if problem is None:
+                raise
+            _fail(str(problem), problem.exit_code)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"camfind: error: {message}", err=True)
+    raise typer.Exit(code) from None
 
 
 app = typer.Typer(
@@ -65,6 +97,8 @@ def root(
 ) -> None:
     """camfind: who or what vehicle, when, which way, and where next."""
     if db is not None:
+        if not db.strip():
+            raise typer.BadParameter("expected an index file name, got an empty string", param_hint="--db")
         os.environ["CAMFIND_DB"] = db
     ctx.obj = {"db": db}
 
@@ -72,8 +106,30 @@ def root(
 register(app)
 
 
+class _Prefixed(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"camfind: {record.levelname.lower()}: {super().format(record)}"
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
 def main() -> None:
-    """Console entry point: run the app, turning named errors into one line on stderr."""
+    """Console entry point: run the app, turning named errors into one line on stderr.
+
+    SIGTERM unwinds like Ctrl-C (transactions roll back, staging folders are removed, the run
+    is audited); library warnings reach stderr as ``camfind: warning: ...`` lines; OpenCV's own
+    error log is silenced (camfind names the unreadable file itself).
+    """
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(_Prefixed("%(message)s"))
+    logging.getLogger("camfind").addHandler(handler)
+    cv2 = sys.modules.get("cv2")
+    if cv2 is not None and hasattr(cv2, "setLogLevel"):
+        cv2.setLogLevel(1)  # fatal only
+    signal.signal(signal.SIGTERM, _on_sigterm)
     app()

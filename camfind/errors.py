@@ -39,3 +39,7 @@ class ModelError(CamfindError):
 
 class EvidenceError(CamfindError):
     """An evidence package would be overwritten, or does not verify."""
+
+
+class StorageError(CamfindError):
+    """The disk refused: full, read-only, not permitted, failing, or the index is locked."""

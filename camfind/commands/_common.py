@@ -9,6 +9,8 @@ import csv
 import dataclasses
 import getpass
 import json
+import logging
+import sqlite3
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -21,11 +23,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from camfind.errors import StorageError
 from camfind.index import Index, default_db_path
+from camfind.index.storage import index_problem, is_storage_error
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
 
+logger = logging.getLogger(__name__)
 out = Console(soft_wrap=False)
 err = Console(stderr=True)
 
@@ -47,18 +52,44 @@ def index_session(
     """
     index = Index.open(path or db_path(), create=create, tz=tz)
     counts: dict[str, Any] = {}
-    outcome = "ok"
     try:
         yield index, counts
     except BaseException as exc:
-        outcome = f"error: {type(exc).__name__}: {exc}"[:500]
-        raise
-    finally:
+        counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
         try:
-            counts["outcome"] = outcome
-            index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
+            recorded = _audit(index, command, counts, failing=True)
         finally:
             index.close()
+        note = "" if recorded else " (this run could not be recorded in the audit log)"
+        if is_storage_error(exc):
+            raise StorageError(f"{index_problem(index.path, exc)}{note}") from None
+        if note and isinstance(exc, StorageError):
+            raise StorageError(f"{exc}{note}") from None
+        raise
+    counts["outcome"] = "ok"
+    try:
+        _audit(index, command, counts, failing=False)
+    finally:
+        index.close()
+
+
+def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool) -> bool:
+    """Append the command's audit entry. Returns False if a failing command could not be recorded.
+
+    When the command itself failed, a storage failure here (the same full disk) must not hide
+    the command's own error; when it succeeded, an unrecorded run is an error of its own.
+    """
+    try:
+        index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
+    except sqlite3.OperationalError as exc:
+        if not is_storage_error(exc):
+            raise
+        if failing:
+            logger.debug("audit entry of a failed %s not written: %s", command, exc)
+            return False
+        problem = index_problem(index.path, exc)
+        raise StorageError(f"{problem}; the command ran but could not be recorded in the audit log") from None
+    return True
 
 
 def _user() -> str:
@@ -87,18 +118,35 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+@contextmanager
+def _to_stdout() -> Iterator[None]:
+    """Name standard output when writing to it fails (``> /dev/full``, a full disk behind a redirect).
+
+    A closed pipe (``| head``) is left to Click, which exits quietly.
+    """
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise StorageError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout."""
-    sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    with _to_stdout():
+        sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
     """Print rows as CSV on stdout (nested values as JSON)."""
     cols = list(columns or (rows[0].keys() if rows else []))
-    writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(jsonable(row.get(k))) for k in cols})
+    with _to_stdout():
+        writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(jsonable(row.get(k))) for k in cols})
 
 
 def _cell(value: Any) -> Any:
@@ -114,7 +162,8 @@ def emit_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(_fmt(row.get(col)) for col in columns))
-    out.print(table)
+    with _to_stdout():
+        out.print(table)
 
 
 def _fmt(value: Any) -> str:

@@ -11,6 +11,7 @@ Reads go through :mod:`camfind.index.queries`; every write goes through :class:`
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -18,11 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from camfind.errors import IndexMissingError, SchemaError
+from camfind.errors import IndexMissingError, InputError, SchemaError, StorageError
 from camfind.index.schema import SCHEMA_VERSION, migrate
+from camfind.index.storage import index_problem, is_storage_error, os_problem, readonly_reason
 from camfind.timeutil import DEFAULT_TZ, zone
 
 DEFAULT_DB = "camfind.db"
+logger = logging.getLogger(__name__)
 
 
 def default_db_path() -> str:
@@ -48,26 +51,34 @@ class Index:
             tz: the case time zone to record in a new index (default Asia/Ho_Chi_Minh).
 
         Raises:
-            IndexMissingError: no index at ``path`` and ``create`` is false.
-            SchemaError: the file is not a camfind index or is newer than this camfind.
+            IndexMissingError: no index at ``path`` (or an empty file) and ``create`` is false.
+            InputError: ``path`` is a folder or not a regular file.
+            SchemaError: the file is not a camfind index (another program's SQLite database is
+                refused before anything is written to it), is damaged, or is newer than this camfind.
+            StorageError: the index cannot be written (read-only, disk full, locked).
         """
         where = str(path)
-        if where != ":memory:" and not Path(where).exists() and not create:
-            raise IndexMissingError(
-                f"no index at {where}: run 'camfind cameras import FILE' first (it creates the index), "
-                "or pass --db"
-            )
         if where != ":memory:":
-            Path(where).parent.mkdir(parents=True, exist_ok=True)
+            _check_location(Path(where), create)
         try:
             db = sqlite3.connect(where, isolation_level=None, timeout=30.0, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _open_error(where, exc) from None
+        try:
+            _refuse_foreign(db, where)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=30000")
             migrate(db)
-        except sqlite3.DatabaseError as exc:
-            raise SchemaError(f"{where} is not a camfind index ({exc})") from None
+            _probe_writable(db)
+        except BaseException as exc:
+            db.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _open_error(where, exc) from None
+            if isinstance(exc, SchemaError):
+                raise SchemaError(f"{where}: {exc}") from None
+            raise
         index = cls(db, where)
         if index.meta("timezone") is None:
             name = tz or DEFAULT_TZ
@@ -99,9 +110,20 @@ class Index:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
-        self.db.execute("COMMIT")
+        try:
+            self.db.execute("COMMIT")
+        except BaseException:  # e.g. disk full at commit: leave no transaction open behind
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # SQLite may already have rolled back (full disk, I/O error)
+                logger.debug("rollback after a failed transaction: %s", exc)
 
     def close(self) -> None:
         self.db.close()
@@ -113,6 +135,66 @@ class Index:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _check_location(path: Path, create: bool) -> None:
+    """Refuse, with a message naming it, a path that cannot be (or become) an index file."""
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an index file: pass --db {path / DEFAULT_DB}")
+    if not path.exists():
+        if not create:
+            raise IndexMissingError(
+                f"no index at {path}: run 'camfind cameras import FILE' first (it creates the index), or pass --db"
+            )
+        blocker = next((d for d in path.parents if d.exists() and not d.is_dir()), None)
+        if blocker is not None:
+            raise InputError(f"cannot create the index {path}: {blocker} is a file, not a folder")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise (os_problem(exc) or StorageError(f"cannot create the folder of the index {path}: {exc}")) from None
+    elif not path.is_file():
+        raise InputError(f"{path} is not a regular file, so it cannot be an index")
+    elif not create and path.stat().st_size == 0 and not _has_wal(path):
+        raise IndexMissingError(
+            f"{path} is an empty file, not a camfind index: run 'camfind cameras import FILE' to create one there"
+        )
+    reason = readonly_reason(path)
+    if reason is not None:
+        raise StorageError(f"cannot write the index {path}: {reason}")
+
+
+def _has_wal(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
+def _refuse_foreign(db: sqlite3.Connection, where: str) -> None:
+    """Refuse an SQLite file of another program before anything is written to it."""
+    tables = [str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    if tables and "schema_migrations" not in tables:
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        raise SchemaError(
+            f"{where} is an SQLite database of another program (tables: {shown}), not a camfind index; "
+            "it was left untouched"
+        )
+
+
+def _probe_writable(db: sqlite3.Connection) -> None:
+    """Fail now, not after the command's work, when SQLite opened the index read-only."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("DELETE FROM meta WHERE 0")
+    finally:
+        db.execute("ROLLBACK")
+
+
+def _open_error(where: str, exc: sqlite3.Error) -> Exception:
+    if is_storage_error(exc):
+        return index_problem(where, exc, doing="open")
+    if "malformed" in str(exc):
+        return SchemaError(f"{where} is damaged ({exc}): restore it from a backup copy")
+    return SchemaError(f"{where} is not a camfind index ({exc})")
 
 
 from camfind.index.writer import Writer  # noqa: E402  (Writer needs Index defined)

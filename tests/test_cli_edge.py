@@ -1,0 +1,151 @@
+"""The CLI edge: which failures become one line on stderr, which keep their traceback.
+
+The machine's refusals (full disk, read-only file system, permission, a locked or full index)
+are not bugs: one line naming the file. Anything else is a bug and must keep its traceback, so a
+throwaway app on the same edge raises each kind and the outcome is checked. SIGTERM unwinds like
+Ctrl-C; standard output that cannot be written is named.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import typer
+from clipfactory import CAMERAS_CSV, write_clip
+from typer.testing import CliRunner
+
+from camfind.cli import _Edge
+
+sys.path.insert(0, str(Path(__file__).parent / "commands"))
+from cli_run import rows, run  # noqa: E402
+
+
+def _edge_app(action: Callable[[], None]) -> typer.Typer:
+    app = typer.Typer(cls=_Edge, add_completion=False, pretty_exceptions_enable=False)
+
+    @app.command("boom")
+    def boom() -> None:
+        action()
+
+    @app.command("other")
+    def other() -> None:  # a second command so that "boom" stays a subcommand
+        """Unused."""
+
+    return app
+
+
+def _full_disk_while_writing(path: Path) -> Callable[[], None]:
+    def action() -> None:
+        with path.open("w") as f:
+            f.write("partial")
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as f.write() raises it: no file name
+
+    return action
+
+
+def _raise(exc: BaseException) -> Callable[[], None]:
+    def action() -> None:
+        raise exc
+
+    return action
+
+
+@pytest.mark.parametrize(
+    ("make", "fragments"),
+    [
+        (lambda tmp: _full_disk_while_writing(tmp / "timeline.csv"), ["timeline.csv", "No space left on device",
+                                                                        "free some space"]),
+        (lambda tmp: _raise(PermissionError(errno.EACCES, "Permission denied", str(tmp / "out.html"))),
+         ["out.html: Permission denied", "fix the permissions"]),
+        (lambda tmp: _raise(OSError(errno.EROFS, "Read-only file system", "/media/usb/pkg")),
+         ["/media/usb/pkg: Read-only file system", "writable folder"]),
+        (lambda tmp: _raise(sqlite3.OperationalError("database or disk is full")), ["cannot write the index"]),
+        (lambda tmp: _raise(sqlite3.OperationalError("database is locked")), ["locked by another program"]),
+    ],
+)
+def test_machine_refusals_are_one_line_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: Callable[[Path], Callable[[], None]],
+    fragments: list[str],
+) -> None:
+    monkeypatch.setenv("CAMFIND_DB", str(tmp_path / "case.db"))
+    result = CliRunner().invoke(_edge_app(make(tmp_path)), ["boom"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("camfind: error: ")
+    for fragment in fragments:
+        assert fragment in line, line
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("a bug"),
+        sqlite3.OperationalError("no such column: plate_txt"),
+        OSError(errno.EBADF, "Bad file descriptor"),
+        FileNotFoundError(errno.ENOENT, "No such file or directory"),  # no file name: nothing to name
+    ],
+)
+def test_bugs_keep_their_traceback(exc: BaseException) -> None:
+    result = CliRunner().invoke(_edge_app(_raise(exc)), ["boom"])
+    assert result.exception is exc, "a programming error must not be dressed up as a user mistake"
+
+
+def test_empty_db_option_is_refused() -> None:
+    result = run("--db", "", "clips")
+    assert result.exit_code == 2 and "--db" in result.stderr and "empty" in result.stderr
+
+
+@pytest.fixture
+def case(index_path: Path, tmp_path: Path) -> Path:
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
+    return index_path
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_stdout_that_cannot_be_written_is_named(case: Path) -> None:
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "camfind", "cameras", "list", "--json"], stdout=full,
+                              stderr=subprocess.PIPE, env={**os.environ, "CAMFIND_DB": str(case)}, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.decode() == "camfind: error: cannot write to standard output: No space left on device\n"
+
+
+def test_sigterm_mid_ingest_unwinds_like_ctrl_c(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk" / "CAM02"
+    n = 60
+    for i in range(n):
+        write_clip(folder / f"ch01_20240125{12 + i // 60:02d}{i % 60:02d}00.mkv", seed=i, frames=30)
+    env = {**os.environ, "CAMFIND_DB": str(case)}
+    proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while rows(case, "SELECT COUNT(*) FROM clips")[0][0] == 0 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    survived = rows(case, "SELECT COUNT(*) FROM clips")[0][0]
+    assert 1 <= survived < n, f"SIGTERM landed too late ({survived} of {n})"
+    assert proc.returncode == 143 and err.decode().startswith("camfind: terminated") and b"Traceback" not in err
+    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit WHERE command = 'ingest'")
+    assert outcome[0].startswith("error: Terminated")
+    assert run("ingest", folder, "--no-analyze").exit_code == 0
+    assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(n, n)]
+
+
+def test_library_warnings_carry_the_prefix() -> None:
+    code = ("import logging; from camfind import cli;"
+            "cli.app = lambda: logging.getLogger('camfind.x').warning('odd thing %s', 42); cli.main()")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode() == "camfind: warning: odd thing 42\n"

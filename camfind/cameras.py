@@ -52,14 +52,22 @@ def read_cameras(path: str | Path) -> list[Camera]:
 def _parse(path: str | Path) -> list[tuple[Camera, bool]]:
     """Cameras of a file, each with whether its row gave a clock offset."""
     p = Path(path)
-    if not p.is_file():
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not a cameras file (.csv or .geojson)")
+    if not p.exists():
         raise InputError(f"{p}: no such file")
+    if not p.is_file():
+        raise InputError(f"{p}: not a regular file (expected a .csv or .geojson cameras file)")
     suffix = p.suffix.lower()
     if suffix in (".geojson", ".json"):
-        return _build(_geojson_rows(p))
-    if suffix in (".csv", ".txt", ".tsv"):
-        return _build(_csv_rows(p))
-    raise InputError(f"{p}: expected a .csv or .geojson cameras file, got {suffix or 'no suffix'}")
+        cams = _build(_geojson_rows(p))
+    elif suffix in (".csv", ".txt", ".tsv"):
+        cams = _build(_csv_rows(p))
+    else:
+        raise InputError(f"{p}: expected a .csv or .geojson cameras file, got {suffix or 'no suffix'}")
+    if not cams:
+        raise InputError(f"{p}: no cameras in the file (only a header?)")
+    return cams
 
 
 def _read_text(p: Path) -> str:
@@ -87,13 +95,16 @@ def _csv_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
     if dupes:
         raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
     rows: list[tuple[str, Mapping[str, Any]]] = []
-    for values in reader:
-        if not any(v.strip() for v in values):
-            continue
-        where = f"{p} row {reader.line_num}"
-        if len(values) > len(header):
-            raise InputError(f"{where}: {len(values)} values but the header has {len(header)} columns")
-        rows.append((where, dict(zip(header, values, strict=False))))
+    try:
+        for values in reader:
+            if not any(v.strip() for v in values):
+                continue
+            where = f"{p} row {reader.line_num}"
+            if len(values) > len(header):
+                raise InputError(f"{where}: {len(values)} values but the header has {len(header)} columns")
+            rows.append((where, dict(zip(header, values, strict=False))))
+    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL...
+        raise InputError(f"{p} row {reader.line_num}: not readable as CSV ({exc})") from None
     return rows
 
 
@@ -102,6 +113,8 @@ def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
         doc = json.loads(_read_text(p))
     except json.JSONDecodeError as exc:
         raise InputError(f"{p}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(f"{p}: JSON nested too deeply to be a GeoJSON cameras file") from None
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise InputError(f"{p}: expected a GeoJSON FeatureCollection with a 'features' list")
@@ -143,6 +156,8 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
 
     def text(col: str) -> str:
         value = row.get(col)
+        if isinstance(value, dict | list):
+            raise InputError(f"{where}: column {col}: expected a text or a number, got {json.dumps(value)[:60]}")
         return "" if value is None else str(value).strip()
 
     def number(col: str, lo: float, hi: float, required: bool = False) -> float | None:

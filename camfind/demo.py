@@ -64,9 +64,11 @@ def prepare_workdir(workdir: Path, *, force: bool = False) -> Path:
     """Make ``workdir`` ready for a fresh demo and return its absolute path.
 
     Raises:
-        InputError: the folder already holds a demo index and ``force`` is false.
+        InputError: ``workdir`` is a file, or already holds a demo index and ``force`` is false.
     """
     workdir = Path(workdir).resolve()
+    if workdir.exists() and not workdir.is_dir():
+        raise InputError(f"{workdir} is a file: --workdir needs a folder (new or holding an earlier demo)")
     if (workdir / DB_NAME).exists():
         if not force:
             raise InputError(f"{workdir} already holds a demo index ({DB_NAME}): pass --force to rebuild it, "

@@ -54,6 +54,9 @@ def parse_direction(text: str) -> float:
     if word in COMPASS_WORDS:
         return COMPASS_WORDS.index(word) * 45.0
     try:
-        return float(word) % 360.0
+        degrees = float(word)
     except ValueError:
-        raise ValueError(f"expected a direction N NE E SE S SW W NW or degrees, got {text!r}") from None
+        degrees = math.nan
+    if not math.isfinite(degrees):  # "nan", "inf" and "1e400" parse as floats but are no bearing
+        raise ValueError(f"expected a direction N NE E SE S SW W NW or degrees, got {text!r}")
+    return degrees % 360.0

@@ -39,7 +39,10 @@ def parse_time(text: str, tz: str = DEFAULT_TZ) -> datetime:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise InputError(f"malformed time {text!r}: expected ISO 8601 or 'YYYY-MM-DD HH:MM[:SS]'") from None
-    return as_utc(value, tz)
+    try:
+        return as_utc(value, tz)
+    except OverflowError:  # 0001-01-01 00:00 local is before the first UTC instant Python can hold
+        raise InputError(f"time {text!r} is out of range (years 0001-9999 in UTC)") from None
 
 
 def as_utc(value: datetime, tz: str = DEFAULT_TZ) -> datetime:

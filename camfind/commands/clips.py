@@ -9,11 +9,12 @@ import typer
 
 from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable
 from camfind.commands._progress import progress_bar
-from camfind.errors import CamfindError
+from camfind.errors import CamfindError, InputError
 from camfind.timeutil import iso_local, parse_time, show_local
 from camfind.types import Clip
 
 CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "sha256", "path")
+CLIP_STATUSES = ("registered", "analyzed", "failed")
 
 
 def register(app: typer.Typer) -> None:
@@ -25,8 +26,9 @@ def register(app: typer.Typer) -> None:
 
 def clips(
     camera: Annotated[str | None, typer.Option("--camera", help="Only this camera's clips.")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="Only clips with this status (registered, analyzed).")]
-    = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Only clips with this status (registered, analyzed, failed).")
+    ] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -36,6 +38,8 @@ def clips(
     """
     from camfind.index.queries import get_camera, list_clips
 
+    if status is not None and status not in CLIP_STATUSES:
+        raise InputError(f"unknown clip status {status!r}: expected one of {', '.join(CLIP_STATUSES)}")
     with index_session("clips") as (index, counts):
         if camera is not None:
             get_camera(index, camera)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from camfind.errors import NotFoundError
+from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word
 from camfind.timeutil import to_ts
 from camfind.types import (
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from camfind.index import Index
 
 GENESIS_HASH = "0" * 64
+#: The largest DVR clock offset accepted (as in a cameras file's clock_offset_s column).
+MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
 
 def _now() -> float:
@@ -110,7 +113,13 @@ class Writer:
         return added, updated
 
     def link(self, a: str, b: str, meters: float | None = None) -> None:
-        """Declare two known cameras neighbours (NotFoundError for an unknown id)."""
+        """Declare two known cameras neighbours (NotFoundError for an unknown id).
+
+        Raises:
+            InputError: ``meters`` is negative, infinite or not a number.
+        """
+        if meters is not None and not (math.isfinite(meters) and meters >= 0):
+            raise InputError(f"link length must be a finite number of metres >= 0, got {meters}")
         with self.index.transaction():
             for cam in (a, b):
                 if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cam,)).fetchone() is None:
@@ -133,6 +142,9 @@ class Writer:
         recomputed with the new offset (``start = start_raw - offset``).
         """
         offset = to_ts(dvr) - to_ts(actual)
+        if abs(offset) > MAX_CLOCK_OFFSET_S:
+            raise InputError(f"DVR time and actual time are {abs(offset) / 86400 / 365.25:.0f} years apart: "
+                             "check both times (a clock offset over 10 years is refused)")
         with self.index.transaction():
             if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (camera_id,)).fetchone() is None:
                 raise NotFoundError(f"unknown camera {camera_id!r}")

@@ -8,6 +8,8 @@ already registered and goes on. Sources are opened read-only and never modified.
 from __future__ import annotations
 
 import logging
+import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +17,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from camfind.errors import CamfindError, ClipError, InputError, NotFoundError
+from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
+from camfind.index.storage import index_problem, is_storage_error
 from camfind.ingest.probe import hash_and_probe
 from camfind.ingest.starttime import SidecarReader, camera_from_path, resolve_start
 from camfind.types import Clip
@@ -70,7 +73,9 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
     """Expand files and folders (recursively) into video files.
 
     Returns ``(videos, skipped, failed)``: non-video files met in folders are skipped (sidecars
-    and checksum files silently); a named path that is missing or not a video file fails.
+    and checksum files silently), as are links to folders (not followed) and things that are not
+    regular files; a named path that is missing or not a video file, and a folder that cannot be
+    read, fail (an unreadable folder may hold clips: it is never passed over in silence).
     """
     videos: list[Path] = []
     skipped: list[tuple[str, str]] = []
@@ -79,7 +84,7 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            for f in sorted(q for q in p.rglob("*") if q.is_file()):
+            for f in _walk(p, skipped, failed):
                 if f.suffix.lower() in VIDEO_SUFFIXES:
                     _add(videos, seen, f)
                 elif not _companion(f):
@@ -90,9 +95,35 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
             else:
                 kinds = ", ".join(sorted(VIDEO_SUFFIXES))
                 failed.append((str(p), f"unsupported file type {p.suffix or '(no suffix)'} (expected {kinds})"))
+        elif p.exists():
+            failed.append((str(p), "not a regular file (a device, pipe or socket)"))
+        elif p.is_symlink():
+            failed.append((str(p), "broken link: its target does not exist"))
         else:
             failed.append((str(p), "no such file or folder"))
     return videos, skipped, failed
+
+
+def _walk(root: Path, skipped: list[tuple[str, str]], failed: list[tuple[str, str]]) -> list[Path]:
+    """Regular files under ``root``, sorted; reports unreadable folders and odd entries."""
+
+    def unreadable(exc: OSError) -> None:
+        failed.append((str(exc.filename or root), f"cannot read folder ({exc.strerror})"))
+
+    files: list[Path] = []
+    for folder, dirs, names in os.walk(root, onerror=unreadable):
+        base = Path(folder)
+        for d in dirs:
+            if (base / d).is_symlink():
+                skipped.append((str(base / d), "link to a folder, not followed"))
+        for name in names:
+            f = base / name
+            if f.is_file():
+                files.append(f)
+            elif not f.name.startswith("."):
+                why = "broken link" if f.is_symlink() and not f.exists() else "not a regular file"
+                skipped.append((str(f), why))
+    return sorted(files)
 
 
 def _add(videos: list[Path], seen: set[Path], f: Path) -> None:
@@ -144,6 +175,13 @@ def ingest_paths(
     for path, size in zip(videos, sizes, strict=True):
         try:
             clip_id, new = registrar.register(path, tally.done_bytes)
+        except sqlite3.OperationalError as exc:
+            if not is_storage_error(exc):
+                raise
+            problem = index_problem(index.path, exc)
+            done = len(tally.ingested)
+            raise StorageError(f"{problem} (stopped at {path} after registering {done} new clip"
+                               f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
         except CamfindError as exc:
             reason = str(exc).removeprefix(f"{path}: ")
             tally.failed.append((str(path), reason))

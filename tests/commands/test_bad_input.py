@@ -1,0 +1,245 @@
+"""Bad input of every kind: one line on stderr naming the problem, exit 2, nothing written or lost.
+
+Each test checks the message, the exit code and the rows (or bytes) left behind; what is attacked:
+times out of range, absurd clock offsets and link lengths, bad directions and statuses, broken
+camera files, index paths that are folders, empty files, other programs' databases or read-only,
+odd things met by ingest (pipes, devices, broken links, unreadable folders), a file-size limit
+reached mid-ingest (then resumed without duplicates), and a demo folder that is a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_run import rows, run, run_json
+from clipfactory import CAMERAS_CSV, write_clip
+from typer.testing import Result
+
+CLIP_NAME = "CAM01_20240125_101500.mp4"
+
+
+@pytest.fixture
+def case(index_path: Path, tmp_path: Path) -> Path:
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
+    return index_path
+
+
+def refused(result: Result, *fragments: str) -> str:
+    """Exit 2, no traceback, one 'camfind: error:' line containing every fragment; returns it."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("camfind: error: "), lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- times, offsets, lengths, directions, statuses ----------------------------------------------
+@pytest.mark.parametrize("when", ["0001-01-01 00:00", "0001-01-01"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("cameras", "set-clock", "CAM01", "--dvr-time", "{T}", "--actual-time", "2024-01-25 10:00"),
+        ("search", "--from", "{T}"),
+        ("coverage", "--from", "{T}"),
+        ("export", "timeline", "--to", "{T}"),
+        ("ingest", "{CLIP}", "--start", "{T}", "--no-analyze"),
+    ],
+)
+def test_time_before_year_one_utc_is_refused(case: Path, tmp_path: Path, command: tuple[str, ...], when: str) -> None:
+    clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
+    args = [a.replace("{T}", when).replace("{CLIP}", str(clip)) for a in command]
+    refused(run(*args), repr(when), "out of range")
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(0,)]
+    assert rows(case, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
+
+
+def test_clock_offset_of_millennia_is_refused(case: Path) -> None:
+    result = run("cameras", "set-clock", "CAM01", "--dvr-time", "0001-01-01T00:00Z", "--actual-time", "2024-01-25")
+    refused(result, "years apart")
+    assert rows(case, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
+    assert rows(case, "SELECT clock_offset_s FROM cameras WHERE id = 'CAM01'") == [(0.0,)]
+
+
+@pytest.mark.parametrize("meters", ["inf", "1e400"])
+def test_infinite_link_length_is_refused(case: Path, meters: str) -> None:
+    before = rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a")
+    refused(run("cameras", "link", "CAM01", "CAM03", "--meters", meters), "finite")
+    assert rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a") == before
+
+
+@pytest.mark.parametrize("direction", ["nan", "inf", "-inf", "1e400"])
+def test_direction_that_is_no_bearing_is_refused(case: Path, direction: str) -> None:
+    refused(run("search", "--direction", direction), "expected a direction", repr(direction))
+
+
+def test_unknown_clip_status_is_refused(case: Path) -> None:
+    refused(run("clips", "--status", "analysed-ish"), "unknown clip status", "registered, analyzed, failed")
+
+
+# -- camera files --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("huge.csv", "id,lat,lon,name\nCAM09,10.7,106.7," + "x" * 200_000 + "\n", "row 2: not readable as CSV"),
+        ("deep.geojson", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("header.csv", "id,lat,lon\n", "no cameras in the file"),
+        ("obj.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+                        '{"type": "Point", "coordinates": [106.7, 10.7]}, "properties": {"id": {"a": 1}}}]}',
+         "feature 1: column id: expected a text or a number"),
+    ],
+)
+def test_broken_camera_files_write_nothing(case: Path, tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    before = rows(case, "SELECT * FROM cameras ORDER BY id")
+    refused(run("cameras", "import", path), str(path), message)
+    assert rows(case, "SELECT * FROM cameras ORDER BY id") == before
+
+
+def test_camera_file_that_is_a_folder_or_a_device(case: Path, tmp_path: Path) -> None:
+    refused(run("cameras", "import", tmp_path), "is a folder, not a cameras file")
+    refused(run("cameras", "import", os.devnull), "not a regular file")
+
+
+# -- the index file ------------------------------------------------------------------------------
+def test_index_path_that_is_a_folder(tmp_path: Path) -> None:
+    refused(run("--db", tmp_path, "clips"), f"{tmp_path} is a folder", "camfind.db")
+
+
+def test_index_under_a_file_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    refused(run("--db", blocker / "case.db", "cameras", "import", tmp_path / "cameras.csv"), "is a file, not a folder")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_empty_index_file_is_not_an_index_for_reading(index_path: Path, tmp_path: Path) -> None:
+    index_path.write_bytes(b"")
+    refused(run("clips"), "empty file, not a camfind index")
+    assert index_path.stat().st_size == 0, "a read command must not turn the file into an index"
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0, "import may create it there"
+
+
+def test_another_programs_database_is_left_untouched(index_path: Path, tmp_path: Path) -> None:
+    db = sqlite3.connect(index_path)
+    db.execute("CREATE TABLE invoices (id INTEGER, total REAL)")
+    db.execute("INSERT INTO invoices VALUES (1, 9.5)")
+    db.commit()
+    db.close()
+    digest = sha256(index_path)
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    for args in (("clips",), ("cameras", "import", tmp_path / "cameras.csv")):
+        refused(run(*args), "SQLite database of another program", "invoices", "left untouched")
+    assert sha256(index_path) == digest
+    assert not Path(f"{index_path}-wal").exists()
+
+
+def test_newer_schema_names_the_index(case: Path) -> None:
+    db = sqlite3.connect(case)
+    db.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)")
+    db.commit()
+    db.close()
+    refused(run("clips"), str(case), "newer than this camfind")
+
+
+def test_read_only_index_is_refused_before_any_work(
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import camfind.index.storage as storage
+
+    real_access = os.access
+    # As root a chmod does not stop writes; the OS answer for the index file is simulated.
+    monkeypatch.setattr(storage.os, "access", lambda p, mode: False if Path(p) == case else real_access(p, mode))
+    clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
+    refused(run("ingest", clip, "--no-analyze"), f"cannot write the index {case}", "no permission", "copy it")
+    monkeypatch.undo()
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(0,)]
+    assert [c for (c,) in rows(case, "SELECT command FROM audit")] == ["cameras import"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files; the simulated test above covers it")
+def test_read_only_index_file(case: Path) -> None:
+    case.chmod(0o444)
+    try:
+        refused(run("clips"), "no permission to write the file")
+    finally:
+        case.chmod(0o644)
+
+
+# -- what ingest meets ---------------------------------------------------------------------------
+def test_ingest_names_odd_files_and_keeps_going(case: Path, tmp_path: Path) -> None:
+    root = tmp_path / "export" / "CAM01"
+    write_clip(root / CLIP_NAME)
+    os.mkfifo(root / "CAM01_fifo.mp4")
+    (root / "CAM01_gone.mp4").symlink_to(tmp_path / "nowhere.mp4")
+    (root / "loop").symlink_to(root)
+    result = run("ingest", root.parent, os.devnull, "--no-analyze", "--json")
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = run_json("ingest", root.parent, "--no-analyze")
+    assert summary["known"] == 1 and summary["ingested"] == 0
+    skipped = {Path(s["path"]).name: s["reason"] for s in summary["skipped"]}
+    assert skipped == {"CAM01_fifo.mp4": "not a regular file", "CAM01_gone.mp4": "broken link",
+                       "loop": "link to a folder, not followed"}
+    assert f"{os.devnull}: not a regular file" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
+def test_unreadable_folder_is_a_failure_not_silence(case: Path, tmp_path: Path) -> None:
+    locked = tmp_path / "export" / "CAM01"
+    write_clip(locked / CLIP_NAME)
+    locked.chmod(0)
+    try:
+        summary = run_json("ingest", locked.parent, "--no-analyze")
+    finally:
+        locked.chmod(0o755)
+    assert summary["failed"] == [{"path": str(locked), "reason": "cannot read folder (Permission denied)"}]
+
+
+def _limited(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def test_file_size_limit_mid_ingest_then_resume_without_duplicates(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "bulk" / "CAM01"
+    n = 40
+    for i in range(n):
+        write_clip(folder / f"ch01_202401251{i // 60:01d}{i % 60:02d}00.mp4", seed=i, frames=5)
+    env = {**os.environ, "CAMFIND_DB": str(case)}
+    limit = case.stat().st_size + 24_000  # the WAL file reaches it after a few clips
+    proc = subprocess.run([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"], env=env,
+                          capture_output=True, preexec_fn=lambda: _limited(limit), timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert err.count("\n") == 1 and "file-size limit (ulimit -f)" in err and str(case) in err, err
+    kept = rows(case, "SELECT COUNT(*) FROM clips")[0][0]
+    assert kept < n
+    summary = run_json("ingest", folder, "--no-analyze")
+    assert (summary["known"], summary["ingested"], summary["failed"]) == (kept, n - kept, [])
+    assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(n, n)]
+    assert rows(case, "PRAGMA integrity_check") == [("ok",)]
+    assert run("audit", "--check").exit_code == 0
+
+
+# -- demo -----------------------------------------------------------------------------------------
+def test_demo_workdir_that_is_a_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.txt"
+    target.write_text("keep me")
+    refused(run("demo", "--workdir", target), "is a file")
+    assert target.read_text() == "keep me"

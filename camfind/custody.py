@@ -69,7 +69,7 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     for n, clip in enumerate(clips, start=1):
         problem = _check(clip.id or 0, clip.path, clip.sha256)
         if problem is not None:
-            logger.warning("clip %s %s: %s", clip.id, problem.kind, clip.path)
+            logger.info("clip %s %s: %s", clip.id, problem.kind, clip.path)  # the report names it
             problems.append(problem)
         if progress is not None:
             progress(n, len(clips), clip.path)

@@ -9,6 +9,7 @@ VerifyReport(checked=0, ok=0, changed=(), missing=(), problems=())
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,14 +80,50 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:
-    if not Path(path).is_file():
-        return ClipProblem(clip_id, path, "missing", expected, detail="file not found")
+    found = Path(path)
+    if not found.is_file():
+        detail = "file not found"
+        if found.exists():
+            detail = "a folder is in its place" if found.is_dir() else "not a regular file"
+        return ClipProblem(clip_id, path, "missing", expected, detail=detail)
     try:
         actual, _ = sha256_file(path)
     except OSError as exc:
         return ClipProblem(clip_id, path, "missing", expected, detail=f"unreadable: {exc.strerror or exc}")
     if actual != expected:
         return ClipProblem(clip_id, path, "changed", expected, actual, "content differs from registration")
+    return None
+
+
+def evidence_at(index: Index, path: str | os.PathLike[str]) -> str | None:
+    """What writing a file at ``path`` would destroy: the index (or a file SQLite keeps beside it),
+    a registered clip or a snapshot, also through a symbolic or hard link; None if nothing.
+
+    >>> from camfind.index import Index
+    >>> evidence_at(Index.open(":memory:", create=True), "timeline.csv") is None
+    True
+    """
+    from camfind.index.queries import evidence_named, evidence_paths
+
+    target = Path(path).resolve()
+    if index.path != ":memory:":
+        db = Path(index.path).resolve()
+        if target.parent == db.parent and target.name.startswith(db.name):
+            return f"the index {index.path}" + ("" if target == db else " (a file SQLite keeps beside it)")
+    named = evidence_named(index, str(target))
+    if named is not None:
+        return named
+    try:
+        stat = target.stat()
+    except OSError:
+        return None
+    if stat.st_nlink > 1:  # a hard link: another name for some evidence file?
+        for what, other in evidence_paths(index):
+            try:
+                if os.path.samefile(other, target):
+                    return f"{what} ({other})"
+            except OSError:
+                continue
     return None
 
 

@@ -10,6 +10,7 @@ import dataclasses
 import getpass
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,13 +23,16 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.main import get_current_context
 
-from camfind.errors import StorageError
+from camfind.errors import EvidenceError, StorageError
 from camfind.index import Index, default_db_path
 from camfind.index.storage import index_problem, is_storage_error
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
+#: Options (CLI.md) naming a file or folder a command writes: never evidence, the index or an input.
+OUTPUT_OPTIONS = frozenset({"--out", "--html", "--geojson", "--package"})
 
 logger = logging.getLogger(__name__)
 out = Console(soft_wrap=False)
@@ -53,6 +57,7 @@ def index_session(
     index = Index.open(path or db_path(), create=create, tz=tz)
     counts: dict[str, Any] = {}
     try:
+        _guard_outputs(index)
         yield index, counts
     except BaseException as exc:
         counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
@@ -71,6 +76,33 @@ def index_session(
         _audit(index, command, counts, failing=False)
     finally:
         index.close()
+
+
+def _guard_outputs(index: Index) -> None:
+    """Refuse an output option (``--out``, ``--html``, ``--geojson``, ``--package``) that names evidence.
+
+    Checked here, once for every command that opens the index, from the running command's parsed
+    options: writing a timeline over a registered clip, a snapshot or the index itself (or over a
+    file the same command reads, such as the watchlist) would destroy what it reports on.
+    """
+    from camfind.custody import evidence_at
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return
+    inputs = {name: value for name, value in ctx.params.items() if isinstance(value, Path) and value.is_file()}
+    for param in ctx.command.params:
+        option = next((o for o in getattr(param, "opts", ()) if o in OUTPUT_OPTIONS), None)
+        target = ctx.params.get(param.name or "")
+        if option is None or not isinstance(target, Path):
+            continue
+        what = evidence_at(index, target)
+        if what is None:
+            what = next((f"the {name.replace('_', ' ')} this command reads" for name, value in inputs.items()
+                         if name != param.name and target.exists() and os.path.samefile(value, target)), None)
+        if what is not None:
+            raise EvidenceError(f"{option} {target} is {what}: camfind never overwrites evidence or the index; "
+                                "choose another file")
 
 
 def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool) -> bool:

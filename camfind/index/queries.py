@@ -311,3 +311,19 @@ def table_counts(
             raise sqlite3.OperationalError(f"no table {name}")
         out[name] = int(index.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])
     return out
+
+
+def evidence_named(index: Index, path: str) -> str | None:
+    """What evidence the index records at exactly ``path``: a registered clip or a snapshot, or None."""
+    row = index.db.execute("SELECT id FROM clips WHERE path = ?", (path,)).fetchone()
+    if row is not None:
+        return f"registered clip {row[0]}"
+    row = index.db.execute("SELECT clip_id FROM snapshots WHERE path = ? LIMIT 1", (path,)).fetchone()
+    return None if row is None else f"a snapshot of clip {row[0]}"
+
+
+def evidence_paths(index: Index) -> list[tuple[str, str]]:
+    """``(what, path)`` of every registered clip and snapshot file."""
+    clips = [(f"registered clip {i}", str(p)) for i, p in index.db.execute("SELECT id, path FROM clips")]
+    snaps = [(f"a snapshot of clip {i}", str(p)) for i, p in index.db.execute("SELECT clip_id, path FROM snapshots")]
+    return clips + snaps

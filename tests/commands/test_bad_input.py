@@ -237,9 +237,82 @@ def test_file_size_limit_mid_ingest_then_resume_without_duplicates(case: Path, t
     assert run("audit", "--check").exit_code == 0
 
 
+def test_unknown_time_zone_creates_no_index(index_path: Path, tmp_path: Path) -> None:
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    refused(run("cameras", "import", tmp_path / "cameras.csv", "--tz", "Mars/Olympus"), "Mars/Olympus")
+    assert not index_path.exists(), "a half-made index without its time zone was left behind"
+
+
+def test_verify_names_a_folder_in_place_of_a_clip(case: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
+    assert run("ingest", clip, "--no-analyze").exit_code == 0
+    clip.unlink()
+    clip.mkdir()
+    report = run_json("verify")
+    assert report["missing"] == [str(clip)] and report["problems"][0]["detail"] == "a folder is in its place"
+
+
+# -- outputs never overwrite evidence -----------------------------------------------------------
+@pytest.fixture
+def registered(case: Path, tmp_path: Path) -> Path:
+    clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
+    assert run("ingest", clip, "--no-analyze").exit_code == 0
+    return clip
+
+
+@pytest.mark.parametrize(
+    ("args", "target", "what"),
+    [
+        (("export", "timeline", "--out"), "{CLIP}", "is registered clip 1"),
+        (("export", "timeline", "--out"), "{HARDLINK}", "is registered clip 1"),
+        (("export", "timeline", "--out"), "{SYMLINK}", "is registered clip 1"),
+        (("export", "timeline", "--out"), "{DB}", "is the index"),
+        (("export", "timeline", "--out"), "{DB}-wal", "a file SQLite keeps beside it"),
+        (("export", "timeline", "--package"), "{DB}", "is the index"),
+        (("trace", "--track", "1", "--html"), "{CLIP}", "is registered clip 1"),
+        (("trace", "--track", "1", "--geojson"), "{DB}", "is the index"),
+        (("plates", "batch", "{WATCH}", "--out"), "{CLIP}", "is registered clip 1"),
+        (("plates", "batch", "{WATCH}", "--out"), "{WATCH}", "the watchlist this command reads"),
+    ],
+)
+def test_output_options_never_overwrite_evidence(
+    case: Path, registered: Path, tmp_path: Path, args: tuple[str, ...], target: str, what: str
+) -> None:
+    (tmp_path / "hard.csv").hardlink_to(registered)
+    (tmp_path / "sym.csv").symlink_to(registered)
+    watch = tmp_path / "watch.csv"
+    watch.write_text("plate\n51F12345\n")
+    names = {"{CLIP}": registered, "{HARDLINK}": tmp_path / "hard.csv", "{SYMLINK}": tmp_path / "sym.csv",
+             "{DB}": case, "{WATCH}": watch}
+
+    def fill(text: str) -> str:
+        for key, value in names.items():
+            text = text.replace(key, str(value))
+        return text
+
+    before = {p: sha256(p) for p in (registered, case, watch)}
+    refused(run(*(fill(a) for a in args), fill(target)), "camfind never overwrites evidence", what)
+    assert {p: sha256(p) for p in before if p != case} == {p: h for p, h in before.items() if p != case}
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(1,)]
+    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit ORDER BY id DESC LIMIT 1")
+    assert outcome[0].startswith("error: EvidenceError"), "the refused attempt is audited"
+
+
 # -- demo -----------------------------------------------------------------------------------------
 def test_demo_workdir_that_is_a_file(tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     target.write_text("keep me")
     refused(run("demo", "--workdir", target), "is a file")
     assert target.read_text() == "keep me"
+
+
+def test_demo_force_never_removes_a_real_case(registered: Path, case: Path, tmp_path: Path) -> None:
+    """A case folder (camfind.db beside clips/) is not an earlier demo: --force must not delete it."""
+    real = tmp_path / "case-12"
+    clip = write_clip(real / "clips" / "CAM01" / CLIP_NAME)
+    case.rename(real / "camfind.db")
+    refused(run("demo", "--workdir", real, "--force"), "that camfind demo did not create", "never removes it")
+    assert clip.is_file() and (real / "camfind.db").is_file()
+    (real / "camfind.db").unlink()
+    refused(run("demo", "--workdir", real, "--force"), "no sign of an earlier demo")
+    assert clip.is_file()

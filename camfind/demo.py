@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,8 +32,11 @@ DB_NAME = "camfind.db"
 REPORT_NAME = "report.html"
 PERSON_REPORT_NAME = "report_person.html"
 #: What the demo writes into its folder; ``--force`` removes only these.
-_OWNED = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", "cameras.csv", "clips", "probes", "snapshots",
-          "ground_truth.json", REPORT_NAME, PERSON_REPORT_NAME)
+_OWNED = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}.faces.cache", "cameras.csv", "clips", "probes",
+          "snapshots", "ground_truth.json", REPORT_NAME, PERSON_REPORT_NAME)
+
+#: Written into a folder before the demo fills it, so an interrupted demo can be rebuilt with --force.
+MARKER = ".camfind-demo"
 
 Progress = Callable[[int, int, str], None]
 
@@ -63,24 +67,58 @@ class DemoResult:
 def prepare_workdir(workdir: Path, *, force: bool = False) -> Path:
     """Make ``workdir`` ready for a fresh demo and return its absolute path.
 
+    Only what an earlier demo made is ever removed, and only with ``force``: a folder whose
+    ``camfind.db`` was not created by ``camfind demo`` (a real case), or that holds clips or
+    snapshots without the demo's ground truth, is refused whatever ``force`` says.
+
     Raises:
-        InputError: ``workdir`` is a file, or already holds a demo index and ``force`` is false.
+        InputError: ``workdir`` is a file, holds a case that is not a demo, or holds an earlier
+            demo and ``force`` is false.
     """
     workdir = Path(workdir).resolve()
     if workdir.exists() and not workdir.is_dir():
         raise InputError(f"{workdir} is a file: --workdir needs a folder (new or holding an earlier demo)")
-    if (workdir / DB_NAME).exists():
-        if not force:
-            raise InputError(f"{workdir} already holds a demo index ({DB_NAME}): pass --force to rebuild it, "
-                             "or query it with --db")
-        for name in _OWNED:
-            target = workdir / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    workdir.mkdir(parents=True, exist_ok=True)
+    present = [name for name in _OWNED if (workdir / name).exists()]
+    if not present:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / MARKER).write_text("made by camfind demo: --force rebuilds it\n", encoding="utf-8")
+        return workdir
+    foreign = _not_a_demo(workdir, present)
+    if foreign is not None:
+        raise InputError(f"{workdir} {foreign}, so it is not an earlier demo: camfind demo never removes it; "
+                         "choose another --workdir")
+    if not force:
+        query = f", or query it with --db {workdir / DB_NAME}" if DB_NAME in present else ""
+        raise InputError(f"{workdir} already holds a demo ({', '.join(present[:3])}): pass --force to rebuild it"
+                         f"{query}")
+    for name in present:
+        target = workdir / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+    (workdir / MARKER).write_text("made by camfind demo: --force rebuilds it\n", encoding="utf-8")
     return workdir
+
+
+def _not_a_demo(workdir: Path, present: list[str]) -> str | None:
+    """Why ``workdir`` is not an earlier demo (a phrase), or None if it is one."""
+    db = workdir / DB_NAME
+    if db.exists():
+        try:
+            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+            try:
+                row = con.execute("SELECT command FROM audit ORDER BY id LIMIT 1").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error:
+            row = None
+        if row is None or row[0] != "demo":
+            return f"holds an index ({DB_NAME}) that camfind demo did not create"
+        return None
+    if not (workdir / MARKER).is_file() and not (workdir / "ground_truth.json").is_file():
+        return f"holds {', '.join(present[:3])} but no sign of an earlier demo ({MARKER})"
+    return None
 
 
 def build_sample(workdir: Path) -> Scenario:

@@ -58,6 +58,8 @@ class Index:
             StorageError: the index cannot be written (read-only, disk full, locked).
         """
         where = str(path)
+        if tz is not None:
+            zone(tz)  # an unknown zone is refused before any file is created
         if where != ":memory:":
             _check_location(Path(where), create)
         try:

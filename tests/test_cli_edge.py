@@ -150,3 +150,26 @@ def test_library_warnings_carry_the_prefix() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.decode() == "camfind: warning: odd thing 42\n"
+
+
+def test_locked_index_waits_says_so_and_honours_ctrl_c(case: Path) -> None:
+    env = {**os.environ, "CAMFIND_DB": str(case)}
+    holder = sqlite3.connect(case, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    try:
+        waiting = [subprocess.Popen([sys.executable, "-m", "camfind", "cameras", "link", "CAM01", "CAM03"],
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+        for proc in waiting:
+            assert proc.stderr is not None
+            assert b"locked by another camfind command; waiting" in proc.stderr.readline()
+        waiting[0].send_signal(signal.SIGINT)
+        began = time.monotonic()
+        _, err = waiting[0].communicate(timeout=30)
+        assert waiting[0].returncode == 130 and b"interrupted" in err
+        assert time.monotonic() - began < 5, "Ctrl-C must not wait for the lock"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    out, _ = waiting[1].communicate(timeout=30)
+    assert waiting[1].returncode == 0 and out.startswith(b"linked CAM01 - CAM03")
+    assert rows(case, "SELECT a, b FROM camera_links WHERE a = 'CAM01' AND b = 'CAM03'") == [("CAM01", "CAM03")]

@@ -33,6 +33,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
 #: Options (CLI.md) naming a file or folder a command writes: never evidence, the index or an input.
 OUTPUT_OPTIONS = frozenset({"--out", "--html", "--geojson", "--package"})
+#: How long the audit entry of a failed or interrupted command waits for a locked index.
+FAILED_AUDIT_WAIT_S = 3.0
 
 logger = logging.getLogger(__name__)
 out = Console(soft_wrap=False)
@@ -61,6 +63,7 @@ def index_session(
         yield index, counts
     except BaseException as exc:
         counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
+        index.lock_wait_s = FAILED_AUDIT_WAIT_S  # an interrupted or failed command does not wait long
         try:
             recorded = _audit(index, command, counts, failing=True)
         finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,10 @@ from camfind.index.storage import index_problem, is_storage_error, os_problem, r
 from camfind.timeutil import DEFAULT_TZ, zone
 
 DEFAULT_DB = "camfind.db"
+#: SQLite waits this long for a lock inside one call (Python cannot take Ctrl-C meanwhile).
+BUSY_STEP_S = 0.5
+#: How long a write waits in all for another process's transaction to end.
+LOCK_WAIT_S = 60.0
 logger = logging.getLogger(__name__)
 
 
@@ -40,6 +45,8 @@ class Index:
         self.db = db
         self.path = path
         self._tz: str | None = None
+        #: How long a write waits for another process's transaction (see :meth:`transaction`).
+        self.lock_wait_s = LOCK_WAIT_S
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, create: bool = False, tz: str | None = None) -> Index:
@@ -63,7 +70,7 @@ class Index:
         if where != ":memory:":
             _check_location(Path(where), create)
         try:
-            db = sqlite3.connect(where, isolation_level=None, timeout=30.0, check_same_thread=False)
+            db = sqlite3.connect(where, isolation_level=None, timeout=BUSY_STEP_S, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _open_error(where, exc) from None
         try:
@@ -71,9 +78,8 @@ class Index:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("PRAGMA busy_timeout=30000")
+            db.execute(f"PRAGMA busy_timeout={int(BUSY_STEP_S * 1000)}")
             migrate(db)
-            _probe_writable(db)
         except BaseException as exc:
             db.close()
             if isinstance(exc, sqlite3.DatabaseError):
@@ -107,8 +113,12 @@ class Index:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception (Ctrl-C included)."""
-        self.db.execute("BEGIN IMMEDIATE")
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception (Ctrl-C included).
+
+        While another process holds the write lock, waits up to :attr:`lock_wait_s` in steps of
+        :data:`BUSY_STEP_S` (so Ctrl-C is honoured within a step), saying once that it waits.
+        """
+        self._begin()
         try:
             yield self.db
         except BaseException:
@@ -119,6 +129,22 @@ class Index:
         except BaseException:  # e.g. disk full at commit: leave no transaction open behind
             self._rollback()
             raise
+
+    def _begin(self) -> None:
+        started = time.monotonic()
+        warned = False
+        while True:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                waited = time.monotonic() - started
+                if "locked" not in str(exc) or waited > self.lock_wait_s:
+                    raise
+                if not warned and waited >= 2 * BUSY_STEP_S:
+                    logger.warning("the index %s is locked by another camfind command; waiting up to %.0f s "
+                                   "(Ctrl-C to stop)", self.path, self.lock_wait_s)
+                    warned = True
 
     def _rollback(self) -> None:
         if self.db.in_transaction:
@@ -180,15 +206,6 @@ def _refuse_foreign(db: sqlite3.Connection, where: str) -> None:
             f"{where} is an SQLite database of another program (tables: {shown}), not a camfind index; "
             "it was left untouched"
         )
-
-
-def _probe_writable(db: sqlite3.Connection) -> None:
-    """Fail now, not after the command's work, when SQLite opened the index read-only."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("DELETE FROM meta WHERE 0")
-    finally:
-        db.execute("ROLLBACK")
 
 
 def _open_error(where: str, exc: sqlite3.Error) -> Exception:

@@ -63,20 +63,25 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
         on_bytes: optional ``callable(n)`` told of each block of newly hashed bytes.
 
     Raises:
-        ClipError: empty, corrupt, truncated, unreadable, or no video stream.
+        ClipError: empty, corrupt, truncated, unreadable, no video stream, or changed while read.
     """
     p = Path(path)
-    _check_size(p)
+    before = _check_size(p)
     try:
         if p.suffix.lower() in MP4_SUFFIXES:
-            return _hash_beside_probe(p, on_bytes)
-        with open_readonly(p) as raw:
-            reader = HashingReader(raw, on_bytes=on_bytes)
-            info = _probe_source(reader, p)
-            digest = reader.finish()
-            return HashedProbe(digest, reader.size, info)
+            scanned = _hash_beside_probe(p, on_bytes)
+        else:
+            with open_readonly(p) as raw:
+                reader = HashingReader(raw, on_bytes=on_bytes)
+                info = _probe_source(reader, p)
+                scanned = HashedProbe(reader.finish(), reader.size, info)
+        after = _check_size(p)
     except OSError as exc:
         raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
+    if after != before or scanned.size_bytes != before[0]:
+        raise ClipError(f"{p}: the file changed while it was read (still being copied or recorded?): "
+                        "ingest it again once it is complete")
+    return scanned
 
 
 def _hash_beside_probe(p: Path, on_bytes: Any) -> HashedProbe:
@@ -97,13 +102,15 @@ def _hash_beside_probe(p: Path, on_bytes: Any) -> HashedProbe:
     return HashedProbe(digest, size, info)
 
 
-def _check_size(p: Path) -> None:
+def _check_size(p: Path) -> tuple[int, int]:
+    """``(size, mtime_ns)`` of a non-empty file (compared after reading: did it change meanwhile?)."""
     try:
-        size = p.stat().st_size
+        stat = p.stat()
     except OSError as exc:
         raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
-    if size == 0:
+    if stat.st_size == 0:
         raise ClipError(f"{p}: empty file (0 bytes)")
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _probe_source(source: Any, p: Path) -> Probe:

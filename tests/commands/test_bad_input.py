@@ -212,6 +212,28 @@ def test_unreadable_folder_is_a_failure_not_silence(case: Path, tmp_path: Path) 
     assert summary["failed"] == [{"path": str(locked), "reason": "cannot read folder (Permission denied)"}]
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
+def test_clip_growing_while_read_is_not_registered(
+    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    """A DVR export still being copied: the hash would be of half a file; the clip must fail, not register."""
+    import camfind.ingest.probe as probe
+
+    clip = write_clip(tmp_path / "CAM01" / f"CAM01_20240125_101500{suffix}")
+    stage = "_probe_indexed" if suffix == ".mp4" else "_probe_source"
+    real = getattr(probe, stage)
+
+    def still_copying(*args: object) -> object:
+        with clip.open("ab") as f:  # the copy goes on while camfind reads (simulated: the race made certain)
+            f.write(b"\0" * 4096)
+        return real(*args)
+
+    monkeypatch.setattr(probe, stage, still_copying)
+    result = run("ingest", clip, "--no-analyze")
+    assert result.exit_code == 1 and "changed while it was read" in result.stderr, result.stderr
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(0,)]
+
+
 def _limited(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 

@@ -98,18 +98,20 @@ def _ends(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _box_scale(boxes: Sequence[Box]) -> float:
+    """The smaller side of a track's typical box (a person's width, a car's height)."""
     heights = [b[3] - b[1] for b in boxes]
     widths = [b[2] - b[0] for b in boxes]
-    return float(max(np.median(heights), np.median(widths), 1.0))
+    return float(max(min(np.median(heights), np.median(widths)), 1.0))
 
 
 def image_motion(
-    boxes: Sequence[Box], heading_deg: float | None, min_move: float = 0.5
+    boxes: Sequence[Box], heading_deg: float | None, min_move: float = 0.75
 ) -> float | None:
     """Bearing of a track from its boxes (time order) in the image, or None.
 
-    None when the camera has no heading or the track moved less than ``min_move`` times its own
-    typical box size (standing still, or jitter).
+    None when the camera has no heading or the track moved less than ``min_move`` times the
+    smaller side of its typical box (standing still, or jitter): a person close to the camera
+    who crosses half the picture has moved, though by less than their height.
     """
     if heading_deg is None or len(boxes) < 2:
         return None

@@ -66,11 +66,12 @@ class Enricher:
         faces: FaceEngineLike | None,
         plate_frames: int = 3,
         face_frames: int = 3,
+        faces_wanted: int = 2,
     ) -> None:
         self.clip = clip
         self.store = store
         self.plates, self.faces = plates, faces
-        self.plate_frames, self.face_frames = plate_frames, face_frames
+        self.plate_frames, self.face_frames, self.faces_wanted = plate_frames, face_frames, faces_wanted
 
     def __call__(self, fragment: Fragment, cls: str) -> Findings:
         found = Findings(fragment.track_no)
@@ -112,6 +113,8 @@ class Enricher:
             located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
             reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
                                    s.frame, located, track_id=track_no, snapshot=snap))
+            if _agree(reads):
+                break  # two valid reads of the same plate: a third would not change the vote
         return reads
 
     def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
@@ -137,7 +140,15 @@ class Enricher:
             out.append(FaceSighting(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
                                     s.frame, Face(frame_box, face.encoding, face.quality),
                                     track_id=track_no, snapshot=snap))
+            if len(out) >= self.faces_wanted:
+                break  # encodings are the costly part; two views of a face are enough to match
         return out
+
+
+def _agree(reads: Sequence[PlateRead]) -> bool:
+    """Two valid reads of the same plate."""
+    valid = [r.plate.norm for r in reads if r.plate.valid]
+    return len(valid) >= 2 and len(set(valid)) < len(valid)
 
 
 def head_share(cls: str, box: Box) -> float:

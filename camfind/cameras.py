@@ -82,7 +82,8 @@ def _read_text(p: Path) -> str:
 def _csv_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
     text = _read_text(p)
     first = text.splitlines()[0] if text.strip() else ""
-    delimiter = "\t" if "\t" in first and "," not in first else ","
+    # Excel in many locales saves "CSV" with semicolons (decimal commas then fail as numbers, by row).
+    delimiter = next((d for d in "\t;" if d in first and "," not in first), ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]

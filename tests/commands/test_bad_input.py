@@ -97,6 +97,7 @@ def test_unknown_clip_status_is_refused(case: Path) -> None:
         ("huge.csv", "id,lat,lon,name\nCAM09,10.7,106.7," + "x" * 200_000 + "\n", "row 2: not readable as CSV"),
         ("deep.geojson", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
         ("header.csv", "id,lat,lon\n", "no cameras in the file"),
+        ("excel.csv", "id;lat;lon\nCAM09;10,7;106,7\n", "row 2: column lat: expected a number, got '10,7'"),
         ("obj.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
                         '{"type": "Point", "coordinates": [106.7, 10.7]}, "properties": {"id": {"a": 1}}}]}',
          "feature 1: column id: expected a text or a number"),
@@ -108,6 +109,13 @@ def test_broken_camera_files_write_nothing(case: Path, tmp_path: Path, name: str
     before = rows(case, "SELECT * FROM cameras ORDER BY id")
     refused(run("cameras", "import", path), str(path), message)
     assert rows(case, "SELECT * FROM cameras ORDER BY id") == before
+
+
+def test_semicolon_separated_camera_file_is_read(case: Path, tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text("id;lat;lon;owner_type\nCAM09;10.7;106.7;business\n")
+    assert run("cameras", "import", path).exit_code == 0
+    assert rows(case, "SELECT lat, lon, owner_type FROM cameras WHERE id = 'CAM09'") == [(10.7, 106.7, "business")]
 
 
 def test_camera_file_that_is_a_folder_or_a_device(case: Path, tmp_path: Path) -> None:

@@ -145,10 +145,31 @@ def ground_motion(
     dist = math.hypot(d[0], d[1])
     if dist < min_move_m:
         return None, 0.0
-    k = _end_count(len(boxes))
-    dt = float(np.median(times_s[-k:]) - np.median(times_s[:k]))
-    speed = dist / dt * 3.6 if dt > 0 else None
+    speed = path_speed(world, times_s)
+    if speed is None:
+        k = _end_count(len(boxes))
+        dt = float(np.median(times_s[-k:]) - np.median(times_s[:k]))
+        speed = dist / dt * 3.6 if dt > 0 else None
     return world_bearing(float(d[0]), float(d[1])), speed
+
+
+def path_speed(world: np.ndarray, times_s: Sequence[float], bin_s: float = 1.0) -> float | None:
+    """Speed (km/h) along the path: the median position of each ``bin_s`` joined up, over time.
+
+    Someone who walks a curve, or there and back, is not slower than their pace; the medians
+    keep box jitter from adding length. None for tracks shorter than two bins.
+    """
+    t = np.asarray(times_s, dtype=float)
+    bins = np.floor((t - t[0]) / bin_s)
+    keys = np.unique(bins)
+    if len(keys) < 2:
+        return None
+    pts = np.array([np.median(world[bins == b], axis=0) for b in keys])
+    ts = np.array([np.median(t[bins == b]) for b in keys])
+    dt = float(ts[-1] - ts[0])
+    if dt <= 0:
+        return None
+    return float(np.sum(np.hypot(*np.diff(pts, axis=0).T))) / dt * 3.6
 
 
 def track_motion(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from camfind.analysis.direction import (
@@ -11,6 +12,7 @@ from camfind.analysis.direction import (
     ground_motion,
     image_bearing,
     image_motion,
+    path_speed,
     track_motion,
 )
 from camfind.calibration import fit_ground_model
@@ -124,3 +126,12 @@ def test_bearing_is_a_compass_angle() -> None:
         b = image_bearing(dx, dy, 33.0)
         assert 0 <= b < 360
         assert math.isfinite(b)
+
+
+def test_speed_follows_the_path_not_the_net_displacement() -> None:
+    # 10 s east at 1 m/s, then 10 s back west: a walker's pace, whatever the net displacement.
+    t = np.arange(0, 20, 0.25)
+    east = np.where(t <= 10, t, 20 - t)
+    world = np.stack([east, np.zeros_like(t)], axis=1)
+    assert path_speed(world, list(t)) == pytest.approx(3.6, rel=0.05)
+    assert path_speed(world[:3], list(t[:3])) is None  # shorter than two one-second bins

@@ -333,7 +333,7 @@ def test_pets_speeds_are_walking_speeds(pets: tuple) -> None:  # type: ignore[ty
     speeds = [r[0] for r in index.db.execute(
         "SELECT speed_kmh FROM tracks WHERE cls='person' AND speed_kmh > 0 AND n_frames >= 20")]
     assert len(speeds) >= 8
-    assert 2.0 <= float(np.median(speeds)) <= 8.0, speeds
+    assert 2.5 <= float(np.median(speeds)) <= 7.0, speeds  # people walk at 3-6 km/h
 
 
 def test_pets_run_record_and_index_state(pets: tuple) -> None:  # type: ignore[type-arg]

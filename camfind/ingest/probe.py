@@ -184,10 +184,16 @@ def _probe_indexed(p: Path) -> Probe | None:
     kinds, problem = _boxes(p)
     if problem or b"moov" not in kinds or b"mdat" not in kinds or b"moof" in kinds:
         return None
-    try:
-        container = av.open(str(p), mode="r")
-    except (av.error.FFmpegError, ValueError, OSError):
-        return None
+    with open_readonly(p) as raw:  # not av.open(path): PyAV's own open would update the access time
+        try:
+            container = av.open(raw, mode="r", buffer_size=BUFFER)
+        except (av.error.FFmpegError, ValueError, OSError):
+            return None
+        return _indexed_probe(container, p)
+
+
+def _indexed_probe(container: Any, p: Path) -> Probe | None:
+    """The probe of an opened MP4/MOV from its index and its first decodable frame (closes it)."""
     try:
         if not container.streams.video:
             return None

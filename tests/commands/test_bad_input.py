@@ -220,6 +220,24 @@ def test_unreadable_folder_is_a_failure_not_silence(case: Path, tmp_path: Path) 
     assert summary["failed"] == [{"path": str(locked), "reason": "cannot read folder (Permission denied)"}]
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".h264"])
+def test_ingest_and_verify_leave_sources_untouched(case: Path, tmp_path: Path, suffix: str) -> None:
+    """Content, mode, mtime and (where the OS lets camfind say so) the access time stay as they were."""
+    clip = write_clip(tmp_path / "CAM01" / f"CAM01_20240125_101500{suffix}")
+    clip.chmod(0o444)
+    digest, stat = sha256(clip), clip.stat()
+    os.utime(clip, ns=(stat.st_mtime_ns - 10**12, stat.st_mtime_ns))  # atime before mtime: relatime would bump it
+    before = clip.stat()
+    assert run("ingest", clip, "--no-analyze").exit_code == 0
+    assert run("verify").exit_code == 0
+    after = clip.stat()
+    for field in ("st_mode", "st_size", "st_mtime_ns", "st_ctime_ns", "st_ino"):
+        assert getattr(after, field) == getattr(before, field), field
+    if os.geteuid() == 0 or before.st_uid == os.geteuid():  # O_NOATIME is allowed to the owner
+        assert after.st_atime_ns == before.st_atime_ns, "reading evidence updated its access time"
+    assert sha256(clip) == digest
+
+
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
 def test_clip_growing_while_read_is_not_registered(
     case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str

@@ -18,23 +18,31 @@ def register(app: typer.Typer) -> None:
     app.command("analyze")(analyze)
 
 
+CameraOpt = Annotated[str | None, typer.Option("--camera", metavar="ID", help="Only this camera's clips.")]
+ClipOpt = Annotated[list[int] | None, typer.Option("--clip", metavar="ID", help="Only this clip id (repeatable).")]
+RateOpt = Annotated[float, typer.Option("--rate", metavar="FPS", help="Frames analysed per second of video.")]
+DetectorOpt = Annotated[str, typer.Option("--detector", metavar="ssd|yolo", help="ssd (offline default) or yolo.")]
+WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE", help="Weights file (needed for yolo).")]
+WorkersOpt = Annotated[int, typer.Option("--workers", metavar="N", help="Clips analysed in parallel processes.")]
+SnapshotsOpt = Annotated[
+    str | None, typer.Option("--snapshots", metavar="DIR", help="Snapshot folder (default: snapshots/ by the index).")
+]
+GateOpt = Annotated[bool, typer.Option("--no-motion-gate", help="Detect on every analysed frame, static or not.")]
+
+
 def analyze(
-    camera: Annotated[str | None, typer.Option("--camera", metavar="ID", help="Only this camera's clips.")] = None,
-    clip: Annotated[list[int] | None, typer.Option("--clip", metavar="ID", help="Only this clip id (repeatable).")] = None,
+    camera: CameraOpt = None,
+    clip: ClipOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Re-analyse clips already analysed.")] = False,
-    rate: Annotated[float, typer.Option("--rate", metavar="FPS", help="Frames analysed per second of video.")] = 4.0,
-    detector: Annotated[str, typer.Option("--detector", metavar="ssd|yolo", help="ssd (offline default) or yolo.")] = "ssd",
-    weights: Annotated[str | None, typer.Option("--weights", metavar="FILE", help="Weights file (needed for yolo).")] = None,
-    workers: Annotated[int, typer.Option("--workers", metavar="N", help="Clips analysed in parallel processes.")] = 1,
+    rate: RateOpt = 4.0,
+    detector: DetectorOpt = "ssd",
+    weights: WeightsOpt = None,
+    workers: WorkersOpt = 1,
     osd: Annotated[bool, typer.Option("--osd", help="Read the on-screen clock; report its drift.")] = False,
     no_plates: Annotated[bool, typer.Option("--no-plates", help="Skip plate reading.")] = False,
     no_faces: Annotated[bool, typer.Option("--no-faces", help="Skip faces.")] = False,
-    no_motion_gate: Annotated[
-        bool, typer.Option("--no-motion-gate", help="Detect on every analysed frame, static or not.")
-    ] = False,
-    snapshots: Annotated[
-        str | None, typer.Option("--snapshots", metavar="DIR", help="Snapshot folder (default: snapshots/ beside the index).")
-    ] = None,
+    no_motion_gate: GateOpt = False,
+    snapshots: SnapshotsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """(Re)analyse registered clips: tracks, direction, colour, plates, faces, snapshots.

@@ -121,25 +121,30 @@ def test_stdout_that_cannot_be_written_is_named(case: Path) -> None:
 
 
 def test_sigterm_mid_ingest_unwinds_like_ctrl_c(case: Path, tmp_path: Path) -> None:
+    """Made deterministic with the index lock: the ingest waits on it after the clips it already has."""
     folder = tmp_path / "bulk" / "CAM02"
-    n = 120
+    n = 12
     for i in range(n):
         write_clip(folder / f"ch01_20240125{12 + i // 60:02d}{i % 60:02d}00.mkv", seed=i, frames=4)
+    first = sorted(folder.iterdir())[:4]
+    assert run("ingest", *first, "--no-analyze").exit_code == 0
     env = {**os.environ, "CAMFIND_DB": str(case)}
-    watch = sqlite3.connect(case)  # one connection, polled without sleeping: the run takes well under a second
-    proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while watch.execute("SELECT COUNT(*) FROM clips").fetchone()[0] == 0 and proc.poll() is None:
-        assert time.monotonic() < deadline
-    proc.send_signal(signal.SIGTERM)
-    watch.close()
-    _, err = proc.communicate(timeout=30)
-    survived = rows(case, "SELECT COUNT(*) FROM clips")[0][0]
-    assert 1 <= survived < n, f"SIGTERM landed too late ({survived} of {n})"
-    assert proc.returncode == 143 and err.decode().startswith("camfind: terminated") and b"Traceback" not in err
-    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit WHERE command = 'ingest'")
-    assert outcome[0].startswith("error: Terminated")
+    holder = sqlite3.connect(case, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer: the ingest blocks at its next clip
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert proc.stderr is not None and b"is locked" in proc.stderr.readline()
+        proc.send_signal(signal.SIGTERM)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = proc.stderr.read()
+    proc.wait(timeout=30)
+    assert proc.returncode == 143 and err.startswith(b"camfind: terminated") and b"Traceback" not in err, err
+    assert rows(case, "SELECT COUNT(*) FROM clips") == [(4,)]
+    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit ORDER BY id DESC LIMIT 1")
+    assert outcome[0].startswith("error: Terminated"), "the interrupted run is in the audit log"
     assert run("ingest", folder, "--no-analyze").exit_code == 0
     assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(n, n)]
 

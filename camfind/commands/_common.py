@@ -64,6 +64,7 @@ def index_session(
     except BaseException as exc:
         counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
         index.lock_wait_s = FAILED_AUDIT_WAIT_S  # an interrupted or failed command does not wait long
+        index.rollback_open_transaction()
         try:
             recorded = _audit(index, command, counts, failing=True)
         finally:

@@ -74,12 +74,17 @@ class Index:
         except sqlite3.Error as exc:
             raise _open_error(where, exc) from None
         try:
-            _refuse_foreign(db, where)
+            _refuse_foreign(db, where, create)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute(f"PRAGMA busy_timeout={int(BUSY_STEP_S * 1000)}")
             migrate(db)
+            index = cls(db, where)
+            if index.meta("timezone") is None:
+                with index.transaction():
+                    index.writer.set_meta("timezone", tz or DEFAULT_TZ)
+                    index.writer.set_meta("schema_version", str(SCHEMA_VERSION))
         except BaseException as exc:
             db.close()
             if isinstance(exc, sqlite3.DatabaseError):
@@ -87,12 +92,6 @@ class Index:
             if isinstance(exc, SchemaError):
                 raise SchemaError(f"{where}: {exc}") from None
             raise
-        index = cls(db, where)
-        if index.meta("timezone") is None:
-            name = tz or DEFAULT_TZ
-            zone(name)  # refuse an unknown zone before recording it
-            index.writer.set_meta("timezone", name)
-            index.writer.set_meta("schema_version", str(SCHEMA_VERSION))
         return index
 
     @property
@@ -118,16 +117,16 @@ class Index:
         While another process holds the write lock, waits up to :attr:`lock_wait_s` in steps of
         :data:`BUSY_STEP_S` (so Ctrl-C is honoured within a step), saying once that it waits.
         """
-        self._begin()
         try:
+            self._begin()
             yield self.db
-        except BaseException:
-            self._rollback()
+        except BaseException:  # Ctrl-C may land just after BEGIN succeeded, before the body runs
+            self.rollback_open_transaction()
             raise
         try:
             self.db.execute("COMMIT")
         except BaseException:  # e.g. disk full at commit: leave no transaction open behind
-            self._rollback()
+            self.rollback_open_transaction()
             raise
 
     def _begin(self) -> None:
@@ -146,7 +145,8 @@ class Index:
                                    "(Ctrl-C to stop)", self.path, self.lock_wait_s)
                     warned = True
 
-    def _rollback(self) -> None:
+    def rollback_open_transaction(self) -> None:
+        """Roll back a transaction left open by an interruption (a no-op when none is open)."""
         if self.db.in_transaction:
             try:
                 self.db.execute("ROLLBACK")
@@ -183,23 +183,21 @@ def _check_location(path: Path, create: bool) -> None:
             raise (os_problem(exc) or StorageError(f"cannot create the folder of the index {path}: {exc}")) from None
     elif not path.is_file():
         raise InputError(f"{path} is not a regular file, so it cannot be an index")
-    elif not create and path.stat().st_size == 0 and not _has_wal(path):
-        raise IndexMissingError(
-            f"{path} is an empty file, not a camfind index: run 'camfind cameras import FILE' to create one there"
-        )
     reason = readonly_reason(path)
     if reason is not None:
         raise StorageError(f"cannot write the index {path}: {reason}")
 
 
-def _has_wal(path: Path) -> bool:
-    wal = path.with_name(path.name + "-wal")
-    return wal.is_file() and wal.stat().st_size > 0
-
-
-def _refuse_foreign(db: sqlite3.Connection, where: str) -> None:
-    """Refuse an SQLite file of another program before anything is written to it."""
+def _refuse_foreign(db: sqlite3.Connection, where: str, create: bool) -> None:
+    """Refuse an SQLite file of another program before anything is written to it, and an empty
+    one (a file made by hand, or an index whose creation was cut short) unless ``create``."""
     tables = [str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    unmigrated = tables == ["schema_migrations"] and db.execute("SELECT 1 FROM schema_migrations").fetchone() is None
+    if (not tables or unmigrated) and not create:
+        raise IndexMissingError(
+            f"{where} holds no camfind index (an empty file, or its creation was cut short): "
+            "run 'camfind cameras import FILE' to create one there"
+        )
     if tables and "schema_migrations" not in tables:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         raise SchemaError(

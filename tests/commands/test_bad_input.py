@@ -136,10 +136,18 @@ def test_index_under_a_file_is_refused(tmp_path: Path) -> None:
     assert blocker.read_text() == "not a folder"
 
 
-def test_empty_index_file_is_not_an_index_for_reading(index_path: Path, tmp_path: Path) -> None:
-    index_path.write_bytes(b"")
-    refused(run("clips"), "empty file, not a camfind index")
-    assert index_path.stat().st_size == 0, "a read command must not turn the file into an index"
+@pytest.mark.parametrize("made", ["touched", "cut short"])
+def test_empty_index_file_is_not_an_index_for_reading(index_path: Path, tmp_path: Path, made: str) -> None:
+    if made == "touched":
+        index_path.write_bytes(b"")
+    else:  # a full disk or Ctrl-C during the first migration leaves only the bookkeeping table
+        db = sqlite3.connect(index_path)
+        db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_ts REAL)")
+        db.commit()
+        db.close()
+    digest = sha256(index_path)
+    refused(run("clips"), "holds no camfind index")
+    assert sha256(index_path) == digest, "a read command must not turn the file into an index"
     (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
     assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0, "import may create it there"
 

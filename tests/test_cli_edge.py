@@ -9,6 +9,7 @@ Ctrl-C; standard output that cannot be written is named.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import sqlite3
@@ -18,12 +19,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from clipfactory import CAMERAS_CSV, write_clip
 from typer.testing import CliRunner
 
 from camfind.cli import _Edge
+from camfind.commands._common import jsonable
 
 sys.path.insert(0, str(Path(__file__).parent / "commands"))
 from cli_run import rows, run  # noqa: E402
@@ -178,3 +181,9 @@ def test_locked_index_waits_says_so_and_honours_ctrl_c(case: Path) -> None:
     out, _ = waiting[1].communicate(timeout=30)
     assert waiting[1].returncode == 0 and out.startswith(b"linked CAM01 - CAM03")
     assert rows(case, "SELECT a, b FROM camera_links WHERE a = 'CAM01' AND b = 'CAM03'") == [("CAM01", "CAM03")]
+
+
+def test_json_output_has_no_nan() -> None:
+    value = {"speed_kmh": float("nan"), "bearing": np.float32("inf"), "boxes": np.array([[np.nan, 2.0]]), "ok": 1.5}
+    text = json.dumps(jsonable(value), allow_nan=False)  # strict JSON, as other tools parse it
+    assert json.loads(text) == {"speed_kmh": None, "bearing": None, "boxes": [[None, 2.0]], "ok": 1.5}

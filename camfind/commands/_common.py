@@ -10,6 +10,7 @@ import dataclasses
 import getpass
 import json
 import logging
+import math
 import os
 import sqlite3
 import sys
@@ -136,7 +137,7 @@ def _user() -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """Dataclasses, datetimes, paths and numpy values as plain JSON values."""
+    """Dataclasses, datetimes, paths and numpy values as plain JSON values (NaN and infinities as null)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
@@ -144,9 +145,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        return jsonable(value.tolist())
     if isinstance(value, np.generic):
-        return value.item()
+        return jsonable(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN/Infinity are not JSON: scripts reading --json would choke on them
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -38,7 +38,8 @@ OUTPUT_OPTIONS = frozenset({"--out", "--html", "--geojson", "--package"})
 FAILED_AUDIT_WAIT_S = 3.0
 
 logger = logging.getLogger(__name__)
-out = Console(soft_wrap=False)
+# Piped or redirected tables keep whole values on one line (rich would fold them at 80 columns).
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True)
 
 

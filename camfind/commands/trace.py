@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,6 +43,7 @@ def trace(
     """
     from camfind.index.queries import list_cameras
     from camfind.search.faces import DEFAULT_FACE_THRESHOLD
+    from camfind.search.files import write_atomic
     from camfind.search.geojson import route_geojson
     from camfind.search.records import route_record
     from camfind.search.report import render_report
@@ -65,9 +65,9 @@ def trace(
         counts.update(hops=len(route.hops), next_cameras=len(route.next_cameras))
         tz, cams = index.tz, {c.id: c for c in list_cameras(index)}
         if geojson is not None:
-            _write(geojson, json.dumps(route_geojson(route, cams, tz), indent=2, ensure_ascii=False) + "\n")
+            write_atomic(geojson, json.dumps(route_geojson(route, cams, tz), indent=2, ensure_ascii=False) + "\n")
         if html_out is not None:
-            _write(html_out, render_report(route, cams, tz, index.path))
+            write_atomic(html_out, render_report(route, cams, tz, index.path))
     if as_json:
         emit_json(route_record(route, tz))
     else:
@@ -75,13 +75,6 @@ def trace(
     for path, what in ((geojson, "GeoJSON"), (html_out, "HTML report")):
         if path is not None:
             typer.echo(f"wrote the {what} to {path}", err=True)
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def show_route(route: Route, tz: str) -> None:

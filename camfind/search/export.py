@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, Any
 
 from camfind.errors import EvidenceError
 from camfind.index.queries import list_cameras
+from camfind.search.files import atomic_output
 from camfind.timeutil import iso_local
 from camfind.types import Camera, Sighting
 
@@ -97,7 +97,7 @@ def timeline_rows(index: Index, sightings: Iterable[Sighting]) -> Iterator[dict[
         yield ctx.row(s)
 
 
-def write_timeline(index: Index, sightings: Iterable[Sighting], out: TextIO) -> int:
+def write_timeline(index: Index, sightings: Iterable[Sighting], out: IO[str]) -> int:
     """Stream the timeline CSV to ``out``. Returns the number of rows."""
     writer = csv.DictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
     writer.writeheader()
@@ -109,17 +109,13 @@ def write_timeline(index: Index, sightings: Iterable[Sighting], out: TextIO) -> 
 
 
 def export_timeline(index: Index, sightings: Iterable[Sighting], path: str | Path) -> int:
-    """Write the timeline CSV to ``path`` (atomically: a crash leaves no half file). Returns rows."""
-    dest = Path(path)
-    if dest.is_dir():
-        raise EvidenceError(f"{dest} is a folder: give a file name for the timeline CSV")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.partial")
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as f:
-            n = write_timeline(index, sightings, f)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    logger.info("wrote %d timeline rows to %s", n, dest)
+    """Write the timeline CSV to ``path`` atomically (a full disk or a crash leaves no half file,
+    and a timeline already there intact). Returns the number of rows.
+
+    Raises:
+        InputError: ``path`` is a folder.
+    """
+    with atomic_output(path, newline="") as f:
+        n = write_timeline(index, sightings, f)
+    logger.info("wrote %d timeline rows to %s", n, path)
     return n

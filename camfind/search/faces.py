@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.errors import InputError
+from camfind.search.files import atomic_output
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -215,15 +215,12 @@ def _save_side_file(db_path: str, mat: _Matrix) -> None:
     path = side_file(db_path)
     if path is None:
         return
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
     header = json.dumps({"key": list(mat.key), "rows": len(mat.ids), "dim": DIM}).encode()
     header += b" " * (-(len(_MAGIC) + 8 + len(header)) % 64)  # arrays start 64-byte aligned (fast BLAS)
     try:
-        with tmp.open("wb") as f:
+        with atomic_output(path, binary=True) as f:
             f.write(_MAGIC + len(header).to_bytes(8, "little") + header)
             for arr, dtype in ((mat.ids, "<i8"), (mat.sq, "<f4"), (mat.enc, "<f4")):
                 f.write(np.ascontiguousarray(arr, dtype=dtype).tobytes())
-        os.replace(tmp, path)
-    except OSError as exc:  # a read-only case folder: work without the side file
+    except (OSError, InputError) as exc:  # a read-only case folder: work without the side file
         logger.warning("could not write the face cache %s: %s", path, exc)
-        tmp.unlink(missing_ok=True)

@@ -67,6 +67,15 @@ def test_trace_writes_geojson_and_html(db: Path, tmp_path: Path) -> None:
     assert "wrote the HTML report" in result.stderr
 
 
+@pytest.mark.parametrize("option", ["--html", "--geojson"])
+def test_trace_output_that_is_a_folder_leaves_nothing_behind(db: Path, tmp_path: Path, option: str) -> None:
+    (tmp_path / "reports").mkdir()
+    result = run("trace", "--plate", "51F-123.45", option, tmp_path / "reports")
+    assert result.exit_code == 2 and "reports is a folder" in result.stderr, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["reports"], "a .partial file was left behind"
+    assert not list((tmp_path / "reports").iterdir())
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [([], "exactly one"), (["--plate", "51F*", "--track", "1"], "exactly one"),

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from camfind.commands._common import JsonOpt, emit_json, index_session
+
+if TYPE_CHECKING:
+    from camfind.search.batch import BatchHit
 
 
 def batch(
     watchlist: Annotated[Path, typer.Argument(help="CSV with a 'plate' column (patterns), optional label, note.")],
     time_from: Annotated[str | None, typer.Option("--from", help="Window start (local time of the case).")] = None,
     time_to: Annotated[str | None, typer.Option("--to", help="Window end.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Write the hits CSV here (default: stdout).")] = None,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the hits (CSV, or JSON with --json) to this file instead of stdout. "
+                     "An existing file is replaced, only once every hit is written; evidence, the index "
+                     "and the watchlist itself are refused."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search every plate pattern of a watchlist in one pass: one row per hit (watch, label, note,
@@ -24,7 +34,7 @@ def batch(
 
     Example: camfind plates batch watchlist.csv --from "2024-01-25" --out hits.csv
     """
-    from camfind.search.batch import batch_search, hit_record, hits_frame, read_watchlist, summary
+    from camfind.search.batch import batch_search, read_watchlist, summary
     from camfind.timeutil import parse_time
 
     entries = read_watchlist(watchlist)
@@ -32,19 +42,26 @@ def batch(
         hits = batch_search(index, entries, None if time_from is None else parse_time(time_from, index.tz),
                             None if time_to is None else parse_time(time_to, index.tz))
         counts.update(entries=len(entries), hits=len(hits))
-        tz = index.tz
+        _emit(hits, index.tz, out_file, as_json=as_json)
+    typer.echo(summary(entries, hits) + (f"; written to {out_file}" if out_file else ""), err=True)
+
+
+def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: bool) -> None:
+    """The hits as JSON or CSV, to stdout or written atomically to ``out_file``."""
+    from camfind.search.batch import hit_record, hits_frame
+    from camfind.search.files import atomic_output
+
     if as_json:
         records = [hit_record(h, tz) for h in hits]
-        if out_file is not None:
-            import json
-
-            out_file.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        else:
+        if out_file is None:
             emit_json(records)
-    else:
-        frame = hits_frame(hits, tz)
-        if out_file is not None:
-            frame.to_csv(out_file, index=False)
-        else:
-            frame.to_csv(sys.stdout, index=False, lineterminator="\n")
-    typer.echo(summary(entries, hits) + (f"; written to {out_file}" if out_file else ""), err=True)
+            return
+        with atomic_output(out_file) as f:
+            f.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
+        return
+    frame = hits_frame(hits, tz)
+    if out_file is None:
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        return
+    with atomic_output(out_file, newline="") as f:
+        frame.to_csv(f, index=False, lineterminator="\n")

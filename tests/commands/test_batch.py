@@ -67,3 +67,38 @@ def test_bad_watchlist_names_file_and_row(db: Path, tmp_path: Path) -> None:
     p.write_text("plate\n51F12345\n51F*~2\n")
     result = run("plates", "batch", p)
     assert result.exit_code == 2 and f"{p} row 3" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_out_replaces_a_previous_file_whole(db: Path, watchlist: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hits.json"
+    out.write_text("previous run\n")
+    result = run("plates", "batch", watchlist, "--json", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    assert len(json.loads(out.read_text())) == 5 and result.stdout == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.json", "watch.csv"]
+
+
+def test_full_disk_keeps_the_previous_hits_file(
+    db: Path, watchlist: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    import pandas as pd
+
+    def half_then_full(self: pd.DataFrame, target: object, *args: object, **kwargs: object) -> None:
+        if isinstance(target, (str, Path)):
+            with open(target, "w") as f:  # noqa: PTH123  (writing to a path opens it for writing)
+                f.write("watch,")
+        else:
+            target.write("watch,")  # type: ignore[attr-defined]
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    out = tmp_path / "hits.csv"
+    out.write_text("watch,plate\nearlier,51F12345\n")
+    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_full)
+    result = run("plates", "batch", watchlist, "--out", out)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
+    assert f"{out}: No space left on device" in result.stderr
+    assert out.read_text() == "watch,plate\nearlier,51F12345\n", "the previous hits file was destroyed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv", "watch.csv"], "a temporary file was left"

@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -52,18 +53,21 @@ MAX_FUZZY = 3.0
 
 _GROUP_OF: dict[str, int] = {ch: i for i, group in enumerate(CONFUSION_GROUPS) for ch in group}
 _FOLD = str.maketrans({ch: group[0] for group in CONFUSION_GROUPS for ch in group})
-_FUZZY = re.compile(r"^(?P<body>.*?)\s*~\s*(?P<n>\d+(?:\.\d+)?)$")
+#: What may follow the ``~`` of a fuzzy pattern: the number of edits (``1``, ``0.5``, ``2``).
+_FUZZY_SUFFIX = re.compile(r"\s*(\d{1,3}(?:\.\d{1,3})?)\s*")
+#: The forms a plate pattern takes, for error messages.
+PATTERN_FORMS = "a plate (51F-123.45), a wildcard pattern (51F*, 51F-1??.45) or PLATE~N (51F12345~1)"
 
 PatternKind = Literal["exact", "wildcard", "fuzzy"]
 
 
 def normalize_plate(text: str) -> str:
-    """Letters and digits only, upper case: the form plates are stored and matched in.
+    """Letters A-Z and digits only (after NFKC), upper case: the form plates are stored and matched in.
 
     >>> normalize_plate("51f-123.45")
     '51F12345'
     """
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    return _keep_plate_chars(text)
 
 
 def fold_confusions(norm: str) -> str:
@@ -138,26 +142,44 @@ class PlatePattern:
 def parse_plate_pattern(text: str) -> PlatePattern:
     """Parse what a user typed: exact, ``*``/``?`` wildcards, or a ``~N`` fuzzy suffix.
 
+    The text is NFKC-normalised first (full-width ``５１Ｆ～１`` is ``51F~1``), then only letters
+    A-Z, digits and ``*``/``?`` are kept, upper-cased (separators and spaces are dropped).
+
+    >>> parse_plate_pattern("５１ｆ－１２３.４５").norm
+    '51F12345'
+
     Raises:
-        InputError: empty pattern, wildcards mixed with ``~N``, or ``N`` out of range.
+        InputError: nothing left to search for, a ``~`` that is not a ``~N`` suffix
+            (``51F~``, ``51F~-1``, ``51F~1~2``), wildcards mixed with ``~N``, or ``N`` out of range.
     """
     raw = text.strip()
-    fuzzy = _FUZZY.match(raw)
-    body = fuzzy.group("body") if fuzzy else raw
-    norm = "".join(ch for ch in body.upper() if ch.isalnum() or ch in "*?")
+    body, tilde, suffix = unicodedata.normalize("NFKC", raw).partition("~")
+    norm = _keep_plate_chars(body, "*?")
     if not norm.strip("*"):
-        raise InputError(f"plate pattern {text!r} has no letters or digits")
-    has_wild = "*" in norm or "?" in norm
-    if fuzzy:
-        n = float(fuzzy.group("n"))
-        if has_wild:
-            raise InputError(f"plate pattern {text!r}: use wildcards or ~N, not both")
-        if not 0 < n <= MAX_FUZZY:
-            raise InputError(f"plate pattern {text!r}: ~N must be above 0 and at most {MAX_FUZZY:g}")
-        return PlatePattern(raw, norm, "fuzzy", n)
-    if has_wild:
-        return PlatePattern(raw, norm, "wildcard")
-    return PlatePattern(raw, norm, "exact")
+        where = " before the ~" if tilde else ""
+        raise InputError(f"plate pattern {text!r} has no letters or digits{where}: expected {PATTERN_FORMS}")
+    if not tilde:
+        return PlatePattern(raw, norm, "wildcard" if _has_wild(norm) else "exact")
+    n = _FUZZY_SUFFIX.fullmatch(suffix)
+    if n is None:
+        raise InputError(f"plate pattern {text!r}: '~{suffix}' is not a fuzzy suffix: expected PLATE~N, "
+                         f"N the edits allowed, above 0 and at most {MAX_FUZZY:g} (51F12345~1)")
+    if _has_wild(norm):
+        raise InputError(f"plate pattern {text!r}: use wildcards or ~N, not both")
+    edits = float(n.group(1))
+    if not 0 < edits <= MAX_FUZZY:
+        raise InputError(f"plate pattern {text!r}: ~N must be above 0 and at most {MAX_FUZZY:g}")
+    return PlatePattern(raw, norm, "fuzzy", edits)
+
+
+def _keep_plate_chars(text: str, extra: str = "") -> str:
+    """``text`` NFKC-normalised and upper-cased, with only A-Z, 0-9 and the ``extra`` characters."""
+    upper = unicodedata.normalize("NFKC", text).upper()
+    return "".join(ch for ch in upper if "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in extra)
+
+
+def _has_wild(norm: str) -> bool:
+    return "*" in norm or "?" in norm
 
 
 # -- index-backed matching --------------------------------------------------------------------

@@ -76,6 +76,7 @@ def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (["--class", "tank"], "unknown class"),
         (["--direction", "up"], "direction"),
         (["--plate", "51F*~1"], "wildcards or ~N"),
+        (["--plate", "51F~-1"], "not a fuzzy suffix"),
         (["--from", "yesterday"], "malformed time"),
         (["--face", "missing.jpg"], "does not exist"),
     ],

@@ -10,6 +10,7 @@ from camfind.search.plates import (
     CONFUSION_COST,
     match_many,
     matching_plates,
+    normalize_plate,
     ocr_distance,
     parse_plate_pattern,
 )
@@ -41,6 +42,10 @@ from camfind.search.plates import (
         ("30A-888.08~1", "30AB88O8", True),  # 8/B and 0/O
         ("59G-1660.5~1", "596166O5", True),
         ("51F12345~2", "51F19395", True),
+        ("５１Ｆ－１２３.４５", "51F12345", True),  # full-width, as some Vietnamese keyboards type it
+        ("５１Ｆ１２３４５～１", "51F1Z345", True),
+        ("51F 123/45", "51F12345", True),
+        ("51F~1", "51G", True),
     ],
 )
 def test_pattern_semantics(pattern: str, plate: str, hit: bool) -> None:
@@ -61,11 +66,21 @@ def test_confusions_cost_less_than_other_edits(a: str, b: str) -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [("", "no letters"), ("--", "no letters"), ("***", "no letters"), ("51F*~1", "wildcards or ~N"),
-     ("51F12345~0", "above 0"), ("51F12345~9", "at most")],
+     ("51F12345~0", "above 0"), ("51F12345~9", "at most"),
+     # a "~" that is not a ~N suffix was read as another search (~x exact X, 51F~-1 exact 51F1...)
+     ("~x", "no letters or digits before the ~"), ("51F~-1", "'~-1' is not a fuzzy suffix"),
+     ("51F~", "'~' is not a fuzzy suffix"), ("51F~1e0", "'~1e0' is not a fuzzy suffix"),
+     ("51F~1~2", "'~1~2' is not a fuzzy suffix"), ("51F~one", "expected PLATE~N"),
+     ("ĐĐ", "no letters or digits")],
 )
 def test_bad_patterns_are_named(text: str, why: str) -> None:
     with pytest.raises(InputError, match=why):
         parse_plate_pattern(text)
+
+
+def test_patterns_and_plates_normalise_alike() -> None:
+    assert normalize_plate("５１Ｆ－１２３.４５") == "51F12345" == parse_plate_pattern("５１ｆ 123.45").norm
+    assert parse_plate_pattern("５１Ｆ").kind == "exact" and parse_plate_pattern("51F*").kind == "wildcard"
 
 
 def _fill(idx: Index, norms: list[str]) -> None:

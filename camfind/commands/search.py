@@ -23,7 +23,11 @@ RadiusOpt = Annotated[float, typer.Option("--radius", min=1.0, help="Radius arou
 ClassOpt = Annotated[
     str | None, typer.Option("--class", help="person, bicycle, car, motorcycle (motorbike), bus, truck, vehicle.")
 ]
-ColorOpt = Annotated[str | None, typer.Option("--color", "--colour", help="Colour word: red, white, grey...")]
+ColorOpt = Annotated[
+    str | None,
+    typer.Option("--color", "--colour", help="Colour: red, orange, yellow, green, blue, purple, pink, brown, white, "
+                 "black or silver/grey (grey, gray, silver)."),
+]
 DirectionOpt = Annotated[
     str | None, typer.Option("--direction", help="N NE E SE S SW W NW or degrees; matched within +-45.")
 ]

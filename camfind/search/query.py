@@ -54,7 +54,8 @@ class SearchQuery:
         time_from, time_to: aware datetimes; a sighting overlapping the window matches.
         cameras: camera ids. ``near`` (lat, lon) with ``radius_m`` adds the cameras within it.
         cls: an object class (``car``, ``motorcycle``...; ``motorbike`` and ``vehicle`` accepted).
-        color: a colour word (``grey`` matches ``silver/grey``).
+        color: a colour name the analysis gives (red, white, silver/grey...; ``grey``, ``gray`` and
+            ``silver`` mean ``silver/grey``); InputError for any other word.
         direction: a compass word or degrees; matched within +-45 degrees.
         plate: a plate pattern (exact, ``*``/``?`` wildcards, ``~N`` fuzzy).
         faces: 128-d encodings of the probe's faces; ``face_threshold`` is the match distance.
@@ -94,6 +95,7 @@ class SearchQuery:
             raise InputError(f"order must be 'time' or 'distance', got {self.order!r}")
         self.classes  # noqa: B018  (validates)
         self.direction_deg  # noqa: B018
+        self.color_name  # noqa: B018
         self.plate_pattern  # noqa: B018
 
     @property
@@ -118,13 +120,26 @@ class SearchQuery:
             raise InputError(str(exc)) from None
 
     @property
+    def color_name(self) -> str | None:
+        """The colour asked for, as the analysis stores it (``grey`` -> ``silver/grey``), or None."""
+        if self.color is None:
+            return None
+        from camfind.analysis.color import COLOR_NAMES, normalize_color  # imports cv2: only when asked
+
+        try:
+            return normalize_color(self.color)
+        except ValueError:
+            raise InputError(f"unknown colour {self.color!r}: expected one of {', '.join(COLOR_NAMES)} "
+                             "(grey, gray and silver mean silver/grey)") from None
+
+    @property
     def plate_pattern(self) -> PlatePattern | None:
         return None if self.plate is None else parse_plate_pattern(self.plate)
 
     @property
     def track_filters(self) -> bool:
         """True when a filter only a track can satisfy (class, colour, direction) is set."""
-        return bool(self.cls or self.color or self.direction is not None)
+        return bool(self.cls or self.color_name or self.direction is not None)
 
 
 @dataclass(frozen=True)
@@ -300,10 +315,9 @@ def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, l
     if q.classes:
         conds.append("t.cls IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(list(q.classes)))
-    if q.color:
-        word = q.color.strip().lower().replace("gray", "grey")
-        conds.append("(lower(t.color) = ? OR '/' || lower(t.color) || '/' LIKE ?)")
-        params += [word, f"%/{word}/%"]
+    if q.color_name is not None:
+        conds.append("lower(t.color) = ?")
+        params.append(q.color_name)
     if q.direction_deg is not None:
         conds.append(_direction_condition("t.direction_deg", q.direction_deg, params))
     if plan.plates is not None:

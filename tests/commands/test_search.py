@@ -68,6 +68,13 @@ def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert shown.exit_code == 0 and "51F-1Z3.45" in shown.stdout and "2024-03-01 10:00:01" in shown.stdout
 
 
+def test_color_help_lists_the_colours_the_analysis_gives() -> None:
+    from camfind.analysis.color import COLOR_NAMES
+
+    shown = " ".join(run("search", "--help").stdout.split())
+    assert all(name in shown for name in COLOR_NAMES), shown
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -77,6 +84,8 @@ def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (["--direction", "up"], "direction"),
         (["--plate", "51F*~1"], "wildcards or ~N"),
         (["--plate", "51F~-1"], "not a fuzzy suffix"),
+        (["--color", "blurple"], "unknown colour 'blurple': expected one of red"),
+        (["--color", ""], "unknown colour ''"),
         (["--from", "yesterday"], "malformed time"),
         (["--face", "missing.jpg"], "does not exist"),
     ],

@@ -58,6 +58,7 @@ def test_class_colour_camera_near_time_limit(street: tuple[Index, Scene]) -> Non
     assert {s.cls for s in search(idx, SearchQuery(cls="vehicle"))} == {"car", "motorcycle"}
     assert [s.plate for s in search(idx, SearchQuery(color="grey"))] == ["29B-999.99"]
     assert [s.plate for s in search(idx, SearchQuery(color="Silver/Grey"))] == ["29B-999.99"]
+    assert [s.plate for s in search(idx, SearchQuery(color=" GRAY "))] == ["29B-999.99"]
     assert set(cams(search(idx, SearchQuery(cameras=("B",))))) == {"B"}
     assert set(cams(search(idx, SearchQuery(near=(LAT, LON + 0.0031), radius_m=60)))) == {"B"}
     assert set(cams(search(idx, SearchQuery(near=(LAT, LON + 0.0045), radius_m=200)))) == {"B", "C"}
@@ -90,7 +91,10 @@ def test_errors_are_named(street: tuple[Index, Scene]) -> None:
         search(idx, SearchQuery(cameras=("ZZ",)))
     for bad, why in [({"cls": "tank"}, "unknown class"), ({"direction": "up"}, "direction"),
                      ({"plate": "~1"}, "no letters"), ({"limit": 0}, "limit"),
-                     ({"time_from": T0 + timedelta(1), "time_to": T0}, "after")]:
+                     ({"time_from": T0 + timedelta(1), "time_to": T0}, "after"),
+                     # an unknown colour matched nothing and looked like "no such car"
+                     ({"color": "blurple"}, r"unknown colour 'blurple': expected one of red, .*silver/grey"),
+                     ({"color": ""}, "unknown colour ''")]:
         with pytest.raises(InputError, match=why):
             SearchQuery(**bad)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="128-d"):

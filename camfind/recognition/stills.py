@@ -11,14 +11,18 @@ Example:
 from __future__ import annotations
 
 import logging
+import stat
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
 
 from camfind.errors import InputError
+from camfind.ingest.hashing import open_readonly
 from camfind.recognition.faces import (
     DEFAULT_MATCH_THRESHOLD,
     FaceEngine,
@@ -29,6 +33,10 @@ from camfind.recognition.plates import PlateReader, load_plate_reader
 from camfind.types import Box, Face, PlateText
 
 logger = logging.getLogger(__name__)
+
+#: The largest image decoded at full size, in pixels: 50 MP (a 30000x30000 PNG would take gigabytes).
+MAX_IMAGE_PIXELS = 50_000_000
+_JPEG_REDUCTIONS = ((2, cv2.IMREAD_REDUCED_COLOR_2), (4, cv2.IMREAD_REDUCED_COLOR_4), (8, cv2.IMREAD_REDUCED_COLOR_8))
 
 
 @dataclass(frozen=True)
@@ -52,25 +60,70 @@ class FaceMatch:
     error: str | None = None
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """Read an image file as a BGR uint8 array.
+def load_image(path: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
+    """Read an image file as a BGR uint8 array, checking its size before decoding it.
+
+    The width and height are read from the file's header (Pillow, no pixel decoded). An image of
+    more than ``max_pixels`` is refused, except a JPEG, which is decoded at 1/2, 1/4 or 1/8 of its
+    size (libjpeg's cheap DCT scaling) to fit. Formats Pillow does not know go to OpenCV as they
+    are (OpenCV caps those at 2^30 pixels). The file is read with ``O_NOATIME`` where allowed.
 
     Raises:
-        InputError: the file is missing, is a folder, or is not an image OpenCV can decode.
+        InputError: the file is missing, a folder, not a regular file, too large, or not an image
+            OpenCV can decode (every message starts with the path).
     """
     p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if not p.is_file():
-        raise InputError(f"{p}: not a file")
+    _check_regular_file(p)
     try:
-        data = np.fromfile(p, dtype=np.uint8)
+        with open_readonly(p) as raw:
+            flags = _decode_flags(p, raw, max_pixels)
+            raw.seek(0)
+            data = np.frombuffer(raw.readall(), dtype=np.uint8)
     except OSError as exc:
         raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    image = cv2.imdecode(data, flags) if data.size else None
     if image is None:
         raise InputError(f"{p}: not an image (or a format OpenCV cannot decode)")
     return image
+
+
+def _check_regular_file(p: Path) -> None:
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{p}: cannot be read ({exc.strerror or exc})") from exc
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p}: is a folder, not an image file")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p}: is not a regular file (a device, pipe or socket), not an image file")
+
+
+def _decode_flags(p: Path, raw: BinaryIO, max_pixels: int) -> int:
+    """The ``cv2.imdecode`` flags for this file: full colour, or a JPEG reduction that fits."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(raw) as im:
+                (width, height), fmt = im.size, im.format
+    except Image.DecompressionBombError:
+        raise InputError(f"{p}: image too large to read (far over the {max_pixels / 1e6:g} megapixels "
+                         "read): scale it down first") from None
+    except (UnidentifiedImageError, ValueError, SyntaxError, EOFError):
+        return cv2.IMREAD_COLOR  # not a format Pillow knows (or a broken header): OpenCV decides
+    pixels = width * height
+    if pixels <= max_pixels:
+        return cv2.IMREAD_COLOR
+    if fmt == "JPEG":
+        for factor, flag in _JPEG_REDUCTIONS:
+            if pixels <= max_pixels * factor * factor:
+                logger.info("%s: %dx%d px JPEG decoded at 1/%d size", p, width, height, factor)
+                return flag
+    raise InputError(f"{p}: image too large to read ({width}x{height} px, {pixels / 1e6:.0f} megapixels; "
+                     f"at most {max_pixels / 1e6:g} are read): scale it down first")
 
 
 def read_plate_files(
@@ -88,12 +141,17 @@ def read_plate_files(
     reader = reader or load_plate_reader(backend)
     for path in paths:
         try:
-            image = load_image(path)
-            plates = reader.read(image, crop_kind=crop_kind)
+            plates = reader.read(load_image(path), crop_kind=crop_kind)
         except InputError as exc:
-            yield PlatesInImage(str(path), error=str(exc))
+            yield PlatesInImage(str(path), error=_naming(path, exc))
             continue
         yield PlatesInImage(str(path), tuple(plates))
+
+
+def _naming(path: str | Path, exc: InputError) -> str:
+    """The error as one line that names the file (``image too small...`` does not by itself)."""
+    text = str(exc)
+    return text if text.startswith(f"{Path(path)}:") else f"{Path(path)}: {text}"
 
 
 def probe_face(path: str | Path, engine: FaceEngine, *, upsample: int = 1) -> Face:
@@ -131,7 +189,7 @@ def match_face_files(
         try:
             faces = engine.faces(load_image(path), upsample=upsample)
         except InputError as exc:
-            yield FaceMatch(str(path), error=str(exc))
+            yield FaceMatch(str(path), error=_naming(path, exc))
             continue
         if not faces:
             yield FaceMatch(str(path))

@@ -27,16 +27,17 @@ def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
     """The 128-d encodings of every face found in the image at ``path``.
 
     Raises:
-        InputError: the file is missing or not an image, or no face is found in it.
+        InputError: the file is missing, a folder or not a regular file, too large or not an
+            image (checked by :func:`camfind.recognition.stills.load_image` before decoding), or
+            no face is found in it.
     """
-    import cv2
+    from camfind.recognition.stills import load_image
 
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"probe image {p} does not exist")
-    image = cv2.imread(str(p), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"probe {p} is not an image OpenCV can read")
+    try:
+        image = load_image(p)
+    except InputError as exc:
+        raise InputError(f"probe image {exc}") from None
     faces = _engine().faces(image)
     if not faces:
         raise InputError(f"no face found in probe {p}: use a clearer, larger, frontal photo")

@@ -87,7 +87,8 @@ def test_color_help_lists_the_colours_the_analysis_gives() -> None:
         (["--color", "blurple"], "unknown colour 'blurple': expected one of red"),
         (["--color", ""], "unknown colour ''"),
         (["--from", "yesterday"], "malformed time"),
-        (["--face", "missing.jpg"], "does not exist"),
+        (["--face", "missing.jpg"], "probe image missing.jpg: no such file"),
+        (["--face", "/dev/null"], "probe image /dev/null: is not a regular file"),
     ],
 )
 def test_bad_input_is_one_line(db: Path, args: list[str], message: str) -> None:

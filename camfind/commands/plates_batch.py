@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 
 def batch(
-    watchlist: Annotated[Path, typer.Argument(help="CSV with a 'plate' column (patterns), optional label, note.")],
+    watchlist: Annotated[
+        Path,
+        typer.Argument(help="CSV of plate patterns: a header naming a plate (or pattern) column, with label and "
+                       "note optional, or no header and rows of plate,label,note."),
+    ],
     time_from: Annotated[str | None, typer.Option("--from", help="Window start (local time of the case).")] = None,
     time_to: Annotated[str | None, typer.Option("--to", help="Window end.")] = None,
     out_file: Annotated[
@@ -31,6 +35,12 @@ def batch(
     """Search every plate pattern of a watchlist in one pass: one row per hit (watch, label, note,
     plate, camera, time, confidence, snapshot, clip). A summary goes to stderr; exit 0 with or
     without hits.
+
+    The watchlist: if its first row names any of plate, pattern, label, note (any case), it is the
+    header; it must then name exactly one plate (or pattern) column and no column twice, and other
+    columns are ignored. Otherwise the file has no header and each row is plate,label,note by
+    position (its first plate must contain a digit). Blank rows and rows starting with # are
+    skipped. Patterns: exact (51F-123.45), wildcards (51F*, 51F-1?3.45), fuzzy (51F12345~1).
 
     Example: camfind plates batch watchlist.csv --from "2024-01-25" --out hits.csv
     """

@@ -1,7 +1,8 @@
 """Watchlist search: every hit of every plate pattern of a watchlist CSV, in one pass.
 
 The watchlist has a header with a ``plate`` (or ``pattern``) column and optional ``label`` and
-``note`` columns; a file without a recognised header is read as ``plate,label,note`` by position.
+``note`` columns, or no header at all: rows of ``plate,label,note`` by position, recognised by a
+first cell that is a plate pattern with a digit (see :func:`read_watchlist`).
 All patterns are matched against the plate vocabulary in one scan, then one query fetches the
 sightings of every matched plate.
 
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PATTERN_COLUMNS = ("plate", "pattern", "plate_pattern", "plate pattern")
+#: Every column a watchlist header may name (any case); other columns are ignored.
+KNOWN_COLUMNS = (*PATTERN_COLUMNS, "label", "note")
+#: The accepted forms, for error messages (and the command's help).
+WATCHLIST_FORMS = ("expected a header row naming a plate column (plate or pattern; label and note optional), "
+                   "or no header and rows of plate,label,note whose plates have digits")
 HIT_COLUMNS = ("watch", "label", "note", "plate", "distance", "camera_id", "time", "end_time", "confidence",
                "snapshot", "track_id", "clip_sha256", "clip_path", "frame")
 
@@ -63,27 +69,27 @@ class BatchHit:
 def read_watchlist(path: str | Path) -> list[WatchEntry]:
     """Read a watchlist CSV (rows numbered as a spreadsheet shows them).
 
+    Blank rows and rows starting with ``#`` are skipped. The first other row is a header when it
+    names a known column (:data:`KNOWN_COLUMNS`, any case): the patterns are then in its ``plate``
+    (or ``pattern``) column, other columns are ignored. Otherwise, when its first cell is a plate
+    pattern with a digit, the file has no header and is read as ``plate,label,note`` by position.
+
     Raises:
-        InputError: unreadable file, no pattern column, a bad pattern (naming file and row).
+        InputError: unreadable file, a header without a plate column or with a column twice, a
+            first row that is neither, a bad pattern (naming file and row).
     """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read watchlist {p}: {exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = [(n, row) for n, row in enumerate(csv.reader(io.StringIO(text)), start=1)
+            if any(cell.strip() for cell in row) and not row[0].strip().startswith("#")]
     if not rows:
         raise InputError(f"watchlist {p} is empty")
-    header = [h.strip().lower() for h in rows[0]]
-    col = next((header.index(name) for name in PATTERN_COLUMNS if name in header), None)
-    if col is not None:
-        label_col = header.index("label") if "label" in header else None
-        note_col = header.index("note") if "note" in header else None
-        body, first = rows[1:], 2
-    else:
-        col, label_col, note_col, body, first = 0, 1, 2, rows, 1
+    col, label_col, note_col, skip = _layout(p, *rows[0])
     entries = []
-    for n, row in enumerate(body, start=first):
+    for n, row in rows[skip:]:
         cell = row[col].strip() if col < len(row) else ""
         if not cell or cell.startswith("#"):
             continue
@@ -95,6 +101,35 @@ def read_watchlist(path: str | Path) -> list[WatchEntry]:
     if not entries:
         raise InputError(f"watchlist {p} has no plate patterns (expected a 'plate' column)")
     return entries
+
+
+def _layout(p: Path, n: int, first: Sequence[str]) -> tuple[int, int | None, int | None, int]:
+    """Where the plate, label and note columns are, and how many rows the header takes (0 or 1)."""
+    names = [cell.strip().lower() for cell in first]
+    if not any(name in KNOWN_COLUMNS for name in names):
+        if _is_plate_pattern(first[0]):
+            return 0, 1, 2, 0
+        raise InputError(f"watchlist {p} row {n}: {first[0].strip()!r} is neither a column name nor a plate "
+                         f"pattern: {WATCHLIST_FORMS}")
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    if twice:
+        raise InputError(f"watchlist {p} row {n}: column {', '.join(twice)} appears more than once")
+    plate_cols = [name for name in names if name in PATTERN_COLUMNS]
+    if len(plate_cols) != 1:
+        found = ", ".join(plate_cols) or "none (columns: " + ", ".join(filter(None, names)) + ")"
+        raise InputError(f"watchlist {p} row {n}: expected one plate column, found {found}: {WATCHLIST_FORMS}")
+    label_col = names.index("label") if "label" in names else None
+    note_col = names.index("note") if "note" in names else None
+    return names.index(plate_cols[0]), label_col, note_col, 1
+
+
+def _is_plate_pattern(cell: str) -> bool:
+    """A first cell that reads as a plate pattern with a digit (every VN plate has some)."""
+    try:
+        pattern = parse_plate_pattern(cell)
+    except CamfindError:
+        return False
+    return any(ch.isdigit() for ch in pattern.norm)
 
 
 def _cell(row: Sequence[str], col: int | None) -> str:

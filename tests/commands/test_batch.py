@@ -102,3 +102,13 @@ def test_full_disk_keeps_the_previous_hits_file(
     assert f"{out}: No space left on device" in result.stderr
     assert out.read_text() == "watch,plate\nearlier,51F12345\n", "the previous hits file was destroyed"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hits.csv", "watch.csv"], "a temporary file was left"
+
+
+def test_watchlist_without_plate_column_is_refused(db: Path, tmp_path: Path) -> None:
+    p = tmp_path / "w.csv"
+    p.write_text("label\nx\n")  # was read headerless: the word "label" searched as a plate, exit 0
+    result = run("plates", "batch", p)
+    assert result.exit_code == 2 and result.stdout == "", result.stdout
+    assert f"{p} row 1: expected one plate column, found none" in result.stderr
+    shown = " ".join(run("plates", "batch", "--help").stdout.split())
+    assert "no header and each row is plate,label,note" in shown and "no column twice" in shown

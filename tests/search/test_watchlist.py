@@ -45,3 +45,33 @@ def test_headerless_and_bad_watchlists(tmp_path: Path) -> None:
         read_watchlist(_write(tmp_path, "plate,label\n,,\n"))
     with pytest.raises(InputError, match="cannot read watchlist"):
         read_watchlist(tmp_path / "missing.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Plate,Label\n51F-123.45,red car\n", [("51F12345", "red car", 2)]),
+     ("note,PATTERN\nseen twice,30A*\n", [("30A*", "", 2)]),
+     ("# list of 2024-03-01\n\nlabel,plate pattern,owner\nvan,29B~1 ,ignored\n", [("29B", "van", 4)]),
+     ("# no header\n51F-123.45,red car,case 12\n", [("51F12345", "red car", 2)]),
+     ("５１Ｆ－１２３.４５\n", [("51F12345", "", 1)])],
+)
+def test_header_or_not(tmp_path: Path, text: str, expected: list[tuple[str, str, int]]) -> None:
+    assert [(w.pattern.norm, w.label, w.row) for w in read_watchlist(_write(tmp_path, text))] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [  # "label" was read as the plate pattern LABEL (exit 0); plate,plate was silently accepted
+        ("label\nx\n", r"watch.csv row 1: expected one plate column, found none \(columns: label\)"),
+        ("label,note\nred car,case 12\n", "found none"),
+        ("plate,plate\n51F12345,30A*\n", "watch.csv row 1: column plate appears more than once"),
+        ("Label,plate,LABEL\nx,51F12345,y\n", "column label appears more than once"),
+        ("plate,pattern\n51F12345,30A*\n", "expected one plate column, found plate, pattern"),
+        ("bien so,ghi chu\n51F12345,xe do\n", r"row 1: 'bien so' is neither a column name nor a plate pattern"),
+        ("\n# only comments\n", "is empty"),
+    ],
+)
+def test_header_mistakes_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        read_watchlist(_write(tmp_path, text))
+    assert "watch.csv" in str(caught.value)

@@ -2,7 +2,8 @@
 
 No decoding and no re-encoding (PyAV stream copy): the extract starts at the keyframe at or
 before the segment's start, so it plays on its own, and every packet in it is byte-identical to
-the source's. Only the first video stream is copied (DVR exports carry no other evidence).
+the source's. Only the first video stream is copied (DVR exports carry no other evidence). The
+source is opened read-only, with ``O_NOATIME`` where the system allows it, as ingest opens it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import av
 
 from camfind.errors import EvidenceError
+from camfind.ingest.hashing import open_readonly
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +50,8 @@ def extract_segment(source: str | Path, dest: Path, start_s: float, end_s: float
     if end_s < start_s:
         raise EvidenceError(f"segment end {end_s} s is before its start {start_s} s")
     fmt = _KEEP.get(dest.suffix.lower(), "matroska")
-    try:
-        with av.open(str(source)) as inp:
+    try:  # not av.open(path): PyAV's own open would update the evidence's access time
+        with open_readonly(source) as raw, av.open(raw, mode="r") as inp:
             vs = inp.streams.video[0]
             tb = vs.time_base or Fraction(1, 90000)
             origin = vs.start_time or 0

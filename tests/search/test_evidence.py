@@ -80,6 +80,26 @@ def test_extract_is_a_lossless_stream_copy_from_a_keyframe(street: tuple[Index, 
         assert sum(1 for _ in c.decode(video=0)) == len(got)  # and it decodes on its own
 
 
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_extract_leaves_the_source_untouched(tmp_path: Path, suffix: str) -> None:
+    """The source is opened read-only with O_NOATIME (PyAV opening it by path bumped its access time)."""
+    import os
+
+    from clipfactory import write_clip
+
+    clip = write_clip(tmp_path / f"cam{suffix}", frames=20)
+    clip.chmod(0o444)
+    stat = clip.stat()
+    os.utime(clip, ns=(stat.st_mtime_ns - 10**12, stat.st_mtime_ns))  # atime before mtime: relatime would bump it
+    before = clip.stat()
+    ex = extract_segment(clip, tmp_path / f"e{suffix}", 0.5, 1.5)
+    assert ex.packets > 0 and ex.path.stat().st_size > 0
+    after = clip.stat()
+    assert (after.st_mode, after.st_size, after.st_mtime_ns) == (before.st_mode, before.st_size, before.st_mtime_ns)
+    if os.geteuid() == 0 or before.st_uid == os.geteuid():  # O_NOATIME is allowed to the owner
+        assert after.st_atime_ns == before.st_atime_ns, "extracting from evidence updated its access time"
+
+
 def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Scene], tmp_path: Path) -> None:
     idx, _ = street
     idx.writer.append_audit("tester", "ingest", {"argv": ["ingest", "clips/"]}, {"clips": 7})

@@ -83,22 +83,27 @@ def _copy(
     end: int,
 ) -> tuple[int | None, int | None, int]:
     """Mux packets from the first keyframe on until one starts past ``end``; timestamps are
-    shifted so the extract starts at 0. Returns (first pts, last pts, packets)."""
+    shifted so the extract starts at 0. Returns (first pts, last pts, packets).
+
+    Matroska stores no decode times: its packets (B-frame streams included) come with a
+    presentation time only, which then decides where the copy stops.
+    """
     first: int | None = None
     last: int | None = None
     count = 0
     for packet in inp.demux(vs):
-        if packet.dts is None or packet.pts is None:
+        if packet.pts is None or packet.size == 0:
             continue  # the demuxer's flush packet
         if first is None:
             if not packet.is_keyframe:
                 continue
             first = packet.pts
-        if packet.dts > end and count:
+        if (packet.pts if packet.dts is None else packet.dts) > end and count:
             break
-        last = packet.pts
+        last = packet.pts if last is None else max(last, packet.pts)
         packet.pts -= first
-        packet.dts -= first
+        if packet.dts is not None:
+            packet.dts -= first
         packet.stream = ostream  # type: ignore[assignment]
         out.mux(packet)
         count += 1

@@ -9,6 +9,7 @@ source is opened read-only, with ``O_NOATIME`` where the system allows it, as in
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -22,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Containers an extract keeps (by source suffix); anything else is written as Matroska.
 _KEEP = {".mp4": "mp4", ".mov": "mov", ".mkv": "matroska", ".avi": "avi", ".ts": "mpegts"}
+#: How far before the start a seek is tried again when it lands past the keyframe (seconds).
+_SEEK_BACK_S = (0.0, 10.0, 60.0)
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,11 @@ def extract_segment(source: str | Path, dest: Path, start_s: float, end_s: float
             vs = inp.streams.video[0]
             tb = vs.time_base or Fraction(1, 90000)
             origin = vs.start_time or 0
-            _seek(inp, vs, origin + int(start_s / tb))
+            start = origin + int(start_s / tb)
+            _position(inp, vs, start)
             with av.open(str(dest), "w", format=fmt) as out:
                 ostream = out.add_stream_from_template(vs)
-                first, last, count = _copy(inp, vs, out, ostream, origin + int(end_s / tb))
+                first, last, count = _copy(inp.demux(vs), out, ostream, start, origin + int(end_s / tb))
     except (av.FFmpegError, OSError, IndexError, ValueError) as exc:
         dest.unlink(missing_ok=True)
         raise EvidenceError(f"cannot extract {start_s:.1f}-{end_s:.1f} s from {source}: {exc}") from None
@@ -68,43 +72,78 @@ def extract_segment(source: str | Path, dest: Path, start_s: float, end_s: float
     return Extract(dest, float((first - origin) * tb), float((last - origin) * tb), count)
 
 
-def _seek(inp: av.container.InputContainer, vs: av.video.stream.VideoStream, target: int) -> None:
-    try:
-        inp.seek(max(target, vs.start_time or 0), stream=vs, backward=True, any_frame=False)
-    except av.FFmpegError:  # a container without an index: read from the start
-        inp.seek(0)
+def _position(inp: av.container.InputContainer, vs: av.video.stream.VideoStream, start: int) -> None:
+    """Seek to (or before) the keyframe at or before ``start``. An MPEG-TS seek can land past that
+    keyframe: then 10 s, then 60 s earlier; failing that (or with no index), rewind to the
+    beginning. :func:`_copy` keeps the last keyframe at or before ``start`` from there."""
+    origin = vs.start_time or 0
+    tb = vs.time_base or Fraction(1, 90000)
+    for back_s in _SEEK_BACK_S:
+        target = max(start - int(back_s / tb), origin)
+        try:
+            inp.seek(target, stream=vs, backward=True, any_frame=False)
+            key = next((p.pts for p in inp.demux(vs) if p.pts is not None and p.size and p.is_keyframe), None)
+            if key is not None and key <= start:
+                inp.seek(target, stream=vs, backward=True, any_frame=False)
+                return
+        except av.FFmpegError:
+            break
+        if target == origin:
+            break
+        logger.debug("seek to %d landed past the keyframe before %d (at %s): seeking earlier", target, start, key)
+    inp.seek(0)
 
 
 def _copy(
-    inp: av.container.InputContainer,
-    vs: av.video.stream.VideoStream,
-    out: av.container.OutputContainer,
-    ostream: av.stream.Stream,
-    end: int,
+    packets: Iterator[av.Packet], out: av.container.OutputContainer, ostream: av.stream.Stream, start: int, end: int
 ) -> tuple[int | None, int | None, int]:
-    """Mux packets from the first keyframe on until one starts past ``end``; timestamps are
-    shifted so the extract starts at 0. Returns (first pts, last pts, packets).
+    """Mux packets from the last keyframe at or before ``start`` (the first keyframe, if none is)
+    until one starts past ``end``; timestamps are shifted so the extract starts at 0.
+    Returns (first pts, last pts, packets).
 
-    Matroska stores no decode times: its packets (B-frame streams included) come with a
-    presentation time only, which then decides where the copy stops.
+    Packets from a keyframe are held until one is shown after ``start`` (until then a later
+    keyframe may still come at or before it). Matroska stores no decode times: its packets
+    (B-frame streams included) carry a presentation time only, which then decides where to stop.
     """
+    held: list[tuple[int, av.Packet]] = []
     first: int | None = None
-    last: int | None = None
-    count = 0
-    for packet in inp.demux(vs):
-        if packet.pts is None or packet.size == 0:
+    last = count = 0
+    for packet in packets:
+        pts = packet.pts
+        if pts is None or packet.size == 0:
             continue  # the demuxer's flush packet
         if first is None:
-            if not packet.is_keyframe:
+            if packet.is_keyframe and (pts <= start or not held):
+                held = [(pts, packet)]
+            elif held:
+                held.append((pts, packet))
+            if not held or pts <= start:
                 continue
-            first = packet.pts
-        if (packet.pts if packet.dts is None else packet.dts) > end and count:
+            first, last, count = _mux_held(held, out, ostream)
+            continue
+        if (pts if packet.dts is None else packet.dts) > end:
             break
-        last = packet.pts if last is None else max(last, packet.pts)
+        last, count = max(last, pts), count + 1
+        _mux(packet, out, ostream, first)
+    if first is None and held:  # the stream ended before passing the start: its last keyframe on
+        first, last, count = _mux_held(held, out, ostream)
+    return first, (last if count else None), count
+
+
+def _mux_held(
+    held: list[tuple[int, av.Packet]], out: av.container.OutputContainer, ostream: av.stream.Stream
+) -> tuple[int, int, int]:
+    """Mux the packets held from a keyframe on. Returns (first pts, last pts, packets)."""
+    first = held[0][0]
+    for _pts, packet in held:
+        _mux(packet, out, ostream, first)
+    return first, max(pts for pts, _ in held), len(held)
+
+
+def _mux(packet: av.Packet, out: av.container.OutputContainer, ostream: av.stream.Stream, first: int) -> None:
+    if packet.pts is not None:
         packet.pts -= first
-        if packet.dts is not None:
-            packet.dts -= first
-        packet.stream = ostream  # type: ignore[assignment]
-        out.mux(packet)
-        count += 1
-    return first, last, count
+    if packet.dts is not None:
+        packet.dts -= first
+    packet.stream = ostream  # type: ignore[assignment]
+    out.mux(packet)

@@ -102,6 +102,36 @@ def test_extract_leaves_the_source_untouched(tmp_path: Path, suffix: str) -> Non
         assert after.st_atime_ns == before.st_atime_ns, "extracting from evidence updated its access time"
 
 
+def _keyframe_every_second(path: Path, frames: int = 60, fps: int = 10) -> Path:
+    """A clip with a keyframe every 10 frames (1 s) and B-frames."""
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        stream.codec_context.gop_size = fps
+        stream.options = {"sc_threshold": "0", "bf": "2"}
+        for i in range(frames):
+            img = np.full((48, 64, 3), 40, np.uint8)
+            img[:, i % 48:i % 48 + 16] = 255
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".ts"])
+def test_extract_starts_at_the_keyframe_at_or_before_the_start(tmp_path: Path, suffix: str) -> None:
+    """MPEG-TS seeks land past that keyframe: the extract started at 3.0 s (or 4.0 s) for 2.5 s."""
+    clip = _keyframe_every_second(tmp_path / f"cam{suffix}")
+    for (start, end), first in [((2.5, 3.5), 2.0), ((3.0, 3.5), 3.0), ((0.0, 0.5), 0.0), ((5.5, 5.9), 5.0)]:
+        ex = extract_segment(clip, tmp_path / f"e{suffix}", start, end)
+        assert ex.start_s == pytest.approx(first) and ex.end_s >= end - 0.05, (start, end, ex)
+        with av.open(str(ex.path)) as c:
+            assert sum(1 for _ in c.decode(video=0)) == ex.packets  # it plays on its own
+
+
 def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Scene], tmp_path: Path) -> None:
     idx, _ = street
     idx.writer.append_audit("tester", "ingest", {"argv": ["ingest", "clips/"]}, {"clips": 7})

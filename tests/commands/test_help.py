@@ -31,4 +31,15 @@ def test_tree_has_the_contract_commands() -> None:
 def test_help_has_an_example(path: tuple[str, ...]) -> None:
     result = run(*path, "--help")
     assert result.exit_code == 0, result.stderr
-    assert "Example" in result.stdout, f"camfind {' '.join(path)} --help has no Example line"
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    assert any(line.startswith("Example: camfind") for line in lines), \
+        f"camfind {' '.join(path)} --help has no 'Example: camfind ...' line"
+
+
+@pytest.mark.parametrize("group", ["plates", "faces"])
+def test_group_help_itself_has_an_example(group: str) -> None:
+    """The group's own help (its Typer(help=...)), not only its commands' (QA found them missing)."""
+    from camfind.commands import faces, plates
+
+    app_help = {"plates": plates.app, "faces": faces.app}[group].info.help or ""
+    assert "Example: camfind " + group in app_help

@@ -26,6 +26,19 @@ from camfind.types import Box, Detection
 
 log = logging.getLogger(__name__)
 
+#: Fastest plausible image speed of each class group, in box sizes (the box's longer side) per
+#: second: a runner is about 2 body heights per second, a car or motorbike several lengths.
+MAX_SPEED: Mapping[str, float] = {"person": 2.5, "two-wheeler": 6.0, "vehicle": 6.0, "unknown": 6.0}
+#: Displacement allowed on top of speed x time, in box sizes (detector jitter, partial boxes).
+JUMP_ALLOWANCE = 0.5
+#: Consecutive boxes of one track whose areas differ more than this are two objects.
+MAX_AREA_RATIO = 3.0
+#: Pixels added to each side length before comparing areas.
+AREA_PAD_PX = 16.0
+#: A fragment of a single box has no velocity: the other fragment's bridges the gap, and the
+#: allowed miss (in box heights) grows by this much per second of gap (0.4 otherwise).
+SINGLE_BOX_SLACK = 0.2
+
 #: Hue, saturation, value bins of each of the two stripes (upper and lower body / car halves).
 HIST_BINS = (8, 3, 3)
 _STRIPES = ((0.1, 0.5), (0.5, 0.9))
@@ -52,6 +65,33 @@ def appearance_histogram(image: np.ndarray, box: Box) -> np.ndarray | None:
     return both / both.sum()
 
 
+def box_size(box: Box) -> float:
+    """A box's longer side in pixels (a close person's box is cut by the frame's bottom edge)."""
+    return max(box[2] - box[0], box[3] - box[1], 1.0)
+
+
+def max_displacement(size: float, dt: float, group: str) -> float:
+    """Farthest an object of ``size`` pixels can plausibly move in ``dt`` seconds, in pixels."""
+    return size * (JUMP_ALLOWANCE + MAX_SPEED.get(group, MAX_SPEED["unknown"]) * max(dt, 0.0))
+
+
+def implausible_jump(a: Box, b: Box, dt: float, group: str) -> bool:
+    """Whether box ``b``, ``dt`` seconds after ``a`` in one track, cannot be the same object.
+
+    Either its centre moved farther than the object could (scaled by the smaller box: the
+    object's real size is no smaller) or its area (sides padded by ``AREA_PAD_PX``) changed more
+    than ``MAX_AREA_RATIO`` times (an online tracker that swapped a standing person for one
+    passing close to the camera).
+    """
+    pad = AREA_PAD_PX  # a few pixels of detector noise on a small far box are no new object
+    area_a = (a[2] - a[0] + pad) * (a[3] - a[1] + pad)
+    area_b = (b[2] - b[0] + pad) * (b[3] - b[1] + pad)
+    if max(area_a / area_b, area_b / area_a) > MAX_AREA_RATIO:
+        return True
+    shift = float(np.hypot((b[0] + b[2] - a[0] - a[2]) / 2, (b[1] + b[3] - a[1] - a[3]) / 2))
+    return shift > max_displacement(min(box_size(a), box_size(b)), dt, group)
+
+
 def hist_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Bhattacharyya distance of two normalised histograms (0 = same, 1 = disjoint)."""
     bc = float(np.sum(np.sqrt(np.clip(a, 0, None) * np.clip(b, 0, None))))
@@ -72,6 +112,9 @@ class _Fragment:
     v_end: np.ndarray  # px/s near the end
     h_start: float
     h_end: float
+    s_start: float  # box size (longer side) near the start
+    s_end: float
+    n: int  # number of boxes
     frames: frozenset[int]
 
 
@@ -86,8 +129,10 @@ def link_fragments(
     """Map each track number to a canonical one, joining fragments of one object.
 
     A fragment B continues fragment A when B starts after A ends (within ``max_gap_s``, sharing
-    no frame), A's end and B's start agree once bridged at their mean velocity (within about
-    half a body height, more for longer gaps), their velocities and sizes agree, and (when
+    no frame), the object could have covered the distance at its class's top speed
+    (:data:`MAX_SPEED`), A's end and B's start agree once bridged at their mean velocity (within
+    about half a body height, more for longer gaps; a single-box fragment is bridged at the other
+    one's velocity, with less slack), their velocities and sizes agree, and (when
     ``appearance`` is given) their colour histograms are close. Links are made cheapest first,
     each fragment with at most one successor and one predecessor. An ``unknown`` fragment is
     also merged with a named fragment that covers the same object at the same time.
@@ -216,6 +261,7 @@ def _fragment(no: int, dets: Sequence[Detection]) -> _Fragment:
     t = np.array([d.offset_s for d in dets])
     c = np.array([((d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2) for d in dets])
     h = np.array([d.box[3] - d.box[1] for d in dets])
+    size = np.array([box_size(d.box) for d in dets])
     head = t <= t[0] + 1.5
     tail = t >= t[-1] - 1.5
     groups = Counter(NMS_GROUPS.get(d.cls, d.cls) for d in dets)
@@ -230,6 +276,9 @@ def _fragment(no: int, dets: Sequence[Detection]) -> _Fragment:
         v_end=_velocity(t[tail], c[tail]),
         h_start=float(np.median(h[head])),
         h_end=float(np.median(h[tail])),
+        s_start=float(np.median(size[head])),
+        s_end=float(np.median(size[tail])),
+        n=len(dets),
         frames=frozenset(d.frame for d in dets),
     )
 
@@ -254,13 +303,30 @@ def _link_cost(a: _Fragment, b: _Fragment, fps: float, max_gap_s: float) -> floa
     height = (a.h_end + b.h_start) / 2
     if not 0.7 <= b.h_start / max(a.h_end, 1e-6) <= 1.43:
         return None
-    # Bridge the gap at the mean of the two fragments' velocities; they must roughly agree.
-    bridge = (a.v_end + b.v_start) / 2 * max(gap, 0.0)
-    dist = float(np.linalg.norm(b.start - a.end - bridge)) / height
-    turn = float(np.linalg.norm(a.v_end - b.v_start)) / height  # body heights per second
-    if dist > 0.6 + 0.4 * max(gap, 0.0) or turn > 1.2:
+    if not _physically_plausible(a, b, gap):
+        return None
+    # Bridge the gap at the mean of the two fragments' velocities; they must roughly agree. A
+    # single box has no velocity: the other fragment's alone bridges, with less slack per second.
+    single = min(a.n, b.n) < 2
+    if single:
+        v = b.v_start if a.n < 2 else a.v_end
+        slack = 0.6 + SINGLE_BOX_SLACK * max(gap, 0.0)
+    else:
+        v = (a.v_end + b.v_start) / 2
+        slack = 0.6 + 0.4 * max(gap, 0.0)
+    dist = float(np.linalg.norm(b.start - a.end - v * max(gap, 0.0))) / height
+    turn = 0.0 if single else float(np.linalg.norm(a.v_end - b.v_start)) / height  # heights/s
+    if dist > slack or turn > 1.2:
         return None
     return dist + 0.5 * turn + 0.1 * max(gap, 0.0)
+
+
+def _physically_plausible(a: _Fragment, b: _Fragment, gap: float) -> bool:
+    """The object could cover the distance between the two ends in the gap at its class's top
+    speed (scaled by the smaller end's box size)."""
+    group = a.group if a.group != "unknown" else b.group
+    shift = float(np.linalg.norm(b.start - a.end))
+    return shift <= max_displacement(min(a.s_end, b.s_start), gap, group)
 
 
 def _groups_compatible(a: str, b: str) -> bool:

@@ -24,7 +24,12 @@ import numpy as np
 
 from camfind.analysis.detectors import NMS_GROUPS, Detector, detect_in_regions
 from camfind.analysis.frames import Frame, container_fps, iter_frames
-from camfind.analysis.linking import appearance_histogram, hist_distance, link_fragments
+from camfind.analysis.linking import (
+    appearance_histogram,
+    hist_distance,
+    implausible_jump,
+    link_fragments,
+)
 from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
 from camfind.types import Box, Detection
 
@@ -89,6 +94,8 @@ class Tracker:
             self._params["track_activation_threshold"] = activation
         self._trackers: dict[str, object] = {}
         self._numbers: dict[tuple[str, int], int] = {}
+        self._issued = 0
+        self._last: dict[int, tuple[float, Box]] = {}
         self._votes: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         self._hist_sum: dict[int, np.ndarray] = {}
         self._hist_n: Counter[int] = Counter()
@@ -109,7 +116,7 @@ class Tracker:
         for group in sorted(set(by_group) | set(self._trackers)):
             dets = by_group.get(group, [])
             for det, local in self._update_group(group, dets, clock):
-                number = self._numbers.setdefault((group, local), len(self._numbers) + 1)
+                number = self._number(group, local, det.box, frame.offset_s)
                 self._votes[number][det.cls] += det.score
                 self._add_appearance(number, frame.image, det.box)
                 out.append(
@@ -122,6 +129,25 @@ class Tracker:
                     )
                 )
         return out
+
+    def _number(self, group: str, local: int, box: Box, offset_s: float) -> int:
+        """Our number for the backend's track ``local``: a new one where its box jumped.
+
+        An online tracker sometimes hands its track to another object (a standing person's box
+        to one passing close to the camera); a box too far or too different in size from the
+        track's last one starts a new fragment, for linking to join to the right object.
+        """
+        key = (group, local)
+        number = self._numbers.get(key)
+        last = self._last.get(number) if number is not None else None
+        if last is not None and implausible_jump(last[1], box, offset_s - last[0], group):
+            log.debug("track %s jumped at %.2f s: split", number, offset_s)
+            number = None
+        if number is None:
+            self._issued += 1
+            number = self._numbers[key] = self._issued
+        self._last[number] = (offset_s, box)
+        return number
 
     def _advance(self, offset_s: float) -> float:
         """The tracker's clock: it advances at most 1.5 analysis periods per update.

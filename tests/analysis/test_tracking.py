@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from camfind.analysis.frames import Frame
+from camfind.analysis.linking import implausible_jump
 from camfind.analysis.tracking import (
     Tracker,
     appearance_histogram,
@@ -153,3 +155,60 @@ def test_default_path_never_imports_torch() -> None:
         "assert 'torch' not in sys.modules and 'ultralytics' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_single_box_does_not_link_to_a_far_fragment_seconds_later() -> None:
+    # street_pedestrians: one box of a woman at x=391, then 3 s later a man walking right from
+    # x=86: bridged at his own velocity she would have had to be at x=-30, not x=391.
+    woman = [Detection(frame=1, offset_s=0.25, box=(352, 80, 430, 342), cls="person", score=0.8, track_no=1)]
+    man = [
+        Detection(frame=13 + i, offset_s=3.25 + i / FPS, box=(16 + 10 * i, 40, 156 + 10 * i, 348), cls="person",
+                  score=0.8, track_no=2)
+        for i in range(4)
+    ]
+    assert link_fragments({1: woman, 2: man}, fps=FPS) == {1: 1, 2: 2}
+
+
+def test_a_single_box_on_the_path_links() -> None:
+    # One box where a walker at 20 px/frame will be 1.5 s before his track starts.
+    first = [Detection(frame=0, offset_s=0.0, box=(0, 100, 30, 180), cls="person", score=0.8, track_no=1)]
+    assert link_fragments({1: first, 2: _walk(2, range(6, 20), 0, 20)}, fps=FPS) == {1: 1, 2: 1}
+
+
+def test_a_link_faster_than_the_class_can_move_is_refused() -> None:
+    # Boxes 80 px tall drifting 60 px a frame (3 heights/s) on both sides of a 2 s gap: the ends
+    # agree once bridged, but a person cannot cover 6 heights in 2 s; a car that size can.
+    a, b = _walk(1, range(0, 8), 0, 60), _walk(2, range(16, 24), 0, 60)
+    assert link_fragments({1: a, 2: b}, fps=FPS) == {1: 1, 2: 2}
+    cars = {no: [replace(d, cls="car") for d in dets] for no, dets in ((1, a), (2, b))}
+    assert link_fragments(cars, fps=FPS) == {1: 1, 2: 1}
+
+
+def test_a_plausible_continuation_of_a_fast_car_links() -> None:
+    car = _walk(1, range(0, 8), 0, 30, cls="car")
+    assert link_fragments({1: car, 2: _walk(2, range(12, 20), 0, 30, cls="car")}, fps=FPS) == {1: 1, 2: 1}
+
+
+def test_implausible_jump_bounds() -> None:
+    person = (100.0, 100.0, 140.0, 200.0)  # 100 px tall
+    assert not implausible_jump(person, (120, 100, 160, 200), 0.25, "person")  # a step
+    assert implausible_jump(person, (500, 100, 540, 200), 0.25, "person")  # 4 heights in 1/4 s
+    assert not implausible_jump(person, (500, 100, 540, 200), 2.0, "person")  # walked there
+    assert implausible_jump(person, (60, 0, 240, 360), 0.25, "person")  # a close passer's box
+    assert not implausible_jump((10, 10, 24, 57), (10, 10, 42, 106), 0.3, "person")  # a far, tiny box
+
+
+def test_a_track_that_teleports_is_split_inside_the_tracker() -> None:
+    # The backend keeps one id when a standing person's box is taken over by another person who
+    # passes right in front of the camera (street_pedestrians at 4 s): two numbers, not one.
+    tracker = Tracker(fps=FPS)
+    numbers: list[int | None] = []
+    for i in range(8):
+        out = tracker.update(_frame(i), [_det(560, 90, w=68, h=160)])
+        numbers += [d.track_no for d in out]
+    for i in range(8, 12):
+        out = tracker.update(_frame(i), [_det(480 - 20 * (i - 8), 0, w=160, h=355)])
+        numbers += [d.track_no for d in out]
+    assert len(numbers) >= 10
+    assert numbers[0] is not None and numbers[-1] is not None and numbers[0] != numbers[-1]
+    assert len(set(numbers)) == 2

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from camfind.analysis.snapshots import SnapshotStore, default_snapshot_dir, sha256_file
+from camfind.analysis.snapshots import (
+    SnapshotStore,
+    check_snapshot_root,
+    default_snapshot_dir,
+    discard_owned,
+    sha256_file,
+    sweep_staging,
+)
+from camfind.errors import InputError
 
 SHA = "0123456789ab" + "f" * 52
 WHEN = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
@@ -20,37 +30,60 @@ def _img(value: int) -> np.ndarray:
     return img
 
 
-def test_names_hashes_and_commit(tmp_path: Path) -> None:
+def test_names_hashes_and_place(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path, SHA, clip_id=7)
     snap = store.save(_img(40), frame=125, kind="track", track_no=3, time=WHEN, box=(1, 2, 30, 40))
     assert snap.path == str(tmp_path / "0123456789ab" / "125_track_3.jpg")
     assert (snap.clip_id, snap.frame, snap.time, snap.kind) == (7, 125, WHEN, "track")
     assert not Path(snap.path).exists()  # staged until the run is written
-    store.commit()
+    assert store.place() == [Path(snap.path)]
     assert Path(snap.path).is_file()
     assert sha256_file(snap.path) == snap.sha256
     assert not any(p.name.startswith(".staging") for p in tmp_path.iterdir())
 
 
-def test_failed_rerun_keeps_the_previous_files(tmp_path: Path) -> None:
+def test_a_rerun_never_takes_a_name_the_previous_run_holds_with_other_bytes(tmp_path: Path) -> None:
     first = SnapshotStore(tmp_path, SHA, clip_id=7)
     old = first.save(_img(40), frame=5, kind="face", track_no=1, time=WHEN)
-    first.commit()
+    first.place()
     again = SnapshotStore(tmp_path, SHA, clip_id=7)
-    again.save(_img(200), frame=5, kind="face", track_no=1, time=WHEN)
-    again.discard()  # the re-analysis failed
+    new = again.save(_img(200), frame=5, kind="face", track_no=1, time=WHEN)  # same frame/kind/track
+    assert Path(new.path).name == f"5_face_1.{new.sha256[:16]}.jpg"
+    assert again.place() == [Path(new.path)]
+    assert sha256_file(old.path) == old.sha256 and sha256_file(new.path) == new.sha256
+
+
+def test_an_identical_file_already_in_place_is_kept_not_counted_as_created(tmp_path: Path) -> None:
+    first = SnapshotStore(tmp_path, SHA, clip_id=7)
+    old = first.save(_img(40), frame=5, kind="track", track_no=1, time=WHEN)
+    first.place()
+    again = SnapshotStore(tmp_path, SHA, clip_id=7)
+    same = again.save(_img(40), frame=5, kind="track", track_no=1, time=WHEN)
+    assert same.path == old.path
+    assert again.place() == []  # removing what this run created never touches the earlier file
     assert sha256_file(old.path) == old.sha256
 
 
-def test_rerun_replaces_stale_files(tmp_path: Path) -> None:
-    first = SnapshotStore(tmp_path, SHA, clip_id=7)
-    stale = first.save(_img(40), frame=5, kind="track", track_no=1, time=WHEN)
-    first.commit()
-    second = SnapshotStore(tmp_path, SHA, clip_id=7)
-    new = second.save(_img(90), frame=9, kind="plate", track_no=2, time=WHEN)
-    second.commit()
-    assert not Path(stale.path).exists()
-    assert sha256_file(new.path) == new.sha256
+def test_a_file_that_takes_a_chosen_name_meanwhile_is_never_replaced(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path, SHA, clip_id=7)
+    ok = store.save(_img(10), frame=1, kind="track", track_no=1, time=WHEN)
+    bad = store.save(_img(40), frame=5, kind="track", track_no=2, time=WHEN)
+    Path(bad.path).parent.mkdir(parents=True)
+    Path(bad.path).write_bytes(b"another analysis of the clip")  # after the name was chosen
+    with pytest.raises(InputError, match="other bytes"):
+        store.place()
+    assert not Path(ok.path).exists()  # undone
+    assert Path(bad.path).read_bytes() == b"another analysis of the clip"
+    assert not any(p.name.startswith(".staging") for p in tmp_path.iterdir())
+
+
+def test_place_into_a_refusing_folder_is_one_named_error(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path, SHA, clip_id=7)
+    store.save(_img(10), frame=1, kind="track", track_no=1, time=WHEN)
+    (tmp_path / "0123456789ab").write_text("a file where the clip folder goes")
+    with pytest.raises(InputError, match="0123456789ab: a file is in the way"):
+        store.place()
+    assert not any(p.name.startswith(".staging") for p in tmp_path.iterdir())
 
 
 def test_bad_kind_and_empty_image(tmp_path: Path) -> None:
@@ -75,3 +108,34 @@ def test_provisional_names_never_collide_with_final_ones(tmp_path: Path) -> None
     store.commit()
     assert Path(b.path).name == "36_track_1.jpg" and Path(a.path).name == "36_track_2.jpg"
     assert sha256_file(b.path) == b.sha256 and sha256_file(a.path) == a.sha256
+
+
+def test_snapshot_root_must_be_a_writable_folder(tmp_path: Path) -> None:
+    check_snapshot_root(tmp_path / "new" / "snaps", "1-abc")
+    assert (tmp_path / "new" / "snaps").is_dir() and not any((tmp_path / "new" / "snaps").iterdir())
+    (tmp_path / "cams.csv").write_text("id\n")
+    with pytest.raises(InputError, match=r"cams\.csv: the snapshot folder \(--snapshots\) is a file"):
+        check_snapshot_root(tmp_path / "cams.csv", "1-abc")
+    with pytest.raises(InputError, match="cannot create"):
+        check_snapshot_root(tmp_path / "cams.csv" / "under", "1-abc")
+
+
+def test_staging_sweep_removes_only_abandoned_folders(tmp_path: Path) -> None:
+    hour_ago = time.time() - 2 * 3600
+
+    def folder(name: str, old: bool) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        (path / "1.jpg").write_bytes(b"x")
+        if old:
+            os.utime(path, (hour_ago, hour_ago))
+        return path
+
+    dead = folder(".staging-999999999-ab12cd-0123456789ab-00000000", old=True)  # no such pid
+    legacy = folder(".staging-0123456789ab-1a2b3c4d", old=True)  # an older camfind's name
+    fresh = folder(".staging-0123456789ab-5e6f7a8b", old=False)  # maybe a run in progress
+    live = folder(f".staging-{os.getpid()}-ab12cd-0123456789ab-11111111", old=True)  # a long live run
+    kept_clip = folder("0123456789ab", old=True)
+    assert sweep_staging(tmp_path) == sorted([dead, legacy])
+    assert all(p.exists() for p in (fresh, live, kept_clip))
+    assert discard_owned(tmp_path, f"{os.getpid()}-ab12cd") == [live] and not live.exists()

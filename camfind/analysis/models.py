@@ -12,11 +12,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
 import logging
+import os
 import platform
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,9 +29,10 @@ from typing import Any
 import cv2
 
 from camfind import __version__
-from camfind.analysis.detectors import Detector, load_detector
+from camfind.analysis.detectors import SSD_CONFIG, SSD_GRAPH, Detector, load_detector
 from camfind.analysis.enrich import FaceEngineLike, PlateReaderLike
 from camfind.analysis.settings import AnalysisSettings
+from camfind.errors import CamfindError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +121,14 @@ def _engine_record(prefix: str, engine: object) -> dict[str, str]:
 
 
 _CACHE: dict[tuple[object, ...], Models] = {}
+_DETECTORS: dict[tuple[str, str | None], Detector] = {}
 
 
 def get_models(settings: AnalysisSettings, *, osd: bool | None = None) -> Models:
     """The models ``settings`` ask for, loaded on first use in this process and then reused.
 
     Raises:
-        ModelError: a model file is missing or its hash does not match.
+        ModelError: a model file is missing, unusable or its hash does not match.
     """
     want_osd = settings.osd if osd is None else osd
     key = (settings.detector, settings.weights, settings.ocr, settings.plates, settings.faces, want_osd)
@@ -132,8 +138,100 @@ def get_models(settings: AnalysisSettings, *, osd: bool | None = None) -> Models
     return models
 
 
+def get_detector(settings: AnalysisSettings) -> Detector:
+    """The detector ``settings`` ask for, loaded once per process (also by :func:`get_models`).
+
+    An analysis loads it before touching any clip, so a wrong ``--weights`` file is one error.
+
+    Raises:
+        ModelError: one line naming the weights file and why it cannot be used.
+    """
+    key = (settings.detector, settings.weights)
+    detector = _DETECTORS.get(key)
+    if detector is None:
+        detector = _DETECTORS[key] = _load_detector(settings.detector, settings.weights)
+    return detector
+
+
+def _load_detector(kind: str, weights: str | None) -> Detector:
+    if kind == "ssd" and weights and Path(weights).is_file():
+        raise ModelError(f"{weights}: the ssd detector's --weights is a folder holding {SSD_GRAPH} and {SSD_CONFIG}, "
+                         "not a file (a YOLO weights file goes with --detector yolo)")
+    quiet: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if kind == "yolo":
+        prepare_ultralytics()
+        quiet = _quiet("ultralytics")  # e.g. "Unable to automatically guess model task" for a CSV file
+    try:
+        with quiet:
+            return load_detector(kind, weights)
+    except Exception as exc:  # a file the library cannot read raises anything (TypeError, RuntimeError...)
+        if isinstance(exc, CamfindError) and len(str(exc).strip().splitlines()) <= 1:
+            raise
+        cause = exc.__cause__ if isinstance(exc, CamfindError) and exc.__cause__ is not None else exc
+        raise ModelError(f"{weights}: not a {kind} weights file camfind can use ({_gist(cause)})") from None
+
+
+def _gist(exc: BaseException) -> str:
+    """The first sentence of an exception's message (libraries add long lists and links)."""
+    first = (str(exc).strip().splitlines() or [""])[0].split(". ")[0].strip()
+    return f"{type(exc).__name__}: {first[:200]}" if first else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Only errors from a library's own logger while the block runs (camfind names the problem).
+
+    A level the library set before is restored; one it sets on first import is kept.
+    """
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        if level:
+            logger.setLevel(level)
+
+
+def ultralytics_config_dir() -> Path:
+    """camfind's own writable folder for ultralytics' settings file (never the user's home config).
+
+    ``$YOLO_CONFIG_DIR`` when the user set one that is writable; else ``camfind/ultralytics`` in
+    ``$XDG_CONFIG_HOME`` (``~/.config``); else a per-user folder in the temporary directory.
+    """
+    given = os.environ.get("YOLO_CONFIG_DIR")
+    if given and os.access(given, os.W_OK):
+        return Path(given)
+    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    getuid = getattr(os, "getuid", None)
+    user = getuid() if getuid is not None else os.environ.get("USERNAME", "user")
+    for folder in (Path(home) / "camfind" / "ultralytics", Path(tempfile.gettempdir()) / f"camfind-ultralytics-{user}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise ModelError(f"no writable folder for ultralytics' settings: set YOLO_CONFIG_DIR (tried {home})")
+
+
+def prepare_ultralytics() -> None:
+    """Before ultralytics is imported: offline, settings in :func:`ultralytics_config_dir`, quiet.
+
+    Ultralytics reads these variables once, at import (``YOLO_VERBOSE=False`` keeps its
+    "Creating new Ultralytics Settings" line and its warnings off stderr; camfind reports
+    problems itself). Settings sync is turned off after import by the detector
+    (:func:`camfind.analysis.detectors._offline_ultralytics`). Spawned ``--workers`` processes
+    inherit the variables.
+    """
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    os.environ["YOLO_CONFIG_DIR"] = str(ultralytics_config_dir())
+
+
 def _load(settings: AnalysisSettings, want_osd: bool) -> Models:
-    detector = load_detector(settings.detector, settings.weights)
+    detector = get_detector(settings)
     plates = faces = osd = None
     if settings.plates:
         from camfind.recognition.plates import load_plate_reader

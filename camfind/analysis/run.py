@@ -8,6 +8,13 @@ and settings (:meth:`Writer.begin_run`), then the results replace the clip's pre
 (:meth:`Writer.write_analysis`) or, when the clip failed, the run is marked failed with the
 reason (:meth:`Writer.fail_run`) and the other clips go on.
 
+Evidence stays consistent whatever stops the run (a failure, Ctrl-C, SIGTERM, a full disk): a
+clip's snapshot files are moved into place under names no earlier run's file has with other
+bytes, then its rows are written in one transaction; only after that commit are the previous
+run's files deleted. If anything fails before the commit, the new files are removed and the run
+is marked failed. Staging folders of this call are removed when it ends, however it ends; ones
+left by a killed process are swept at the start (:func:`~camfind.analysis.snapshots.sweep_staging`).
+
 Example:
     >>> summary = analyze_clips(index, [1, 2], settings=AnalysisSettings(), workers=2)  # doctest: +SKIP
     >>> summary.analyzed, summary.failed  # doctest: +SKIP
@@ -17,15 +24,19 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import multiprocessing
 import os
+import signal
+import sqlite3
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Generator, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
@@ -90,6 +101,7 @@ class _Job:
     clip_id: int
     settings: AnalysisSettings
     snapshot_root: str
+    owner: str  # names this call's staging folders (removed when the call ends)
 
 
 @dataclass
@@ -150,6 +162,10 @@ def analyze_clips(
 ) -> AnalysisSummary:
     """Analyse the given registered clips and write their results (replacing earlier ones).
 
+    Before any clip: the settings, the snapshot folder and the detector are checked (the
+    detector is loaded), stale staging folders are swept and runs an earlier, killed analysis of
+    these clips left ``running`` are marked failed.
+
     Args:
         index: The open index (this process is its only writer).
         clip_ids: Clips to analyse, in order.
@@ -159,34 +175,69 @@ def analyze_clips(
 
     Raises:
         NotFoundError: an id is not a registered clip (nothing is analysed then).
-        InputError: ``workers`` below 1.
+        InputError: ``workers`` below 1, or a snapshot folder that is a file or not writable.
+        ModelError: the detector cannot be loaded (e.g. ``--weights`` is not a weights file).
     """
-    from camfind.analysis.snapshots import default_snapshot_dir
+    from camfind.analysis.models import get_detector
+    from camfind.analysis.snapshots import (
+        check_snapshot_root,
+        default_snapshot_dir,
+        discard_owned,
+        new_owner,
+        sweep_staging,
+    )
     from camfind.index.queries import get_clip
 
     if workers < 1:
         raise InputError(f"--workers must be 1 or more, got {workers}")
     check_settings(settings)
     clips = {cid: get_clip(index, cid) for cid in clip_ids}
-    root = str(default_snapshot_dir(index.path, settings.snapshot_dir))
-    jobs = [_Job(index.path, cid, settings, root) for cid in clips]
+    root, owner = default_snapshot_dir(index.path, settings.snapshot_dir), new_owner()
+    check_snapshot_root(root, owner)
+    get_detector(settings)  # loaded once, before any clip: a bad weights file is one error line
+    sweep_staging(root)
+    _fail_stale_runs(index, list(clips))
+    jobs = [_Job(index.path, cid, settings, str(root), owner) for cid in clips]
     total = sum(max(c.frames, 1) for c in clips.values())
     started = time.perf_counter()
     outcomes: list[ClipOutcome] = []
     done_frames = 0
     parallel = workers > 1 and len(jobs) > 1 and index.path != ":memory:"
-    for answer in (_in_pool(jobs, workers) if parallel else _in_process(index, jobs, clips, progress, total)):
-        clip = clips[answer.clip_id]
-        outcomes.append(_record(index, answer, clip.status, settings))
-        done_frames += max(clip.frames, 1)
-        if progress is not None:
-            progress(done_frames, total, clip.path)
+    answers = _in_pool(jobs, workers) if parallel else _in_process(index, jobs, clips, progress, total)
+    try:
+        for answer in answers:
+            clip = clips[answer.clip_id]
+            try:
+                outcomes.append(_record(index, answer, clip.status, settings))
+            finally:
+                if answer.store is not None:
+                    answer.store.discard()
+            done_frames += max(clip.frames, 1)
+            if progress is not None:
+                progress(done_frames, total, clip.path)
+    finally:
+        answers.close()  # stops the workers when the loop ended early (Ctrl-C, an unwritable index)
+        discard_owned(root, owner)
     return _summary(outcomes, time.perf_counter() - started, workers if parallel else 1, settings)
+
+
+def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
+    """Mark failed the runs of these clips still ``running``: their process died before recording them."""
+    stale = [r[0] for r in index.db.execute(
+        "SELECT id FROM analysis_runs WHERE status = 'running' AND clip_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(list(clip_ids)),),
+    )]
+    if not stale:
+        return
+    with index.transaction():
+        for run_id in stale:
+            index.writer.fail_run(run_id, "stopped before its results were written (found by a later analysis)")
+    log.info("marked %d analysis run(s) left running by a stopped analysis as failed: %s", len(stale), stale)
 
 
 def _in_process(
     index: Index, jobs: list[_Job], clips: dict[int, Any], progress: ProgressFn | None, total: int
-) -> Iterator[_Done]:
+) -> Generator[_Done, None, None]:
     before = 0
     for job in jobs:
         frames = max(clips[job.clip_id].frames, 1)
@@ -200,27 +251,44 @@ def _in_process(
         before += frames
 
 
-def _in_pool(jobs: list[_Job], workers: int) -> Iterator[_Done]:
+def _in_pool(jobs: list[_Job], workers: int) -> Generator[_Done, None, None]:
     ctx = multiprocessing.get_context("spawn")  # no fork of loaded models and their threads
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
-                             initializer=_init_worker, initargs=(workers,)) as pool:
-        futures = {pool.submit(_analyze, job): job for job in jobs}
-        try:
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    yield future.result()
-                except Exception as exc:  # the worker process itself died
-                    yield _Done(job.clip_id, datetime.now(UTC), {}, error=f"worker failed: {exc}")
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
+                               initializer=_init_worker, initargs=(workers,))
+    futures: dict[Future[_Done], _Job] = {}
+    try:
+        futures.update((pool.submit(_analyze, job), job) for job in jobs)
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                yield future.result()
+            except Exception as exc:  # the worker process itself died
+                yield _Done(job.clip_id, datetime.now(UTC), {}, error=f"worker failed: {exc}")
+    except BaseException:  # Ctrl-C, SIGTERM or the caller stopped: the workers' clips are abandoned
+        for f in futures:
+            f.cancel()
+        _stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the worker processes now (their staging folders are removed by the caller after)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        return
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        proc.terminate()
 
 
 def _init_worker(workers: int) -> None:
     import cv2
 
+    # Ctrl-C reaches the whole process group: the main process stops the workers itself, so a
+    # worker does not die mid-wait with a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     cv2.setNumThreads(max(1, (os.cpu_count() or 1) // workers))
 
 
@@ -239,7 +307,7 @@ def _analyze(job: _Job, *, index: Index | None = None, progress: Callable[[float
         clip, camera, ground = _load_clip(idx, job.clip_id)
         loaded = get_models(job.settings)
         models = loaded.describe()
-        store = SnapshotStore(job.snapshot_root, clip.sha256, job.clip_id)
+        store = SnapshotStore(job.snapshot_root, clip.sha256, job.clip_id, owner=job.owner)
         osd = _read_osd(clip, loaded.osd, idx.tz) if job.settings.osd else None
         from camfind.analysis.pipeline import analyze_clip
 
@@ -253,6 +321,10 @@ def _analyze(job: _Job, *, index: Index | None = None, progress: Callable[[float
             log.error("clip %s: analysis failed:\n%s", job.clip_id, traceback.format_exc())
         reason = str(exc) if isinstance(exc, CamfindError) else f"{type(exc).__name__}: {exc}"
         return _Done(job.clip_id, started, models, error=reason)
+    except BaseException:  # Ctrl-C / SIGTERM while analysing: no half-written staging left
+        if store is not None:
+            store.discard()
+        raise
     finally:
         if own:
             idx.close()
@@ -286,14 +358,15 @@ def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisS
         run_id = writer.begin_run(run)
     failed = ClipOutcome(clip.id or 0, clip.camera_id, clip.path, "failed", run_id, error=done.error)
     if done.result is None or done.store is None or done.stats is None:
-        with index.transaction():
-            writer.fail_run(run_id, done.error or "analysis failed")
-            if previous_status != "analyzed":
-                writer.set_clip_status(done.clip_id, "failed")
+        _fail(index, run_id, done.clip_id, done.error or "analysis failed", previous_status)
         log.warning("clip %s (%s): analysis failed: %s", clip.id, clip.path, done.error)
         return failed
-    done.store.commit()
-    counts = writer.write_analysis(run_id, done.clip_id, done.result)
+    try:
+        counts = _write(index, run_id, done.clip_id, done.result, done.store)
+    except CamfindError as exc:  # the snapshot folder refused: this clip failed, the others go on
+        _fail(index, run_id, done.clip_id, str(exc), previous_status)
+        log.warning("clip %s (%s): results not written: %s", clip.id, clip.path, exc)
+        return dataclasses.replace(failed, error=str(exc))
     drift = None
     if done.osd is not None and done.osd.drift_s is not None:
         drift = round(done.osd.drift_s, 3)
@@ -307,6 +380,88 @@ def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisS
         speed_x=round(done.stats.speed, 2), osd_start=None if done.osd is None else done.osd.start.isoformat(),
         osd_drift_s=drift,
     )
+
+
+def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, store: SnapshotStore) -> dict[str, int]:
+    """Snapshot files into place, then the rows in one transaction, then the previous run's files go.
+
+    Until the commit the index still points at the previous run's files, which are untouched
+    (new names never replace a file with other bytes). If anything fails before the commit,
+    the files placed here are removed and the run is marked failed; the error is raised.
+
+    Raises:
+        CamfindError: the snapshot folder refused (nothing was placed; the caller fails the run).
+    """
+    from camfind.analysis.snapshots import remove_files
+
+    previous = _snapshot_paths(index, clip_id)
+    created: list[Path] = []
+    try:
+        created = store.place()
+        counts = index.writer.write_analysis(run_id, clip_id, result)
+    except BaseException as exc:
+        if _committed(index, run_id):  # interrupted after the commit: the rows and their files stand
+            raise
+        remove_files(created)
+        if not isinstance(exc, CamfindError):  # a CamfindError (folder refused) is failed by the caller
+            _fail(index, run_id, clip_id, _reason(exc), None)
+        raise
+    try:
+        gone = _unreferenced(index, previous - {s.path for s in result.snapshots})
+    except sqlite3.Error as exc:  # the results are written; old files merely stay behind
+        log.warning("clip %s: the previous analysis' snapshots were kept (%s)", clip_id, exc)
+        return counts
+    if gone:
+        log.info("clip %s: removed %d snapshot(s) of its previous analysis", clip_id, remove_files(gone))
+    return counts
+
+
+def _snapshot_paths(index: Index, clip_id: int) -> set[str]:
+    return {r[0] for r in index.db.execute("SELECT path FROM snapshots WHERE clip_id = ?", (clip_id,))}
+
+
+def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
+    """Of ``paths``, those no snapshot row of the index points at (any clip, any run)."""
+    wanted = sorted(paths)
+    if not wanted:
+        return []
+    used = {r[0] for r in index.db.execute(
+        "SELECT path FROM snapshots WHERE path IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
+    return [p for p in wanted if p not in used]
+
+
+def _committed(index: Index, run_id: int) -> bool:
+    """Whether the run's results are in the index (True when that cannot be told: keep the files)."""
+    try:
+        row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
+    except sqlite3.Error:
+        return True
+    return row is None or row[0] == "done"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "terminated" if type(exc).__name__ == "Terminated" else "interrupted (Ctrl-C)"
+    if isinstance(exc, CamfindError):
+        return str(exc)
+    if isinstance(exc, sqlite3.Error):
+        return f"the index could not be written: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _fail(index: Index, run_id: int, clip_id: int, reason: str, previous_status: str | None) -> None:
+    """Mark the run failed (and a clip never analysed before, unless ``previous_status`` is None).
+
+    When the index cannot be written even for that (a full disk), the problem is logged; the
+    next analysis of the clip marks the run failed (:func:`_fail_stale_runs`).
+    """
+    try:
+        with index.transaction():
+            index.writer.fail_run(run_id, reason)
+            if previous_status is not None and previous_status != "analyzed":
+                index.writer.set_clip_status(clip_id, "failed")
+    except sqlite3.Error as exc:
+        log.warning("could not mark analysis run %s of clip %s failed (%s): %s", run_id, clip_id, reason, exc)
 
 
 def _summary(outcomes: list[ClipOutcome], seconds: float, workers: int, settings: AnalysisSettings) -> AnalysisSummary:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -109,6 +112,41 @@ def test_bad_input_is_one_line_and_writes_nothing(case: Path, tmp_path: Path, ar
     assert result.exit_code == 2, result.stdout
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
+    assert rows(case, "SELECT COUNT(*) FROM analysis_runs")[0][0] == 0
+
+
+def test_a_snapshot_folder_that_cannot_be_used_is_refused_before_any_clip(case: Path, tmp_path: Path) -> None:
+    write_clip(tmp_path / "export" / "CAM01" / "ch01_20240125101500.mp4", frames=10)
+    assert run("ingest", tmp_path / "export", "--no-analyze").exit_code == 0
+    (tmp_path / "cams.csv").write_text(CAMERAS_CSV)
+    for target, why in ((tmp_path / "cams.csv", "is a file, not a folder"),
+                        (tmp_path / "cams.csv" / "snaps", "cannot create the snapshot folder")):
+        result = run("analyze", "--snapshots", target, "--no-plates", "--no-faces")
+        assert result.exit_code == 2, result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(target) in lines[0] and why in lines[0], result.stderr
+        assert rows(case, "SELECT COUNT(*) FROM analysis_runs")[0][0] == 0
+    assert (tmp_path / "cams.csv").read_text() == CAMERAS_CSV
+
+
+def test_a_weights_file_that_is_not_a_model_is_one_line_before_any_clip(case: Path, tmp_path: Path) -> None:
+    """--weights cams.csv: one line naming the file, no run records; ultralytics (a fresh process, its
+    settings in camfind's own folder, sync off) prints nothing of its own on stderr."""
+    write_clip(tmp_path / "export" / "CAM01" / "ch01_20240125101500.mp4", frames=10)
+    assert run("ingest", tmp_path / "export", "--no-analyze").exit_code == 0
+    weights = tmp_path / "cams.csv"
+    weights.write_text(CAMERAS_CSV)
+    ssd = run("analyze", "--weights", weights)  # the SSD takes a folder
+    assert ssd.exit_code == 2 and len(ssd.stderr.strip().splitlines()) == 1 and "is a folder holding" in ssd.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), CAMFIND_DB=str(case))
+    yolo = subprocess.run([sys.executable, "-m", "camfind", "analyze", "--detector", "yolo", "--weights", str(weights)],
+                          capture_output=True, text=True, env=env, timeout=300)
+    assert yolo.returncode == 2, yolo.stdout
+    assert yolo.stderr.startswith(f"camfind: error: {weights}: not a yolo weights file"), yolo.stderr
+    assert len(yolo.stderr.strip().splitlines()) == 1, yolo.stderr  # no "Creating new Ultralytics Settings"
+    settings = tmp_path / "config" / "camfind" / "ultralytics" / "Ultralytics" / "settings.json"
+    assert json.loads(settings.read_text())["sync"] is False
     assert rows(case, "SELECT COUNT(*) FROM analysis_runs")[0][0] == 0
 
 

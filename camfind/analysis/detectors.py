@@ -335,13 +335,13 @@ class YoloDetector:
             ) from exc
         try:
             self._model: Any = YOLO(str(weights))
+            names: Mapping[int, str] = self._model.names
         except Exception as exc:  # ultralytics raises many kinds for a bad file
             raise ModelError(f"{weights}: ultralytics cannot load it ({exc})") from exc
         self.version = f"{_dist_version('ultralytics')}/{weights.name}"
         self.conf = conf
         self.class_conf = dict(class_conf or {})
         self.imgsz = imgsz
-        names: Mapping[int, str] = self._model.names
         self._classes = {int(i): n for i, n in names.items() if n in YOLO_NAMES}
         if not self._classes:
             log.warning("%s: the model has none of the classes %s", weights, sorted(YOLO_NAMES))
@@ -369,14 +369,46 @@ class YoloDetector:
         ]
 
 
-def _offline_ultralytics() -> None:
-    """Keep ultralytics from downloading, installing or phoning home."""
+def ultralytics_config_dir() -> Path:
+    """camfind's own writable folder for ultralytics' settings file (never the user's home config).
+
+    ``$YOLO_CONFIG_DIR`` when the user set one that is writable; else ``camfind/ultralytics`` in
+    ``$XDG_CONFIG_HOME`` (``~/.config``); else a per-user folder in the temporary directory.
+    """
+    given = os.environ.get("YOLO_CONFIG_DIR")
+    if given and os.access(given, os.W_OK):
+        return Path(given)
+    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    getuid = getattr(os, "getuid", None)
+    user = getuid() if getuid is not None else os.environ.get("USERNAME", "user")
+    for folder in (Path(home) / "camfind" / "ultralytics", Path(tempfile.gettempdir()) / f"camfind-ultralytics-{user}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise ModelError(f"no writable folder for ultralytics' settings: set YOLO_CONFIG_DIR (tried {home})")
+
+
+def prepare_ultralytics() -> None:
+    """Before ultralytics is imported: offline, settings in :func:`ultralytics_config_dir`, quiet.
+
+    Ultralytics reads these variables once, at import (``YOLO_VERBOSE=False`` keeps its
+    "Creating new Ultralytics Settings" line and its warnings off stderr; camfind reports
+    problems itself). Settings sync is turned off after import by the detector
+    (:func:`_offline_ultralytics`). Spawned ``--workers`` processes
+    inherit the variables.
+    """
     os.environ.setdefault("YOLO_OFFLINE", "1")
     os.environ.setdefault("YOLO_AUTOINSTALL", "False")
-    if "YOLO_CONFIG_DIR" not in os.environ or not os.access(os.environ["YOLO_CONFIG_DIR"], os.W_OK):
-        folder = Path(tempfile.gettempdir()) / "camfind-ultralytics"
-        folder.mkdir(parents=True, exist_ok=True)
-        os.environ["YOLO_CONFIG_DIR"] = str(folder)
+    os.environ.setdefault("YOLO_VERBOSE", "False")
+    os.environ["YOLO_CONFIG_DIR"] = str(ultralytics_config_dir())
+
+
+def _offline_ultralytics() -> None:
+    """Keep ultralytics from downloading, installing or phoning home (settings sync off)."""
+    prepare_ultralytics()
     try:
         from ultralytics.utils import SETTINGS
 

@@ -17,9 +17,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import logging
-import os
 import platform
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,7 +27,7 @@ from typing import Any
 import cv2
 
 from camfind import __version__
-from camfind.analysis.detectors import SSD_CONFIG, SSD_GRAPH, Detector, load_detector
+from camfind.analysis.detectors import SSD_CONFIG, SSD_GRAPH, Detector, load_detector, prepare_ultralytics
 from camfind.analysis.enrich import FaceEngineLike, PlateReaderLike
 from camfind.analysis.settings import AnalysisSettings
 from camfind.errors import CamfindError, ModelError
@@ -191,43 +189,6 @@ def _quiet(logger_name: str) -> Iterator[None]:
     finally:
         if level:
             logger.setLevel(level)
-
-
-def ultralytics_config_dir() -> Path:
-    """camfind's own writable folder for ultralytics' settings file (never the user's home config).
-
-    ``$YOLO_CONFIG_DIR`` when the user set one that is writable; else ``camfind/ultralytics`` in
-    ``$XDG_CONFIG_HOME`` (``~/.config``); else a per-user folder in the temporary directory.
-    """
-    given = os.environ.get("YOLO_CONFIG_DIR")
-    if given and os.access(given, os.W_OK):
-        return Path(given)
-    home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    getuid = getattr(os, "getuid", None)
-    user = getuid() if getuid is not None else os.environ.get("USERNAME", "user")
-    for folder in (Path(home) / "camfind" / "ultralytics", Path(tempfile.gettempdir()) / f"camfind-ultralytics-{user}"):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue
-        if os.access(folder, os.W_OK):
-            return folder
-    raise ModelError(f"no writable folder for ultralytics' settings: set YOLO_CONFIG_DIR (tried {home})")
-
-
-def prepare_ultralytics() -> None:
-    """Before ultralytics is imported: offline, settings in :func:`ultralytics_config_dir`, quiet.
-
-    Ultralytics reads these variables once, at import (``YOLO_VERBOSE=False`` keeps its
-    "Creating new Ultralytics Settings" line and its warnings off stderr; camfind reports
-    problems itself). Settings sync is turned off after import by the detector
-    (:func:`camfind.analysis.detectors._offline_ultralytics`). Spawned ``--workers`` processes
-    inherit the variables.
-    """
-    os.environ.setdefault("YOLO_OFFLINE", "1")
-    os.environ.setdefault("YOLO_AUTOINSTALL", "False")
-    os.environ.setdefault("YOLO_VERBOSE", "False")
-    os.environ["YOLO_CONFIG_DIR"] = str(ultralytics_config_dir())
 
 
 def _load(settings: AnalysisSettings, want_osd: bool) -> Models:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from camfind.analysis.boxes import iou
 from camfind.analysis.detectors import NMS_GROUPS
 from camfind.types import Box, Detection
 
@@ -227,7 +228,7 @@ def _absorptions(
         for n in named:
             if n.t1 < u.t0 - 1.01 / fps or n.t0 > u.t1 + 1.01 / fps:
                 continue
-            overlaps = [_iou(d.box, _box_at(path, d.offset_s)) for d in tracks[n.no]]
+            overlaps = [iou(d.box, _box_at(path, d.offset_s)) for d in tracks[n.no]]
             if np.mean(overlaps) >= 0.3:
                 pairs.append((-float(np.mean(overlaps)), u.no, n.no))
     return [(u_no, n_no) for _score, u_no, n_no in sorted(pairs)]
@@ -245,15 +246,6 @@ def _box_at(path: Sequence[Detection], t: float) -> Box:
     w = (t - a.offset_s) / max(b.offset_s - a.offset_s, 1e-9)
     x1, y1, x2, y2 = ((1 - w) * p + w * q for p, q in zip(a.box, b.box, strict=True))
     return (x1, y1, x2, y2)
-
-
-def _iou(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def _fragment(no: int, dets: Sequence[Detection]) -> _Fragment:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from camfind.analysis.boxes import iou
 from camfind.analysis.frames import Frame
 from camfind.types import Box, Detection
 
@@ -80,7 +81,7 @@ class Fragment:
         """Keep ``det`` unless it repeats the last kept box of a standing object."""
         self.seen += 1
         prev = self.detections[-1] if self.detections else None
-        if prev is not None and det.offset_s - prev.offset_s < STILL_KEEP_S and _iou(prev.box, det.box) >= STILL_IOU:
+        if prev is not None and det.offset_s - prev.offset_s < STILL_KEEP_S and iou(prev.box, det.box) >= STILL_IOU:
             self.tail = det
             return
         self.detections.append(det)
@@ -92,15 +93,6 @@ class Fragment:
             self.detections.append(self.tail)
             self.tail = None
         return self
-
-
-def _iou(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def sharpness(image: np.ndarray) -> float:

@@ -14,6 +14,7 @@ from pathlib import Path
 import motmetrics as mm
 import numpy as np
 
+from camfind.analysis.boxes import iou
 from camfind.types import Box, Detection
 
 PETS_SCALE = 0.625
@@ -60,16 +61,6 @@ def load_pets_gt(path: Path, scale: float = PETS_SCALE) -> dict[int, list[GtBox]
         box = (x1, y1, x1 + float(w) * scale, y1 + float(h) * scale)
         gt.setdefault(int(f) - 1, []).append(GtBox(int(obj), box, care=flag.strip() != "0"))
     return gt
-
-
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
 def evaluate(

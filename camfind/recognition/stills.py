@@ -112,8 +112,11 @@ def _decode_flags(p: Path, raw: BinaryIO, max_pixels: int) -> int:
     except Image.DecompressionBombError:
         raise InputError(f"{p}: image too large to read (far over the {max_pixels / 1e6:g} megapixels "
                          "read): scale it down first") from None
-    except (UnidentifiedImageError, ValueError, SyntaxError, EOFError):
-        return cv2.IMREAD_COLOR  # not a format Pillow knows (or a broken header): OpenCV decides
+    except (UnidentifiedImageError, ValueError, SyntaxError, EOFError, ImportError):
+        # Not a format Pillow knows (or a broken header): OpenCV decides. ImportError: once
+        # ultralytics is imported in the process (the YOLO detector), it patches Image.open to
+        # import pi_heif on an unidentified file, and that optional package is not installed.
+        return cv2.IMREAD_COLOR
     pixels = width * height
     if pixels <= max_pixels:
         return cv2.IMREAD_COLOR

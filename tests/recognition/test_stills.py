@@ -102,3 +102,25 @@ def test_plate_reading_errors_name_their_file(tmp_path: Path) -> None:
         f"{huge}: image too large to read (far over the 50 megapixels read): scale it down first",
         f"{tmp_path}: is a folder, not an image file",
     ]
+
+
+def test_not_an_image_after_ultralytics_patched_pillow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Importing ultralytics (the YOLO detector) patches Image.open to import the absent pi_heif on
+    an unidentified file; a non-image must still be one named error, not a ModuleNotFoundError."""
+    from PIL import Image
+
+    original = Image.open
+
+    def ultralytics_like_open(fp: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return original(fp, *args, **kwargs)
+        except Image.UnidentifiedImageError:
+            import pi_heif  # noqa: F401  (not installed: ModuleNotFoundError, as in ultralytics)
+
+            raise
+
+    monkeypatch.setattr(Image, "open", ultralytics_like_open)
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("not an image\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not an image"):
+        load_image(junk)

@@ -22,14 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
+from cli_run import rows, run
 from clipfactory import CAMERAS_CSV, write_clip
 from typer.testing import CliRunner
 
 from camfind.cli import _Edge
 from camfind.commands._common import jsonable
-
-sys.path.insert(0, str(Path(__file__).parent / "commands"))
-from cli_run import rows, run  # noqa: E402
 
 
 def _edge_app(action: Callable[[], None]) -> typer.Typer:

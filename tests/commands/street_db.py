@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "search"))
+from searchscene import FACE_P, T0, build_street
 
-from searchscene import FACE_P, T0, build_street  # noqa: E402
-
-from camfind.index import Index  # noqa: E402
+from camfind.index import Index
 
 __all__ = ["FACE_P", "T0", "make_street_db"]
 

@@ -9,20 +9,8 @@ from pathlib import Path
 
 import pytest
 from cli_run import run
-from street_db import make_street_db
 
 HIT_KEYS = {"watch", "plate", "camera_id", "time", "confidence", "snapshot"}
-
-
-@pytest.fixture(scope="module")
-def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_street_db(tmp_path_factory.mktemp("street"))
-
-
-@pytest.fixture
-def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CAMFIND_DB", str(street_db))
-    return street_db
 
 
 @pytest.fixture

@@ -8,22 +8,9 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from cli_run import rows, run, run_json
-from street_db import make_street_db
 
 from camfind.search.export import TIMELINE_COLUMNS
-
-
-@pytest.fixture(scope="module")
-def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_street_db(tmp_path_factory.mktemp("street"))
-
-
-@pytest.fixture
-def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CAMFIND_DB", str(street_db))
-    return street_db
 
 
 def test_timeline_to_file_and_stdout(db: Path, tmp_path: Path) -> None:

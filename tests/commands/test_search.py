@@ -10,21 +10,9 @@ from pathlib import Path
 
 import pytest
 from cli_run import rows, run, run_json
-from street_db import make_street_db
 
 CONTRACT_KEYS = {"camera_id", "time", "end_time", "class", "color", "direction", "direction_deg", "plate",
                  "confidence", "track_id", "clip_sha256", "clip_path", "frame", "snapshot"}
-
-
-@pytest.fixture(scope="module")
-def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_street_db(tmp_path_factory.mktemp("street"))
-
-
-@pytest.fixture
-def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CAMFIND_DB", str(street_db))
-    return street_db
 
 
 def test_plate_search_json(db: Path) -> None:

@@ -7,23 +7,17 @@ from pathlib import Path
 
 import pytest
 from cli_run import run, run_json
-from street_db import make_street_db
 
 HOP_KEYS = {"camera_id", "first_seen", "last_seen", "direction", "distance_m_from_prev", "speed_kmh_from_prev",
             "feasible", "evidence"}
 NEXT_KEYS = {"camera_id", "owner_type", "owner_contact", "window_from", "window_to", "footage_ingested"}
 
 
-@pytest.fixture(scope="module")
-def street_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_street_db(tmp_path_factory.mktemp("street"))
-
-
 @pytest.fixture
-def db(street_db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CAMFIND_DB", str(street_db))
+def db(db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared street index, with a wide terminal so the tree is not folded."""
     monkeypatch.setenv("COLUMNS", "200")
-    return street_db
+    return db
 
 
 def test_trace_json_contract(db: Path) -> None:

@@ -3,24 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import cv2
 import pytest
-from typer.testing import CliRunner, Result
-
-from camfind.cli import app
-
-
-def run(*args: str | Path) -> Result:
-    argv = [str(a) for a in args]
-    saved = sys.argv
-    sys.argv = ["camfind", *argv]
-    try:
-        return CliRunner().invoke(app, argv)
-    finally:
-        sys.argv = saved
+from cli_run import run
 
 
 @pytest.fixture

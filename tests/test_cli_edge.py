@@ -121,8 +121,17 @@ def test_stdout_that_cannot_be_written_is_named(case: Path) -> None:
     assert proc.stderr.decode() == "camfind: error: cannot write to standard output: No space left on device\n"
 
 
-def test_sigterm_mid_ingest_unwinds_like_ctrl_c(case: Path, tmp_path: Path) -> None:
-    """Made deterministic with the index lock: the ingest waits on it after the clips it already has."""
+@pytest.mark.parametrize(
+    ("signum", "code", "said", "audited"),
+    [(signal.SIGINT, 130, b"camfind: interrupted", "error: KeyboardInterrupt"),
+     (signal.SIGTERM, 143, b"camfind: terminated", "error: Terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_signal_mid_ingest_keeps_whole_clips_and_resumes(
+    case: Path, tmp_path: Path, signum: int, code: int, said: bytes, audited: str
+) -> None:
+    """A real signal to a real ingest, made deterministic with the index lock: the ingest waits on
+    it after the clips it already has, and the signal lands there."""
     folder = tmp_path / "bulk" / "CAM02"
     n = 12
     for i in range(n):
@@ -136,16 +145,16 @@ def test_sigterm_mid_ingest_unwinds_like_ctrl_c(case: Path, tmp_path: Path) -> N
         proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         assert proc.stderr is not None and b"is locked" in proc.stderr.readline()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     err = proc.stderr.read()
     proc.wait(timeout=30)
-    assert proc.returncode == 143 and err.startswith(b"camfind: terminated") and b"Traceback" not in err, err
+    assert proc.returncode == code and err.startswith(said) and b"Traceback" not in err, err
     assert rows(case, "SELECT COUNT(*) FROM clips") == [(4,)]
     (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit ORDER BY id DESC LIMIT 1")
-    assert outcome[0].startswith("error: Terminated"), "the interrupted run is in the audit log"
+    assert outcome[0].startswith(audited), "the interrupted run is in the audit log"
     assert run("ingest", folder, "--no-analyze").exit_code == 0
     assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(n, n)]
 

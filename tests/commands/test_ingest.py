@@ -151,35 +151,6 @@ def test_kill_mid_ingest_then_resume(case: Path, tmp_path: Path) -> None:
         assert frames == 30 and len(sha) == 64 and Path(path).is_file()
 
 
-def test_ctrl_c_mid_ingest_keeps_whole_clips_and_is_audited(case: Path, tmp_path: Path) -> None:
-    """A real SIGINT to a real process, made deterministic with the index lock: after the clips it
-    already has, the ingest waits on another writer, and Ctrl-C lands there."""
-    folder = tmp_path / "bulk" / "CAM02"
-    n = 12
-    for i in range(n):
-        write_clip(folder / f"ch01_20240125{11 + i // 60:02d}{i % 60:02d}00.mkv", seed=i, frames=30)
-    assert run("ingest", *sorted(folder.iterdir())[:4], "--no-analyze").exit_code == 0
-    env = {**os.environ, "CAMFIND_DB": str(case)}
-    holder = sqlite3.connect(case, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")  # another writer: the ingest blocks at its next commit
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        assert proc.stderr is not None and b"is locked" in proc.stderr.readline()
-        proc.send_signal(signal.SIGINT)
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
-    err = proc.stderr.read()
-    proc.wait(timeout=30)
-    assert proc.returncode == 130 and b"interrupted" in err and b"Traceback" not in err, err
-    assert rows(case, "SELECT COUNT(*) FROM clips") == [(4,)]
-    (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit ORDER BY id DESC LIMIT 1")
-    assert outcome[0].startswith("error: KeyboardInterrupt")
-    assert run_json("ingest", folder, "--no-analyze")["ingested"] == n - 4
-    assert rows(case, "SELECT COUNT(*), COUNT(DISTINCT sha256) FROM clips") == [(n, n)]
-
-
 def test_ctrl_c_while_hashing_a_clip_keeps_only_whole_clips(
     case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

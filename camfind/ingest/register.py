@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
 from camfind.index.storage import index_problem, is_storage_error
 from camfind.ingest.probe import hash_and_probe
-from camfind.ingest.starttime import SidecarReader, camera_from_path, resolve_start
+from camfind.ingest.starttime import Sidecar, SidecarReader, camera_from_path, resolve_start
 from camfind.types import Clip
 
 if TYPE_CHECKING:
@@ -226,24 +226,26 @@ class _Registrar:
     total: int
 
     def register(self, path: Path, done_bytes: int) -> tuple[int, bool]:
-        """Hash, probe, time and register one clip in its own transaction. Returns (id, new)."""
-        from camfind.index.queries import get_camera
+        """Hash, probe, time and register one clip in its own transaction. Returns (id, new).
+
+        The hash is looked up before the start time is worked out: a clip already registered
+        (with ``--start`` in an earlier run, say) is known by its content and needs no time.
+        """
+        from camfind.index.queries import find_clip_by_sha256, get_camera
 
         sidecar = self.sidecars.find(path)
-        cam_id = (
-            self.camera
-            or (sidecar.camera_id if sidecar else None)
-            or camera_from_path(path.absolute(), self.known_ids)
-        )
+        cam_id = self._camera_of(path, sidecar)
+        scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, str(path)))
+        known = find_clip_by_sha256(self.index, scanned.sha256)
+        if known is not None and known.id is not None:
+            logger.info("already known %s as clip %d", path, known.id)
+            return self.index.writer.add_clip(replace(known, path=str(path.resolve())))
         if cam_id is None:
             raise ClipError(
                 f"{path}: no camera: pass --camera ID, name the folder or the file after a known camera "
                 "(CAM03/... or CAM03_...), or give camera_id in a sidecar"
             )
-        if cam_id not in self.known_ids:
-            raise NotFoundError(f"{path}: unknown camera {cam_id!r} (import it first: camfind cameras import)")
         cam = get_camera(self.index, cam_id)
-        scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, str(path)))
         info = scanned.probe
         when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=info)
         clip = Clip(
@@ -257,6 +259,17 @@ class _Registrar:
         logger.info("%s %s as clip %d (%s, %s)", "registered" if new else "already known", path, clip_id,
                     cam.id, when.source)
         return clip_id, new
+
+    def _camera_of(self, path: Path, sidecar: Sidecar | None) -> str | None:
+        """The clip's camera by the rules (None when none applies); an unknown one is refused."""
+        cam_id = (
+            self.camera
+            or (sidecar.camera_id if sidecar else None)
+            or camera_from_path(path.absolute(), self.known_ids)
+        )
+        if cam_id is not None and cam_id not in self.known_ids:
+            raise NotFoundError(f"{path}: unknown camera {cam_id!r} (import it first: camfind cameras import)")
+        return cam_id
 
     def _byte_counter(self, done_bytes: int, name: str) -> Callable[[int], None] | None:
         progress, total = self.progress, self.total

@@ -130,3 +130,13 @@ def test_pending_analysis_includes_clips_left_unanalysed(reg: Index, export: Pat
     reg.writer.set_clip_status(first.clip_ids[0], "analyzed")
     second = ingest_paths(reg, [export])
     assert pending_analysis(reg, second) == sorted([*second.clip_ids, first.clip_ids[1]])
+
+
+def test_clip_registered_with_start_is_known_on_a_later_run_without_it(reg: Index, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "clip.mp4")
+    first = ingest_paths(reg, [clip], camera="CAM01", start="2024-01-25 10:15:00")
+    again = ingest_paths(reg, [tmp_path / "in"], camera="CAM01")
+    assert (again.ingested, again.known, again.failed) == (0, 1, ())
+    assert again.known_ids == first.clip_ids
+    (c,) = list_clips(reg)
+    assert (c.time_source, c.start_raw) == ("cli", AT_1015)

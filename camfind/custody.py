@@ -66,17 +66,33 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     from camfind.index.queries import list_clips
 
     clips = list_clips(index)
+    copies = _copy_paths(index)
     problems: list[ClipProblem] = []
+    bad_clips = 0
     for n, clip in enumerate(clips, start=1):
-        problem = _check(clip.id or 0, clip.path, clip.sha256)
-        if problem is not None:
-            logger.info("clip %s %s: %s", clip.id, problem.kind, clip.path)  # the report names it
-            problems.append(problem)
+        found = _check_locations(clip.id or 0, [clip.path, *copies.get(clip.id or 0, ())], clip.sha256)
+        for problem in found:
+            logger.info("clip %s %s: %s", clip.id, problem.kind, problem.path)  # the report names it
+        problems.extend(found)
+        bad_clips += bool(found)
         if progress is not None:
             progress(n, len(clips), clip.path)
     changed = tuple(p.path for p in problems if p.kind == "changed")
     missing = tuple(p.path for p in problems if p.kind == "missing")
-    return VerifyReport(len(clips), len(clips) - len(problems), changed, missing, tuple(problems))
+    return VerifyReport(len(clips), len(clips) - bad_clips, changed, missing, tuple(problems))
+
+
+def _copy_paths(index: Index) -> dict[int, list[str]]:
+    """Paths of the byte-identical copies recorded for each clip (verified with the clip)."""
+    from camfind.index.queries import clip_copies
+
+    return {cid: [c.path for c in found] for cid, found in clip_copies(index).items()}
+
+
+def _check_locations(clip_id: int, paths: Sequence[str], expected: str) -> list[ClipProblem]:
+    """Every location of one clip's bytes (the registered file first, then its copies)."""
+    found = [_check(clip_id, path, expected) for path in paths]
+    return [p for p in found if p is not None]
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:

@@ -133,6 +133,24 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class ClipCopy:
+    """A byte-identical copy of a registered clip found at another path: the same evidence.
+
+    ``camera_id`` and ``name_time`` are what the copy's own camera rule and file name said (None
+    when none applied); ``conflict`` says how they disagree with the registration ('' if not).
+    """
+
+    clip_id: int
+    path: str
+    camera_id: str | None = None
+    name_time: datetime | None = None
+    conflict: str = ""
+
+    def __post_init__(self) -> None:
+        _check_utc("name_time", self.name_time)
+
+
+@dataclass(frozen=True)
 class Detection:
     """One object found in one frame (before tracking) or one box of a track."""
 

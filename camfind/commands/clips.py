@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,9 +12,10 @@ from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, inde
 from camfind.commands._progress import progress_bar
 from camfind.errors import CamfindError, InputError
 from camfind.timeutil import iso_local, parse_time, show_local
-from camfind.types import Clip
+from camfind.types import Clip, ClipCopy
 
-CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "sha256", "path")
+CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "sha256", "path",
+                "copies")
 CLIP_STATUSES = ("registered", "analyzed", "failed")
 
 
@@ -34,9 +36,12 @@ def clips(
 ) -> None:
     """List registered clips: start/end (corrected and raw DVR time), time source, SHA-256, status.
 
+    copies: byte-identical copies of a clip met at other paths by later ingests (the registered
+    path is kept; verify checks every copy too).
+
     Example: camfind clips --camera CAM03 --json
     """
-    from camfind.index.queries import get_camera, list_clips
+    from camfind.index.queries import clip_copies, get_camera, list_clips
 
     if status is not None and status not in CLIP_STATUSES:
         raise InputError(f"unknown clip status {status!r}: expected one of {', '.join(CLIP_STATUSES)}")
@@ -44,16 +49,18 @@ def clips(
         if camera is not None:
             get_camera(index, camera)
         found = list_clips(index, camera_id=camera, status=status)
+        copies = clip_copies(index)
         counts["rows"] = len(found)
         tz = index.tz
-    rows = [clip_row(c, tz) for c in found]
+    rows = [clip_row(c, tz, copies.get(c.id or 0, ())) for c in found]
     if not (as_json or as_csv):
         rows = [_table_row(r, c, tz) for r, c in zip(rows, found, strict=True)]
     emit_rows("Clips", rows, CLIP_COLUMNS, as_json=as_json, as_csv=as_csv)
 
 
-def clip_row(clip: Clip, tz: str) -> dict[str, Any]:
-    """A clip as the JSON object of the CLI contract (times ISO 8601 with the case offset)."""
+def clip_row(clip: Clip, tz: str, copies: Sequence[ClipCopy] = ()) -> dict[str, Any]:
+    """A clip as the JSON object of the CLI contract (times ISO 8601 with the case offset);
+    ``copies`` lists the byte-identical copies recorded at other paths."""
     return {
         "id": clip.id, "camera_id": clip.camera_id, "path": clip.path, "sha256": clip.sha256,
         "start": iso_local(clip.start, tz), "end": iso_local(clip.end, tz),
@@ -61,12 +68,14 @@ def clip_row(clip: Clip, tz: str) -> dict[str, Any]:
         "time_source": clip.time_source, "clock_offset_s": clip.clock_offset_s, "duration_s": clip.duration_s,
         "fps": clip.fps, "frames": clip.frames, "width": clip.width, "height": clip.height, "codec": clip.codec,
         "container": clip.container, "size_bytes": clip.size_bytes, "status": clip.status,
+        "copies": [{"path": c.path, "camera_id": c.camera_id, "conflict": c.conflict or None} for c in copies],
     }
 
 
 def _table_row(row: dict[str, Any], clip: Clip, tz: str) -> dict[str, Any]:
     return {**row, "start": show_local(clip.start, tz), "end": show_local(clip.end, tz),
-            "start_raw": show_local(clip.start_raw, tz), "sha256": clip.sha256[:12]}
+            "start_raw": show_local(clip.start_raw, tz), "sha256": clip.sha256[:12],
+            "copies": [c["path"] + (f" (CONFLICT: {c['conflict']})" if c["conflict"] else "") for c in row["copies"]]}
 
 
 def verify(

@@ -41,6 +41,10 @@ def ingest(
     time. The camera's clock offset (cameras set-clock) gives the corrected time. Camera: --camera,
     the sidecar, or a folder or file-name prefix equal to a known camera id (CAM03/..., CAM03_...).
 
+    A byte-identical copy of a registered clip found at another path keeps the registration (its
+    path, camera and time) and is recorded as a copy (camfind clips lists it, verify checks it); a
+    copy whose camera, folder or file-name time disagrees is reported naming both files (exit 1).
+
     Example: camfind ingest exports/CAM03/ --camera CAM03 --no-analyze
     """
     from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis
@@ -50,11 +54,15 @@ def ingest(
         with progress_bar("hashing", in_bytes=True) as update:
             summary = ingest_paths(index, paths, camera=camera, start=start, progress=update)
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
-                      skipped=len(summary.skipped), clip_ids=list(summary.clip_ids))
+                      skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
+                      copies=[c for _, c in summary.copies])
         for path, why in summary.failed:
             err.print(f"camfind: failed: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
         for path, why in summary.skipped:
             err.print(f"camfind: skipped: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
+        for path, clip_id in summary.copies:
+            err.print(f"camfind: copy of clip {clip_id}: {path} (recorded beside the registration; verify checks it)",
+                      markup=False, highlight=False, soft_wrap=True)
         todo = [] if no_analyze else pending_analysis(index, summary)
         if todo:
             settings = analysis_settings(osd=osd)
@@ -75,6 +83,7 @@ def _report(summary: Any, analysis: Any, as_json: bool) -> None:
             "skipped": [{"path": p, "reason": r} for p, r in summary.skipped],
             "clip_ids": list(summary.clip_ids),
             "known_ids": list(summary.known_ids),
+            "copies": [{"path": p, "clip_id": c} for p, c in summary.copies],
             "bytes": summary.bytes_read,
             "seconds": summary.seconds,
             "analysis": jsonable(analysis),

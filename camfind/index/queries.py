@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from camfind.errors import NotFoundError
 from camfind.timeutil import from_ts, to_ts
-from camfind.types import Calibration, Camera, Clip
+from camfind.types import Calibration, Camera, Clip, ClipCopy
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -255,6 +255,19 @@ def list_clips(index: Index, camera_id: str | None = None, status: str | None = 
     return _clips(index, ("WHERE " + " AND ".join(conds)) if conds else "", params)
 
 
+def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[ClipCopy]]:
+    """Byte-identical copies recorded for each clip (of one clip if ``clip_id``), by clip id."""
+    sql = "SELECT clip_id, path, camera_id, name_ts, conflict FROM clip_copies"
+    params: tuple[Any, ...] = ()
+    if clip_id is not None:
+        sql, params = sql + " WHERE clip_id = ?", (clip_id,)
+    out: dict[int, list[ClipCopy]] = {}
+    for cid, path, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
+        out.setdefault(int(cid), []).append(
+            ClipCopy(int(cid), str(path), cam, None if name_ts is None else from_ts(name_ts), conflict))
+    return out
+
+
 def clips_covering(
     index: Index, camera_id: str | None, from_ts: TimeLike, to_ts: TimeLike
 ) -> list[Clip]:
@@ -318,6 +331,9 @@ def evidence_named(index: Index, path: str) -> str | None:
     row = index.db.execute("SELECT id FROM clips WHERE path = ?", (path,)).fetchone()
     if row is not None:
         return f"registered clip {row[0]}"
+    row = index.db.execute("SELECT clip_id FROM clip_copies WHERE path = ? LIMIT 1", (path,)).fetchone()
+    if row is not None:
+        return f"a copy of registered clip {row[0]}"
     row = index.db.execute("SELECT clip_id FROM snapshots WHERE path = ? LIMIT 1", (path,)).fetchone()
     return None if row is None else f"a snapshot of clip {row[0]}"
 
@@ -325,5 +341,7 @@ def evidence_named(index: Index, path: str) -> str | None:
 def evidence_paths(index: Index) -> list[tuple[str, str]]:
     """``(what, path)`` of every registered clip and snapshot file."""
     clips = [(f"registered clip {i}", str(p)) for i, p in index.db.execute("SELECT id, path FROM clips")]
+    clips += [(f"a copy of registered clip {i}", str(p))
+              for i, p in index.db.execute("SELECT clip_id, path FROM clip_copies")]
     snaps = [(f"a snapshot of clip {i}", str(p)) for i, p in index.db.execute("SELECT clip_id, path FROM snapshots")]
     return clips + snaps

@@ -274,7 +274,29 @@ def _m001_initial() -> str:
         """
 
 
-MIGRATIONS: tuple[tuple[str, Migration], ...] = (("001_initial", _m001_initial),)
+def _m002_clip_custody() -> str:
+    """Where else each clip's bytes were found (byte-identical copies), kept beside the registration."""
+    return """
+        -- A byte-identical file met at another path: the same evidence, verified with the clip.
+        -- camera_id and name_ts are what that copy's own camera rule and file name said.
+        CREATE TABLE clip_copies (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            camera_id TEXT,
+            name_ts REAL,
+            conflict TEXT NOT NULL DEFAULT '',
+            recorded_ts REAL NOT NULL,
+            UNIQUE (clip_id, path)
+        );
+        CREATE INDEX clip_copies_path ON clip_copies (path);
+        """
+
+
+MIGRATIONS: tuple[tuple[str, Migration], ...] = (
+    ("001_initial", _m001_initial),
+    ("002_clip_custody", _m002_clip_custody),
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

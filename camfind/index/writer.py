@@ -25,6 +25,7 @@ from camfind.types import (
     Calibration,
     Camera,
     Clip,
+    ClipCopy,
     Detection,
     FaceSighting,
     PlateRead,
@@ -197,14 +198,12 @@ class Writer:
     def add_clip(self, clip: Clip) -> tuple[int, bool]:
         """Register a clip, idempotent by SHA-256. Returns (clip id, newly added).
 
-        A clip whose content is already known is not added again; if its file moved, the new
-        path is recorded (the hash proves it is the same evidence).
+        A clip whose content is already known is not added again and keeps its registered path:
+        a byte-identical file met elsewhere is recorded with :meth:`add_copy`.
         """
         with self.index.transaction():
-            row = self.db.execute("SELECT id, path FROM clips WHERE sha256 = ?", (clip.sha256,)).fetchone()
+            row = self.db.execute("SELECT id FROM clips WHERE sha256 = ?", (clip.sha256,)).fetchone()
             if row is not None:
-                if row[1] != clip.path:
-                    self.db.execute("UPDATE clips SET path = ? WHERE id = ?", (clip.path, row[0]))
                 return int(row[0]), False
             cur = self.db.execute(
                 """INSERT INTO clips (sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,
@@ -217,6 +216,23 @@ class Writer:
                  clip.status, _now()),
             )
             return int(cur.lastrowid or 0), True
+
+    def add_copy(self, copy: ClipCopy) -> bool:
+        """Record a byte-identical copy of a registered clip at another path (idempotent by path).
+
+        Returns True when this location is new. The registration itself is never changed.
+        """
+        with self.index.transaction():
+            cur = self.db.execute(
+                """INSERT INTO clip_copies (clip_id, path, camera_id, name_ts, conflict, recorded_ts)
+                   VALUES (?,?,?,?,?,?) ON CONFLICT (clip_id, path) DO UPDATE SET
+                   camera_id = excluded.camera_id, name_ts = excluded.name_ts, conflict = excluded.conflict
+                   WHERE clip_copies.conflict != excluded.conflict
+                      OR clip_copies.camera_id IS NOT excluded.camera_id""",
+                (copy.clip_id, copy.path, copy.camera_id,
+                 None if copy.name_time is None else to_ts(copy.name_time), copy.conflict, _now()),
+            )
+            return cur.rowcount > 0 and cur.lastrowid is not None
 
     def set_clip_status(self, clip_id: int, status: str) -> None:
         self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
 from camfind.index.storage import index_problem, is_storage_error
 from camfind.ingest.probe import hash_and_probe
-from camfind.ingest.starttime import Sidecar, SidecarReader, camera_from_path, resolve_start
-from camfind.types import Clip
+from camfind.ingest.starttime import Sidecar, SidecarReader, camera_from_path, resolve_start, time_from_name
+from camfind.types import Clip, ClipCopy
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -47,7 +47,8 @@ class IngestSummary:
     ``ingested``: newly registered clips; ``known``: clips already registered (same SHA-256),
     skipped; ``failed``: ``(path, reason)`` of files that could not be registered; ``skipped``:
     ``(path, reason)`` of non-video files found in folders; ``clip_ids``: ids of the new clips;
-    ``known_ids``: ids of the clips found already registered.
+    ``known_ids``: ids of the clips found already registered; ``copies``: ``(path, clip id)`` of
+    byte-identical copies of registered clips met at new paths (recorded beside the clip).
     """
 
     ingested: int
@@ -58,6 +59,7 @@ class IngestSummary:
     skipped: tuple[tuple[str, str], ...] = ()
     bytes_read: int = 0
     seconds: float = 0.0
+    copies: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -195,6 +197,7 @@ def ingest_paths(
         ingested=len(tally.ingested), known=len(tally.known), failed=tuple(tally.failed),
         clip_ids=tuple(tally.ingested), known_ids=tuple(tally.known), skipped=tuple(tally.skipped),
         bytes_read=registrar.total, seconds=round(time.perf_counter() - began, 3),
+        copies=tuple(registrar.copies),
     )
 
 
@@ -224,6 +227,7 @@ class _Registrar:
     sidecars: SidecarReader
     progress: Progress | None
     total: int
+    copies: list[tuple[str, int]] = field(default_factory=list)
 
     def register(self, path: Path, done_bytes: int) -> tuple[int, bool]:
         """Hash, probe, time and register one clip in its own transaction. Returns (id, new).
@@ -239,7 +243,8 @@ class _Registrar:
         known = find_clip_by_sha256(self.index, scanned.sha256)
         if known is not None and known.id is not None:
             logger.info("already known %s as clip %d", path, known.id)
-            return self.index.writer.add_clip(replace(known, path=str(path.resolve())))
+            self._record_copy(known, known.id, path, cam_id)
+            return known.id, False
         if cam_id is None:
             raise ClipError(
                 f"{path}: no camera: pass --camera ID, name the folder or the file after a known camera "
@@ -259,6 +264,51 @@ class _Registrar:
         logger.info("%s %s as clip %d (%s, %s)", "registered" if new else "already known", path, clip_id,
                     cam.id, when.source)
         return clip_id, new
+
+    def _record_copy(self, known: Clip, clip_id: int, path: Path, cam_id: str | None) -> None:
+        """Record ``path`` as a copy of the registered clip; one that disagrees with the
+        registration (camera, folder, name-derived or typed time) is recorded, then refused,
+        naming both files. The registration is never changed.
+
+        Met again at its registered path, only what was typed (``--camera``, ``--start``) is
+        compared: the rules there were already weighed when it was registered.
+        """
+        where = str(path.resolve())
+        same = where == known.path
+        cams = (self.camera,) if same else (cam_id, camera_from_path(path.absolute(), self.known_ids))
+        problems = [f"its camera is {cam} (registered as {known.camera_id})"
+                    for cam in dict.fromkeys(cams) if cam is not None and cam != known.camera_id]
+        named = time_from_name(path.name, self.index.tz)
+        if not same:
+            problems += self._time_problems(known, named)
+        if self.start is not None:
+            problems += self._differs("--start says", self.start, known.start_raw)
+        conflict = "; ".join(problems)
+        if same:
+            if conflict:
+                raise ClipError(f"{path}: registered as clip {clip_id}, but {conflict} (the registration is kept)")
+            return
+        if self.index.writer.add_copy(ClipCopy(clip_id, where, cam_id, None if named is None else named[0], conflict)):
+            self.copies.append((where, clip_id))
+            logger.info("recorded %s as a copy of clip %d (%s)", where, clip_id, known.path)
+        if conflict:
+            raise ClipError(f"{path}: a byte-identical copy of clip {clip_id} {known.path}, but {conflict}: "
+                            "check which file is right (the registration is kept)")
+
+    def _time_problems(self, known: Clip, named: tuple[datetime, str] | None) -> list[str]:
+        """The copy's name-derived time against the registration's (its file name's, else its start)."""
+        if named is None:
+            return []
+        filed = time_from_name(Path(known.path).name, self.index.tz)
+        return self._differs("its name says", named[0], filed[0] if filed is not None else known.start_raw)
+
+    def _differs(self, what: str, value: datetime, registered: datetime) -> list[str]:
+        from camfind.timeutil import show_local
+
+        if abs((value - registered).total_seconds()) < 1.0:
+            return []
+        tz = self.index.tz
+        return [f"{what} {show_local(value, tz)} (registered {show_local(registered, tz)})"]
 
     def _camera_of(self, path: Path, sidecar: Sidecar | None) -> str | None:
         """The clip's camera by the rules (None when none applies); an unknown one is refused."""

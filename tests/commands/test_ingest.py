@@ -192,3 +192,22 @@ def _wait_for_first_clip(db: Path, proc: subprocess.Popen[bytes]) -> int:
             return int(count)
         time.sleep(0.002)
     return 0
+
+
+def test_copy_under_another_camera_is_one_line_naming_both_files(case: Path, export: Path, tmp_path: Path) -> None:
+    original = export / "CAM01" / "ch01_20240125101500.mp4"
+    assert run("ingest", original, "--no-analyze").exit_code == 0
+    copy = tmp_path / "usb" / "clip.mp4"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    result = run("ingest", copy, "--camera", "CAM02", "--no-analyze")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if "camfind: failed:" in line]
+    assert str(copy) in line and str(original) in line and "CAM02" in line
+    assert rows(case, "SELECT camera_id, path FROM clips") == [("CAM01", str(original))]
+    (clip,) = run_json("clips")
+    assert [c["path"] for c in clip["copies"]] == [str(copy)] and "CAM02" in clip["copies"][0]["conflict"]
+    assert run("verify").exit_code == 0
+    copy.unlink()
+    gone = run_json("verify")
+    assert gone["missing"] == [str(copy)] and gone["changed"] == []

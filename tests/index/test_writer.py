@@ -10,9 +10,9 @@ import pytest
 
 from camfind.errors import NotFoundError
 from camfind.index import Index
-from camfind.index.queries import clips_covering, get_clip, list_cameras, list_clips, list_links
+from camfind.index.queries import clip_copies, clips_covering, get_clip, list_cameras, list_clips, list_links
 from camfind.index.writer import GENESIS_HASH, audit_hash
-from camfind.types import Calibration, Camera, Clip
+from camfind.types import Calibration, Camera, Clip, ClipCopy
 
 T0 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
 
@@ -58,10 +58,17 @@ def test_link_unknown_camera_writes_nothing(cams: Index) -> None:
 def test_add_clip_is_idempotent_by_hash(cams: Index) -> None:
     first = cams.writer.add_clip(clip(1))
     again = cams.writer.add_clip(clip(1))
-    moved = cams.writer.add_clip(replace(clip(1), path="/moved/1.mp4"))
-    assert first == (1, True) and again == (1, False) and moved == (1, False)
+    copy = cams.writer.add_clip(replace(clip(1), path="/copy/1.mp4"))
+    assert first == (1, True) and again == (1, False) and copy == (1, False)
     assert len(list_clips(cams)) == 1
-    assert get_clip(cams, 1).path == "/moved/1.mp4"
+    assert get_clip(cams, 1).path == clip(1).path, "a known clip keeps its registered path"
+
+
+def test_add_copy_is_idempotent_by_path(cams: Index) -> None:
+    cams.writer.add_clip(clip(1))
+    assert cams.writer.add_copy(ClipCopy(1, "/copy/1.mp4", "CAM01")) is True
+    assert cams.writer.add_copy(ClipCopy(1, "/copy/1.mp4", "CAM01")) is False
+    assert [c.path for c in clip_copies(cams)[1]] == ["/copy/1.mp4"]
 
 
 def test_clip_for_unknown_camera_is_rolled_back(cams: Index) -> None:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
 from camfind.ingest.hashing import sha256_file
+from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def _copy_paths(index: Index) -> dict[int, list[str]]:
 def _check_locations(clip_id: int, paths: Sequence[str], expected: str) -> list[ClipProblem]:
     """Every location of one clip's bytes (the registered file first, then its copies)."""
     found = [_check(clip_id, path, expected) for path in paths]
-    return [p for p in found if p is not None]
+    return [replace(p, path=shown(p.path)) for p in found if p is not None]
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from camfind.errors import ClipError, NotFoundError
+from camfind.pathtext import exact_bytes, shown
 
 log = logging.getLogger(__name__)
 
@@ -93,11 +94,25 @@ def _open(path: Path) -> cv2.VideoCapture:
         raise NotFoundError(f"{path}: no such clip file")
     if not os.access(path, os.R_OK):
         raise ClipError(f"{path}: the clip is not readable")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    cap = _capture(path)
     if not cap.isOpened():
         cap.release()
         raise ClipError(f"{path}: cannot be opened as video (corrupt or unsupported)")
     return cap
+
+
+def _capture(path: Path) -> cv2.VideoCapture:
+    """``cv2.VideoCapture`` of ``path``; a name that is not UTF-8 (OpenCV crashes on one) is
+    opened read-only and given to OpenCV as its ``/proc/self/fd`` link where the system has one."""
+    if exact_bytes(path) is None:
+        return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not Path("/proc/self/fd").is_dir():
+        raise ClipError(f"{shown(path)}: a file name that is not UTF-8 cannot be decoded here: rename a copy")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:  # FFmpeg opens the link itself: a descriptor of its own, to the same file
+        return cv2.VideoCapture(f"/proc/self/fd/{fd}", cv2.CAP_FFMPEG)
+    finally:
+        os.close(fd)
 
 
 def _header_fps(cap: cv2.VideoCapture) -> float:

@@ -11,6 +11,7 @@ import typer
 from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable
 from camfind.commands._progress import progress_bar
 from camfind.errors import CamfindError, InputError
+from camfind.pathtext import shown
 from camfind.timeutil import iso_local, parse_time, show_local
 from camfind.types import Clip, ClipCopy
 
@@ -62,13 +63,13 @@ def clip_row(clip: Clip, tz: str, copies: Sequence[ClipCopy] = ()) -> dict[str, 
     """A clip as the JSON object of the CLI contract (times ISO 8601 with the case offset);
     ``copies`` lists the byte-identical copies recorded at other paths."""
     return {
-        "id": clip.id, "camera_id": clip.camera_id, "path": clip.path, "sha256": clip.sha256,
+        "id": clip.id, "camera_id": clip.camera_id, "path": shown(clip.path), "sha256": clip.sha256,
         "start": iso_local(clip.start, tz), "end": iso_local(clip.end, tz),
         "start_raw": iso_local(clip.start_raw, tz), "end_raw": iso_local(clip.end_raw, tz),
         "time_source": clip.time_source, "clock_offset_s": clip.clock_offset_s, "duration_s": clip.duration_s,
         "fps": clip.fps, "frames": clip.frames, "width": clip.width, "height": clip.height, "codec": clip.codec,
         "container": clip.container, "size_bytes": clip.size_bytes, "status": clip.status,
-        "copies": [{"path": c.path, "camera_id": c.camera_id, "conflict": c.conflict or None} for c in copies],
+        "copies": [{"path": shown(c.path), "camera_id": c.camera_id, "conflict": c.conflict or None} for c in copies],
     }
 
 

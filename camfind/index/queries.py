@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from camfind.errors import NotFoundError
+from camfind.pathtext import restored, shown
 from camfind.timeutil import from_ts, to_ts
 from camfind.types import Calibration, Camera, Clip, ClipCopy
 
@@ -38,7 +39,7 @@ _CAMERA_COLS = (
 )
 _CLIP_COLS = (
     "id, camera_id, path, sha256, size_bytes, start_ts, start_raw_ts, time_source, clock_offset_s, "
-    "duration_s, fps, frames, width, height, codec, container, creation_ts, status"
+    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes"
 )
 
 
@@ -212,7 +213,7 @@ def get_calibration(index: Index, camera_id: str) -> StoredCalibration | None:
 def clip_from_row(row: Sequence[Any]) -> Clip:
     """A :class:`Clip` from a row selected with ``_CLIP_COLS``."""
     return Clip(
-        id=row[0], camera_id=row[1], path=row[2], sha256=row[3], size_bytes=row[4],
+        id=row[0], camera_id=row[1], path=restored(row[2], row[18]), sha256=row[3], size_bytes=row[4],
         start=from_ts(row[5]), start_raw=from_ts(row[6]), time_source=row[7],
         clock_offset_s=row[8], duration_s=row[9], fps=row[10], frames=row[11], width=row[12],
         height=row[13], codec=row[14], container=row[15],
@@ -257,14 +258,14 @@ def list_clips(index: Index, camera_id: str | None = None, status: str | None = 
 
 def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[ClipCopy]]:
     """Byte-identical copies recorded for each clip (of one clip if ``clip_id``), by clip id."""
-    sql = "SELECT clip_id, path, camera_id, name_ts, conflict FROM clip_copies"
+    sql = "SELECT clip_id, path, path_bytes, camera_id, name_ts, conflict FROM clip_copies"
     params: tuple[Any, ...] = ()
     if clip_id is not None:
         sql, params = sql + " WHERE clip_id = ?", (clip_id,)
     out: dict[int, list[ClipCopy]] = {}
-    for cid, path, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
+    for cid, path, raw, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
         out.setdefault(int(cid), []).append(
-            ClipCopy(int(cid), str(path), cam, None if name_ts is None else from_ts(name_ts), conflict))
+            ClipCopy(int(cid), restored(path, raw), cam, None if name_ts is None else from_ts(name_ts), conflict))
     return out
 
 
@@ -328,6 +329,7 @@ def table_counts(
 
 def evidence_named(index: Index, path: str) -> str | None:
     """What evidence the index records at exactly ``path``: a registered clip or a snapshot, or None."""
+    path = shown(path)
     row = index.db.execute("SELECT id FROM clips WHERE path = ?", (path,)).fetchone()
     if row is not None:
         return f"registered clip {row[0]}"

@@ -275,14 +275,17 @@ def _m001_initial() -> str:
 
 
 def _m002_clip_custody() -> str:
-    """Where else each clip's bytes were found (byte-identical copies), kept beside the registration."""
+    """Where else each clip's bytes were found (byte-identical copies), kept beside the registration;
+    the exact bytes of file names that are not UTF-8 (``path`` holds them shown as ``\\xNN``)."""
     return """
+        ALTER TABLE clips ADD COLUMN path_bytes BLOB;
         -- A byte-identical file met at another path: the same evidence, verified with the clip.
         -- camera_id and name_ts are what that copy's own camera rule and file name said.
         CREATE TABLE clip_copies (
             id INTEGER PRIMARY KEY,
             clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
             path TEXT NOT NULL,
+            path_bytes BLOB,
             camera_id TEXT,
             name_ts REAL,
             conflict TEXT NOT NULL DEFAULT '',

@@ -19,6 +19,7 @@ import numpy as np
 
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word
+from camfind.pathtext import exact_bytes, shown
 from camfind.timeutil import to_ts
 from camfind.types import (
     AnalysisRun,
@@ -206,11 +207,11 @@ class Writer:
             if row is not None:
                 return int(row[0]), False
             cur = self.db.execute(
-                """INSERT INTO clips (sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,
-                   time_source, clock_offset_s, duration_s, fps, frames, width, height, codec, container,
-                   creation_ts, status, ingested_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (clip.sha256, clip.size_bytes, clip.path, clip.camera_id, to_ts(clip.start),
-                 to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
+                """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
+                   start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
+                   container, creation_ts, status, ingested_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
+                 to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
                  clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
                  clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
                  clip.status, _now()),
@@ -224,12 +225,12 @@ class Writer:
         """
         with self.index.transaction():
             cur = self.db.execute(
-                """INSERT INTO clip_copies (clip_id, path, camera_id, name_ts, conflict, recorded_ts)
-                   VALUES (?,?,?,?,?,?) ON CONFLICT (clip_id, path) DO UPDATE SET
+                """INSERT INTO clip_copies (clip_id, path, path_bytes, camera_id, name_ts, conflict, recorded_ts)
+                   VALUES (?,?,?,?,?,?,?) ON CONFLICT (clip_id, path) DO UPDATE SET
                    camera_id = excluded.camera_id, name_ts = excluded.name_ts, conflict = excluded.conflict
                    WHERE clip_copies.conflict != excluded.conflict
                       OR clip_copies.camera_id IS NOT excluded.camera_id""",
-                (copy.clip_id, copy.path, copy.camera_id,
+                (copy.clip_id, shown(copy.path), exact_bytes(copy.path), copy.camera_id,
                  None if copy.name_time is None else to_ts(copy.name_time), copy.conflict, _now()),
             )
             return cur.rowcount > 0 and cur.lastrowid is not None

@@ -21,6 +21,7 @@ from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, S
 from camfind.index.storage import index_problem, is_storage_error
 from camfind.ingest.probe import hash_and_probe
 from camfind.ingest.starttime import Sidecar, SidecarReader, camera_from_path, resolve_start, time_from_name
+from camfind.pathtext import shown
 from camfind.types import Clip, ClipCopy
 
 if TYPE_CHECKING:
@@ -90,19 +91,20 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
                 if f.suffix.lower() in VIDEO_SUFFIXES:
                     _add(videos, seen, f)
                 elif not _companion(f):
-                    skipped.append((str(f), f"not a video file ({f.suffix or 'no suffix'})"))
+                    skipped.append((shown(f), shown(f"not a video file ({f.suffix or 'no suffix'})")))
         elif p.is_file():
             if p.suffix.lower() in VIDEO_SUFFIXES:
                 _add(videos, seen, p)
             else:
                 kinds = ", ".join(sorted(VIDEO_SUFFIXES))
-                failed.append((str(p), f"unsupported file type {p.suffix or '(no suffix)'} (expected {kinds})"))
+                why = f"unsupported file type {p.suffix or '(no suffix)'} (expected {kinds})"
+                failed.append((shown(p), shown(why)))
         elif p.exists():
-            failed.append((str(p), "not a regular file (a device, pipe or socket)"))
+            failed.append((shown(p), "not a regular file (a device, pipe or socket)"))
         elif p.is_symlink():
-            failed.append((str(p), "broken link: its target does not exist"))
+            failed.append((shown(p), "broken link: its target does not exist"))
         else:
-            failed.append((str(p), "no such file or folder"))
+            failed.append((shown(p), "no such file or folder"))
     return videos, skipped, failed
 
 
@@ -110,21 +112,21 @@ def _walk(root: Path, skipped: list[tuple[str, str]], failed: list[tuple[str, st
     """Regular files under ``root``, sorted; reports unreadable folders and odd entries."""
 
     def unreadable(exc: OSError) -> None:
-        failed.append((str(exc.filename or root), f"cannot read folder ({exc.strerror})"))
+        failed.append((shown(exc.filename or root), f"cannot read folder ({exc.strerror})"))
 
     files: list[Path] = []
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         base = Path(folder)
         for d in dirs:
             if (base / d).is_symlink():
-                skipped.append((str(base / d), "link to a folder, not followed"))
+                skipped.append((shown(base / d), "link to a folder, not followed"))
         for name in names:
             f = base / name
             if f.is_file():
                 files.append(f)
             elif not f.name.startswith("."):
                 why = "broken link" if f.is_symlink() and not f.exists() else "not a regular file"
-                skipped.append((str(f), why))
+                skipped.append((shown(f), why))
     return sorted(files)
 
 
@@ -182,17 +184,17 @@ def ingest_paths(
                 raise
             problem = index_problem(index.path, exc)
             done = len(tally.ingested)
-            raise StorageError(f"{problem} (stopped at {path} after registering {done} new clip"
+            raise StorageError(f"{problem} (stopped at {shown(path)} after registering {done} new clip"
                                f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
         except CamfindError as exc:
-            reason = str(exc).removeprefix(f"{path}: ")
-            tally.failed.append((str(path), reason))
-            logger.info("failed %s: %s", path, reason)
+            reason = shown(str(exc).removeprefix(f"{path}: "))
+            tally.failed.append((shown(path), reason))
+            logger.info("failed %s: %s", shown(path), reason)
         else:
             (tally.ingested if new else tally.known).append(clip_id)
         tally.done_bytes += size
         if progress is not None:
-            progress(tally.done_bytes, registrar.total, str(path))
+            progress(tally.done_bytes, registrar.total, shown(path))
     return IngestSummary(
         ingested=len(tally.ingested), known=len(tally.known), failed=tuple(tally.failed),
         clip_ids=tuple(tally.ingested), known_ids=tuple(tally.known), skipped=tuple(tally.skipped),
@@ -239,7 +241,7 @@ class _Registrar:
 
         sidecar = self.sidecars.find(path)
         cam_id = self._camera_of(path, sidecar)
-        scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, str(path)))
+        scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, shown(path)))
         known = find_clip_by_sha256(self.index, scanned.sha256)
         if known is not None and known.id is not None:
             logger.info("already known %s as clip %d", path, known.id)
@@ -289,7 +291,7 @@ class _Registrar:
                 raise ClipError(f"{path}: registered as clip {clip_id}, but {conflict} (the registration is kept)")
             return
         if self.index.writer.add_copy(ClipCopy(clip_id, where, cam_id, None if named is None else named[0], conflict)):
-            self.copies.append((where, clip_id))
+            self.copies.append((shown(where), clip_id))
             logger.info("recorded %s as a copy of clip %d (%s)", where, clip_id, known.path)
         if conflict:
             raise ClipError(f"{path}: a byte-identical copy of clip {clip_id} {known.path}, but {conflict}: "

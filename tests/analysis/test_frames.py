@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from clipfactory import write_clip
 
 from camfind.analysis.frames import Frame, container_fps, iter_frames
 from camfind.errors import ClipError, NotFoundError
@@ -78,3 +80,9 @@ def test_missing_and_garbage_files_raise_named_errors(tmp_path: Path) -> None:
 def test_bad_rate_is_a_clip_error(clip: Path) -> None:
     with pytest.raises(ClipError, match="rate"):
         list(iter_frames(clip, rate_fps=0.0))
+
+
+def test_a_file_name_that_is_not_utf8_is_decoded(tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/cam\xe1ra.mp4"))  # OpenCV alone would crash on it
+    write_clip(odd, frames=12)
+    assert [f.index for f in iter_frames(odd, rate_fps=None)] == list(range(12))

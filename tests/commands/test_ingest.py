@@ -211,3 +211,14 @@ def test_copy_under_another_camera_is_one_line_naming_both_files(case: Path, exp
     copy.unlink()
     gone = run_json("verify")
     assert gone["missing"] == [str(copy)] and gone["changed"] == []
+
+
+def test_folder_with_a_name_that_is_not_utf8(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "CAM01"
+    write_clip(Path(os.fsdecode(os.fsencode(folder) + b"/ch01_20240125101000_\xff.mp4")), seed=1)
+    write_clip(folder / "ch01_20240125102000.mp4", seed=2)
+    summary = run_json("ingest", folder, "--no-analyze")
+    assert (summary["ingested"], summary["failed"]) == (2, [])
+    shown = sorted(c["path"] for c in run_json("clips"))
+    assert shown == [str(folder / "ch01_20240125101000_\\xff.mp4"), str(folder / "ch01_20240125102000.mp4")]
+    assert run_json("verify")["ok"] == 2

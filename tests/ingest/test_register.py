@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -175,3 +176,19 @@ def test_clip_registered_with_start_is_known_on_a_later_run_without_it(reg: Inde
     assert again.known_ids == first.clip_ids
     (c,) = list_clips(reg)
     assert (c.time_source, c.start_raw) == ("cli", AT_1015)
+
+
+def test_name_that_is_not_utf8_is_registered_with_the_clips_after_it(reg: Index, tmp_path: Path) -> None:
+    folder = tmp_path / "CAM02"
+    write_clip(folder / "ch01_20240125100000.mp4", seed=1)
+    odd = os.fsdecode(os.fsencode(folder) + b"/ch01_20240125101000_cam\xe1ra.mp4")  # cp1258 bytes
+    write_clip(Path(odd), seed=2)
+    write_clip(folder / "ch01_20240125102000.mp4", seed=3)
+    s = ingest_paths(reg, [folder])
+    assert (s.ingested, s.failed) == (3, ())
+    paths = [c.path for c in list_clips(reg)]
+    assert paths[1] == odd, "the exact file name is kept"
+    assert reg.db.execute("SELECT path FROM clips WHERE path_bytes IS NOT NULL").fetchall() == [
+        (str(folder) + "/ch01_20240125101000_cam\\xe1ra.mp4",)]
+    assert verify(reg).clean
+    assert ingest_paths(reg, [folder]).known == 3

@@ -123,9 +123,22 @@ def _probe_source(source: Any, p: Path) -> Probe:
             raise ClipError(f"{p}: {hint}") from None
         raise ClipError(f"{p}: not a readable video (corrupt, truncated or unsupported: {_why(exc)})") from None
     try:
+        _refuse_still_image(container, p)
         return _probe_container(container, p)
     finally:
         container.close()
+
+
+#: FFmpeg's demuxers for still images: a photo renamed .mp4 is not a one-frame clip.
+_IMAGE_DEMUXERS = frozenset({"image2", "gif", "apng", "webp", "ico"})
+
+
+def _refuse_still_image(container: Any, p: Path) -> None:
+    """Refuse a still image (PNG, JPEG, ...) given a video file's name."""
+    name = str(container.format.name).split(",")[0]
+    if name.endswith("_pipe") or name in _IMAGE_DEMUXERS:
+        kind = name.removesuffix("_pipe").upper()
+        raise ClipError(f"{p}: not a video: it is a {kind} still image (renamed {p.suffix}?)")
 
 
 def _why(exc: BaseException) -> str:

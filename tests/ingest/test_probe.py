@@ -6,6 +6,8 @@ import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from clipfactory import corrupt_header, truncate, write_clip
 
@@ -75,3 +77,15 @@ def test_truncated_faststart_mp4(tmp_path: Path) -> None:
     path = truncate(write_clip(tmp_path / "a.mp4", frames=40, movflags="faststart"), 0.8)
     with pytest.raises(ClipError, match="truncated: 27 of 40 frames"):
         hash_and_probe(path)
+
+
+@pytest.mark.parametrize(("name", "image"), [("photo.mp4", ".png"), ("photo.mkv", ".jpg"), ("photo.avi", ".jpg"),
+                                              ("photo.mov", ".png")])
+def test_still_image_renamed_as_video_is_not_a_clip(tmp_path: Path, name: str, image: str) -> None:
+    frame = np.zeros((48, 64, 3), np.uint8)
+    ok, data = cv2.imencode(image, frame)
+    assert ok
+    clip = tmp_path / name
+    clip.write_bytes(data.tobytes())
+    with pytest.raises(ClipError, match=r"not a video: it is a (PNG|JPEG) still image"):
+        hash_and_probe(clip)

@@ -88,11 +88,17 @@ class Probe:
     codec: str
     container: str
     creation_time: datetime | None = None
+    #: What does not add up (declared and decoded lengths, a damaged header, an assumed rate).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Clip:
-    """A registered clip. ``start`` is corrected (true) UTC; ``start_raw`` is the DVR's time."""
+    """A registered clip. ``start`` is corrected (true) UTC; ``start_raw`` is the DVR's time.
+
+    ``flags`` are integrity warnings found when it was registered (declared and decoded lengths
+    that disagree, a damaged header, a frame rate assumed): its times deserve a second look.
+    """
 
     camera_id: str
     path: str
@@ -112,6 +118,8 @@ class Clip:
     creation_time: datetime | None = None
     status: str = "registered"
     id: int | None = None
+    #: Integrity warnings found at registration (the probe's): the clip is kept, flagged.
+    flags: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_utc("start", self.start)

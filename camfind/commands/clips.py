@@ -15,8 +15,8 @@ from camfind.pathtext import shown
 from camfind.timeutil import iso_local, parse_time, show_local
 from camfind.types import Clip, ClipCopy
 
-CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "sha256", "path",
-                "copies")
+CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "flags", "sha256",
+                "path", "copies")
 CLIP_STATUSES = ("registered", "analyzed", "failed")
 
 
@@ -37,6 +37,8 @@ def clips(
 ) -> None:
     """List registered clips: start/end (corrected and raw DVR time), time source, SHA-256, status.
 
+    flags: what did not add up when the clip was registered (declared and decoded lengths that
+    disagree, a damaged header, an assumed frame rate): check its times.
     copies: byte-identical copies of a clip met at other paths by later ingests (the registered
     path is kept; verify checks every copy too).
 
@@ -68,7 +70,7 @@ def clip_row(clip: Clip, tz: str, copies: Sequence[ClipCopy] = ()) -> dict[str, 
         "start_raw": iso_local(clip.start_raw, tz), "end_raw": iso_local(clip.end_raw, tz),
         "time_source": clip.time_source, "clock_offset_s": clip.clock_offset_s, "duration_s": clip.duration_s,
         "fps": clip.fps, "frames": clip.frames, "width": clip.width, "height": clip.height, "codec": clip.codec,
-        "container": clip.container, "size_bytes": clip.size_bytes, "status": clip.status,
+        "container": clip.container, "size_bytes": clip.size_bytes, "status": clip.status, "flags": list(clip.flags),
         "copies": [{"path": shown(c.path), "camera_id": c.camera_id, "conflict": c.conflict or None} for c in copies],
     }
 

@@ -41,6 +41,9 @@ def ingest(
     time. The camera's clock offset (cameras set-clock) gives the corrected time. Camera: --camera,
     the sidecar, or a folder or file-name prefix equal to a known camera id (CAM03/..., CAM03_...).
 
+    A clip whose declared and decoded lengths disagree, whose header is damaged or whose frame
+    rate had to be assumed is registered with a flag and a warning line (camfind clips shows it).
+
     A byte-identical copy of a registered clip found at another path keeps the registration (its
     path, camera and time) and is recorded as a copy (camfind clips lists it, verify checks it); a
     copy whose camera, folder or file-name time disagrees is reported naming both files (exit 1).
@@ -55,11 +58,14 @@ def ingest(
             summary = ingest_paths(index, paths, camera=camera, start=start, progress=update)
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
-                      copies=[c for _, c in summary.copies])
+                      copies=[c for _, c in summary.copies], flagged=len(summary.flagged))
         for path, why in summary.failed:
             err.print(f"camfind: failed: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
         for path, why in summary.skipped:
             err.print(f"camfind: skipped: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
+        for path, why in summary.flagged:
+            err.print(f"camfind: warning: {path}: {why} (registered, flagged: see camfind clips)",
+                      markup=False, highlight=False, soft_wrap=True)
         for path, clip_id in summary.copies:
             err.print(f"camfind: copy of clip {clip_id}: {path} (recorded beside the registration; verify checks it)",
                       markup=False, highlight=False, soft_wrap=True)
@@ -84,6 +90,7 @@ def _report(summary: Any, analysis: Any, as_json: bool) -> None:
             "clip_ids": list(summary.clip_ids),
             "known_ids": list(summary.known_ids),
             "copies": [{"path": p, "clip_id": c} for p, c in summary.copies],
+            "flagged": [{"path": p, "flag": f} for p, f in summary.flagged],
             "bytes": summary.bytes_read,
             "seconds": summary.seconds,
             "analysis": jsonable(analysis),

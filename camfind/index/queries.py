@@ -39,7 +39,7 @@ _CAMERA_COLS = (
 )
 _CLIP_COLS = (
     "id, camera_id, path, sha256, size_bytes, start_ts, start_raw_ts, time_source, clock_offset_s, "
-    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes"
+    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes, flags"
 )
 
 
@@ -218,6 +218,7 @@ def clip_from_row(row: Sequence[Any]) -> Clip:
         clock_offset_s=row[8], duration_s=row[9], fps=row[10], frames=row[11], width=row[12],
         height=row[13], codec=row[14], container=row[15],
         creation_time=None if row[16] is None else from_ts(row[16]), status=row[17],
+        flags=tuple(f for f in (row[19] or "").split("; ") if f),
     )
 
 

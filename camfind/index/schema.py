@@ -276,9 +276,12 @@ def _m001_initial() -> str:
 
 def _m002_clip_custody() -> str:
     """Where else each clip's bytes were found (byte-identical copies), kept beside the registration;
-    the exact bytes of file names that are not UTF-8 (``path`` holds them shown as ``\\xNN``)."""
+    the exact bytes of file names that are not UTF-8 (``path`` holds them shown as ``\\xNN``);
+    integrity flags (declared and decoded lengths that disagree, damaged headers)."""
     return """
         ALTER TABLE clips ADD COLUMN path_bytes BLOB;
+        -- Integrity warnings of the probe, '; '-separated ('' when the clip adds up).
+        ALTER TABLE clips ADD COLUMN flags TEXT NOT NULL DEFAULT '';
         -- A byte-identical file met at another path: the same evidence, verified with the clip.
         -- camera_id and name_ts are what that copy's own camera rule and file name said.
         CREATE TABLE clip_copies (

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from camfind.index import Index
 
 GENESIS_HASH = "0" * 64
+#: Between a clip's integrity flags in the ``clips.flags`` column.
+FLAG_SEPARATOR = "; "
 #: The largest DVR clock offset accepted (as in a cameras file's clock_offset_s column).
 MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
@@ -209,12 +211,13 @@ class Writer:
             cur = self.db.execute(
                 """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
                    start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
-                   container, creation_ts, status, ingested_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   container, creation_ts, status, ingested_ts, flags)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
                  to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
                  clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
                  clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
-                 clip.status, _now()),
+                 clip.status, _now(), FLAG_SEPARATOR.join(clip.flags)),
             )
             return int(cur.lastrowid or 0), True
 

@@ -49,7 +49,9 @@ class IngestSummary:
     skipped; ``failed``: ``(path, reason)`` of files that could not be registered; ``skipped``:
     ``(path, reason)`` of non-video files found in folders; ``clip_ids``: ids of the new clips;
     ``known_ids``: ids of the clips found already registered; ``copies``: ``(path, clip id)`` of
-    byte-identical copies of registered clips met at new paths (recorded beside the clip).
+    byte-identical copies of registered clips met at new paths (recorded beside the clip);
+    ``flagged``: ``(path, warning)`` of new clips registered with an integrity flag (declared and
+    decoded lengths that disagree, a damaged header, an assumed frame rate).
     """
 
     ingested: int
@@ -61,6 +63,7 @@ class IngestSummary:
     bytes_read: int = 0
     seconds: float = 0.0
     copies: tuple[tuple[str, int], ...] = ()
+    flagged: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -199,7 +202,7 @@ def ingest_paths(
         ingested=len(tally.ingested), known=len(tally.known), failed=tuple(tally.failed),
         clip_ids=tuple(tally.ingested), known_ids=tuple(tally.known), skipped=tuple(tally.skipped),
         bytes_read=registrar.total, seconds=round(time.perf_counter() - began, 3),
-        copies=tuple(registrar.copies),
+        copies=tuple(registrar.copies), flagged=tuple(registrar.flagged),
     )
 
 
@@ -230,6 +233,7 @@ class _Registrar:
     progress: Progress | None
     total: int
     copies: list[tuple[str, int]] = field(default_factory=list)
+    flagged: list[tuple[str, str]] = field(default_factory=list)
 
     def register(self, path: Path, done_bytes: int) -> tuple[int, bool]:
         """Hash, probe, time and register one clip in its own transaction. Returns (id, new).
@@ -260,9 +264,12 @@ class _Registrar:
             start=when.raw - timedelta(seconds=cam.clock_offset_s), start_raw=when.raw,
             time_source=when.source, clock_offset_s=cam.clock_offset_s, duration_s=info.duration_s,
             fps=info.fps, frames=info.frames, width=info.width, height=info.height, codec=info.codec,
-            container=info.container, creation_time=info.creation_time,
+            container=info.container, creation_time=info.creation_time, flags=info.warnings,
         )
         clip_id, new = self.index.writer.add_clip(clip)
+        for warning in info.warnings if new else ():
+            logger.info("flagged %s: %s", shown(path), warning)
+            self.flagged.append((shown(path), warning))
         logger.info("%s %s as clip %d (%s, %s)", "registered" if new else "already known", path, clip_id,
                     cam.id, when.source)
         return clip_id, new

@@ -222,3 +222,15 @@ def test_folder_with_a_name_that_is_not_utf8(case: Path, tmp_path: Path) -> None
     shown = sorted(c["path"] for c in run_json("clips"))
     assert shown == [str(folder / "ch01_20240125101000_\\xff.mp4"), str(folder / "ch01_20240125102000.mp4")]
     assert run_json("verify")["ok"] == 2
+
+
+def test_clip_cut_short_is_reported_and_flagged_in_clips(case: Path, tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mkv", frames=100, fps=10, seed=1)
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.95)])
+    result = run("ingest", path, "--no-analyze")
+    assert result.exit_code == 0
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("camfind: warning:")]
+    assert str(path) in line and "declared 10.00 s, decoded 9.50 s" in line
+    (clip,) = run_json("clips")
+    assert clip["flags"] == ["declared 10.00 s, decoded 9.50 s: 0.50 s missing (cut short?)"]
+    assert "flags" in run("clips").stdout

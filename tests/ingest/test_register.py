@@ -192,3 +192,13 @@ def test_name_that_is_not_utf8_is_registered_with_the_clips_after_it(reg: Index,
         (str(folder) + "/ch01_20240125101000_cam\\xe1ra.mp4",)]
     assert verify(reg).clean
     assert ingest_paths(reg, [folder]).known == 3
+
+
+def test_clip_cut_short_is_registered_flagged(reg: Index, tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mkv", frames=100, fps=10, seed=1)
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.95)])
+    s = ingest_paths(reg, [path])
+    assert s.ingested == 1 and [p for p, _ in s.flagged] == [str(path)]
+    (clip,) = list_clips(reg)
+    assert len(clip.flags) == 1 and "decoded 9.50 s" in clip.flags[0]
+    assert ingest_paths(reg, [path]).flagged == (), "reported once, when registered"

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from camfind.errors import ClipError, NotFoundError
+from camfind.ffmpeglog import decoder_errors, route_ffmpeg_logs
 from camfind.pathtext import exact_bytes, shown
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def iter_frames(
 
 
 def _open(path: Path) -> cv2.VideoCapture:
+    route_ffmpeg_logs()  # FFmpeg's complaints go to logging, not straight to stderr
     if not path.is_file():
         raise NotFoundError(f"{path}: no such clip file")
     if not os.access(path, os.R_OK):
@@ -124,6 +126,17 @@ def _decode(
     cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int
 ) -> Iterator[Frame]:
     """Grab every frame, retrieve (convert) only those on the sampling grid."""
+    errors_before = decoder_errors()[0]
+    try:
+        yield from _grab(cap, path, fps=fps, step=step, expected=expected)
+    finally:
+        errors, first = decoder_errors(since=errors_before)
+        if errors > errors_before:
+            log.warning("%s: the decoder reported %d error%s (damaged data; the first: %s)", shown(path),
+                        errors - errors_before, "" if errors - errors_before == 1 else "s", first)
+
+
+def _grab(cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int) -> Iterator[Frame]:
     index = 0
     next_keep = 0.0
     while True:

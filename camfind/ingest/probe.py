@@ -24,6 +24,7 @@ import av
 import av.error
 
 from camfind.errors import ClipError
+from camfind.ffmpeglog import route_ffmpeg_logs
 from camfind.ingest.hashing import HashingReader, open_readonly, sha256_file
 from camfind.types import Probe
 
@@ -83,6 +84,7 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
     Raises:
         ClipError: empty, corrupt, truncated, unreadable, no video stream, or changed while read.
     """
+    route_ffmpeg_logs()
     p = Path(path)
     before = _check_size(p)
     try:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from camfind.commands._common import emit_json, err, index_session, jsonable
+from camfind.commands._common import emit_json, emit_table, err, index_session, jsonable
 from camfind.commands._progress import progress_bar
 
 
@@ -50,9 +50,11 @@ def ingest(
 
     Example: camfind ingest exports/CAM03/ --camera CAM03 --no-analyze
     """
+    from camfind.index.queries import track_classes
     from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis
 
     analysis: Any = None
+    classes: dict[int, dict[str, int]] = {}
     with index_session("ingest") as (index, counts):
         with progress_bar("hashing", in_bytes=True) as update:
             summary = ingest_paths(index, paths, camera=camera, start=start, progress=update)
@@ -75,12 +77,13 @@ def ingest(
             with progress_bar("analysing") as update:
                 analysis = analyze_registered(index, todo, settings=settings, workers=workers, progress=update)
             counts["analyzed"] = len(todo)
-    _report(summary, analysis, as_json)
+            classes = track_classes(index, todo)
+    _report(summary, analysis, classes, as_json)
     if summary.failed:
         raise typer.Exit(1)
 
 
-def _report(summary: Any, analysis: Any, as_json: bool) -> None:
+def _report(summary: Any, analysis: Any, classes: dict[int, dict[str, int]], as_json: bool) -> None:
     if as_json:
         emit_json({
             "ingested": summary.ingested,
@@ -94,9 +97,34 @@ def _report(summary: Any, analysis: Any, as_json: bool) -> None:
             "bytes": summary.bytes_read,
             "seconds": summary.seconds,
             "analysis": jsonable(analysis),
+            "tracks_by_class": {str(k): v for k, v in classes.items()},
         })
         return
+    if analysis is not None and hasattr(analysis, "clips"):
+        _analysis_table(analysis, classes)
     mb = summary.bytes_read / 1e6
     rate = f", {mb / summary.seconds:.0f} MB/s" if summary.seconds > 0 and mb >= 1 else ""
     typer.echo(f"ingested {summary.ingested}, already registered {summary.known}, failed {len(summary.failed)}, "
                f"skipped {len(summary.skipped)} ({mb:.1f} MB in {summary.seconds:.1f} s{rate})")
+
+
+ANALYSIS_COLUMNS = ("clip", "camera", "status", "tracks", "plates", "faces", "clock", "note")
+
+
+def _analysis_table(analysis: Any, classes: dict[int, dict[str, int]]) -> None:
+    """What analysis found per clip, as ``camfind analyze`` shows it, with tracks per class."""
+    rows = [
+        {"clip": o.clip_id, "camera": o.camera_id, "status": o.status,
+         "tracks": ", ".join(f"{n} {cls}" for cls, n in classes.get(o.clip_id, {}).items()) or str(o.tracks),
+         "plates": ", ".join(o.plates), "faces": o.faces,
+         "clock": "" if o.osd_drift_s is None else f"OSD drift {o.osd_drift_s:+.1f} s",
+         "note": o.error}
+        for o in analysis.clips
+    ]
+    emit_table("Analysis", rows, ANALYSIS_COLUMNS)
+    drifts = [o for o in analysis.clips if o.osd_drift_s is not None and abs(o.osd_drift_s) >= 1.0]
+    for o in drifts:
+        err.print(f"camfind: warning: clip {o.clip_id} ({o.camera_id}): the on-screen clock is "
+                  f"{o.osd_drift_s:+.1f} s from the recorded start", markup=False, highlight=False, soft_wrap=True)
+    typer.echo(f"analysed {analysis.analyzed}, failed {analysis.failed}: {analysis.tracks} tracks, "
+               f"{analysis.plate_reads} plate reads, {analysis.faces} faces in {analysis.seconds:.1f} s")

@@ -285,6 +285,19 @@ def clips_covering(
     return _clips(index, "WHERE " + " AND ".join(conds), params)
 
 
+def track_classes(index: Index, clip_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Tracks per object class of each clip's current analysis, most numerous first."""
+    out: dict[int, dict[str, int]] = {int(c): {} for c in clip_ids}
+    for start in range(0, len(clip_ids), 500):
+        chunk = [int(c) for c in clip_ids[start:start + 500]]
+        marks = ",".join("?" * len(chunk))
+        sql = (f"SELECT clip_id, cls, COUNT(*) AS n FROM tracks WHERE clip_id IN ({marks}) "
+               "GROUP BY clip_id, cls ORDER BY clip_id, n DESC, cls")
+        for cid, cls, n in index.db.execute(sql, chunk):
+            out[int(cid)][str(cls)] = int(n)
+    return out
+
+
 def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime, datetime] | None:
     """Earliest corrected start and latest corrected end of the clips, or None if there are none."""
     sql = "SELECT MIN(start_ts), MAX(end_ts) FROM clips"

@@ -234,3 +234,43 @@ def test_clip_cut_short_is_reported_and_flagged_in_clips(case: Path, tmp_path: P
     (clip,) = run_json("clips")
     assert clip["flags"] == ["declared 10.00 s, decoded 9.50 s: 0.50 s missing (cut short?)"]
     assert "flags" in run("clips").stdout
+
+
+def test_ingest_shows_what_analysis_found(case: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import camfind.analysis
+    from camfind.analysis.run import AnalysisSummary, ClipOutcome
+
+    def fake(index: Any, clip_ids: list[int], *, settings: Any, workers: int, progress: Any) -> AnalysisSummary:
+        outcomes = (ClipOutcome(clip_ids[0], "CAM01", "a.mp4", "done", 1, tracks=2, plate_reads=1, faces=1,
+                                plates=("51F12345",), osd_drift_s=-125.0),
+                    ClipOutcome(clip_ids[1], "CAM01", "b.mp4", "failed", 2, error="decoding failed"))
+        return AnalysisSummary(outcomes, 1, 1, 2, 1, 1, 0.5, 1)
+
+    monkeypatch.setattr(camfind.analysis, "analyze_clips", fake, raising=False)
+    result = run("ingest", export / "CAM01")
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout
+    assert "Analysis" in table and "51F12345" in table and "OSD drift -125.0 s" in table
+    assert "decoding failed" in table
+    assert "analysed 1, failed 1: 2 tracks, 1 plate reads, 1 faces" in table
+    assert "ingested 3" in table
+    assert "on-screen clock is -125.0 s from the recorded start" in result.stderr
+
+
+def test_ingest_shows_tracks_per_class_of_a_real_clip(case: Path, realdata: Path, tmp_path: Path) -> None:
+    import cv2
+
+    source = cv2.VideoCapture(str(realdata / "video" / "street_pedestrians_640x360.mp4"))
+    path = tmp_path / "export" / "CAM01" / "ch01_20240125101500.mp4"
+    path.parent.mkdir(parents=True)
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), source.get(cv2.CAP_PROP_FPS), (640, 360))
+    for _ in range(84):
+        ok, img = source.read()
+        if ok:
+            out.write(img)
+    out.release()
+    source.release()
+    result = run("ingest", tmp_path / "export")
+    assert result.exit_code == 0, result.stderr
+    people = rows(case, "SELECT COUNT(*) FROM tracks WHERE cls = 'person'")[0][0]
+    assert people > 0 and f"{people} person" in result.stdout

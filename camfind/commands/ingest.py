@@ -27,6 +27,12 @@ def ingest(
     no_analyze: Annotated[bool, typer.Option("--no-analyze", help="Register only; analyse later.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Analysis worker processes.")] = 1,
     osd: Annotated[bool, typer.Option("--osd", help="Read the on-screen clock to check the DVR time.")] = False,
+    date_order: Annotated[
+        str | None,
+        typer.Option("--date-order", metavar="dmy|mdy",
+                     help="How D/M/YYYY dates read (--start, sidecars): dmy day first, mdy month first "
+                          "(default: the camera's date_order column, else day first for Asia/Ho_Chi_Minh)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout.")] = False,
 ) -> None:
     """Register clips with chain of custody (SHA-256, probe, start time, camera), then analyse them.
@@ -35,7 +41,8 @@ def ingest(
     and skipped. Re-running skips clips already registered (by hash) and resumes an interrupted
     run. Exit code 1 if any file failed (one line each on stderr).
 
-    Start time (DVR clock, first that applies): --start; a sidecar <clip>.json or manifest.csv
+    Start time (DVR clock, first that applies): --start (as the DVR shows it too: 2/12/2023
+    3:52:27 PM, dates day first unless --date-order mdy); a sidecar <clip>.json or manifest.csv
     (file,start,camera_id); the file name (Hikvision ch01_20240125101500, Dahua
     2024-01-25.10.15.00-..., YYYYMMDD_HHMMSS, YYYY-MM-DD_HH-MM-SS); the container's creation
     time. The camera's clock offset (cameras set-clock) gives the corrected time. Camera: --camera,
@@ -57,7 +64,7 @@ def ingest(
     classes: dict[int, dict[str, int]] = {}
     with index_session("ingest") as (index, counts):
         with progress_bar("hashing", in_bytes=True) as update:
-            summary = ingest_paths(index, paths, camera=camera, start=start, progress=update)
+            summary = ingest_paths(index, paths, camera=camera, start=start, progress=update, date_order=date_order)
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
                       copies=[c for _, c in summary.copies], flagged=len(summary.flagged))

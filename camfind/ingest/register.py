@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
 from camfind.index.storage import index_problem, is_storage_error
 from camfind.ingest.probe import hash_and_probe
-from camfind.ingest.starttime import Sidecar, SidecarReader, camera_from_path, resolve_start, time_from_name
+from camfind.ingest.starttime import (
+    Sidecar,
+    SidecarReader,
+    camera_date_order,
+    camera_from_path,
+    resolve_start,
+    time_from_name,
+)
 from camfind.pathtext import shown
 from camfind.types import Clip, ClipCopy
 
@@ -151,6 +158,7 @@ def ingest_paths(
     camera: str | None = None,
     start: datetime | str | None = None,
     progress: Progress | None = None,
+    date_order: str | None = None,
 ) -> IngestSummary:
     """Register every video file under ``paths`` (no analysis).
 
@@ -160,17 +168,21 @@ def ingest_paths(
         camera: camera id for every clip (else sidecar, file-name or folder rule).
         start: the clip's raw (DVR) start, a datetime or a user time string; only for one clip.
         progress: called with (done bytes, total bytes, current file) as files are read.
+        date_order: ``dmy`` or ``mdy``: how ``D/M/YYYY`` in ``start`` and sidecars reads; else the
+            camera's ``date_order`` (a cameras-file column), else the case zone's custom.
 
     Raises:
         NotFoundError: ``camera`` is not in the registry.
-        InputError: ``start`` is malformed or given for more than one clip.
+        InputError: ``start`` is malformed, ambiguous (a date that reads both ways) or given for
+            more than one clip; ``date_order`` is not one.
     """
     from camfind.index.queries import camera_ids, get_camera
+    from camfind.timeutil import check_date_order
 
     began = time.perf_counter()
-    if camera is not None:
-        get_camera(index, camera)
-    start_dt = _cli_start(start, index.tz)
+    order = check_date_order(date_order)
+    named = None if camera is None else get_camera(index, camera)
+    start_dt = _cli_start(start, index.tz, order or (None if named is None else camera_date_order(named)))
     videos, skipped, failed = find_clips(paths)
     if start_dt is not None and len(videos) > 1:
         raise InputError(f"--start gives one clip's start time, but {len(videos)} video files were found")
@@ -178,7 +190,8 @@ def ingest_paths(
     for name, why in skipped:
         logger.info("skipped %s: %s", name, why)
     sizes = [_size(v) for v in videos]
-    registrar = _Registrar(index, camera, start_dt, camera_ids(index), SidecarReader(), progress, sum(sizes))
+    registrar = _Registrar(index, camera, start_dt, camera_ids(index), SidecarReader(), progress, sum(sizes),
+                           date_order=order)
     for path, size in zip(videos, sizes, strict=True):
         try:
             clip_id, new = registrar.register(path, tally.done_bytes)
@@ -206,12 +219,12 @@ def ingest_paths(
     )
 
 
-def _cli_start(start: datetime | str | None, tz: str) -> datetime | None:
+def _cli_start(start: datetime | str | None, tz: str, order: str | None) -> datetime | None:
     from camfind.timeutil import as_utc, parse_time
 
     if start is None:
         return None
-    return parse_time(start, tz) if isinstance(start, str) else as_utc(start, tz)
+    return parse_time(start, tz, date_order=order) if isinstance(start, str) else as_utc(start, tz)
 
 
 def _size(p: Path) -> int:
@@ -232,6 +245,7 @@ class _Registrar:
     sidecars: SidecarReader
     progress: Progress | None
     total: int
+    date_order: str | None = None
     copies: list[tuple[str, int]] = field(default_factory=list)
     flagged: list[tuple[str, str]] = field(default_factory=list)
 
@@ -258,7 +272,8 @@ class _Registrar:
             )
         cam = get_camera(self.index, cam_id)
         info = scanned.probe
-        when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=info)
+        order = self.date_order or camera_date_order(cam)
+        when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=info, date_order=order)
         clip = Clip(
             camera_id=cam.id, path=str(path.resolve()), sha256=scanned.sha256, size_bytes=scanned.size_bytes,
             start=when.raw - timedelta(seconds=cam.clock_offset_s), start_raw=when.raw,

@@ -274,3 +274,30 @@ def test_ingest_shows_tracks_per_class_of_a_real_clip(case: Path, realdata: Path
     assert result.exit_code == 0, result.stderr
     people = rows(case, "SELECT COUNT(*) FROM tracks WHERE cls = 'person'")[0][0]
     assert people > 0 and f"{people} person" in result.stdout
+
+
+def test_start_as_the_dvr_shows_it(case: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "video.mp4")
+    ok = run("ingest", clip, "--camera", "CAM01", "--start", "2/12/2023 3:52:27 PM", "--no-analyze")
+    assert ok.exit_code == 0, ok.stderr
+    (clip_row,) = run_json("clips")
+    assert clip_row["start_raw"] == "2023-12-02T15:52:27+07:00"
+    other = write_clip(tmp_path / "in2" / "video.mp4", seed=5)
+    us = run("ingest", other, "--camera", "CAM01", "--start", "2/12/2023 3:52:27 PM", "--date-order", "mdy",
+             "--no-analyze")
+    assert us.exit_code == 0, us.stderr
+    assert sorted(c["start_raw"] for c in run_json("clips"))[0] == "2023-02-12T15:52:27+07:00"
+    bad = run("ingest", other, "--camera", "CAM01", "--date-order", "ymd", "--no-analyze")
+    assert bad.exit_code == 2 and "unknown date order 'ymd'" in bad.stderr
+
+
+def test_camera_date_order_column(index_path: Path, tmp_path: Path) -> None:
+    cams = tmp_path / "cameras.csv"
+    cams.write_text("id,lat,lon,date_order\nCAM01,10.77,106.70,mdy\nCAM02,10.78,106.70,\n")
+    assert run("cameras", "import", cams).exit_code == 0
+    a = write_clip(tmp_path / "a" / "video.mp4", seed=1)
+    b = write_clip(tmp_path / "b" / "video.mp4", seed=2)
+    assert run("ingest", a, "--camera", "CAM01", "--start", "2/12/2023 10:00", "--no-analyze").exit_code == 0
+    assert run("ingest", b, "--camera", "CAM02", "--start", "2/12/2023 10:00", "--no-analyze").exit_code == 0
+    starts = {c["camera_id"]: c["start_raw"] for c in run_json("clips")}
+    assert starts == {"CAM01": "2023-02-12T10:00:00+07:00", "CAM02": "2023-12-02T10:00:00+07:00"}

@@ -373,7 +373,8 @@ def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisS
     if done.osd is not None and done.osd.drift_s is not None:
         drift = round(done.osd.drift_s, 3)
         with index.transaction():
-            writer.set_clip_osd(done.clip_id, drift)
+            writer.set_clip_osd(done.clip_id, drift, start=done.osd.start, text=done.osd.text,
+                                precision_s=done.osd.precision_s)
     plates = tuple(sorted({t.plate.text for t in done.result.tracks if t.plate is not None}))
     return dataclasses.replace(
         failed, status="done", error="", tracks=counts["tracks"], detections=counts["detections"],

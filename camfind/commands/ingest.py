@@ -26,7 +26,10 @@ def ingest(
     ] = None,
     no_analyze: Annotated[bool, typer.Option("--no-analyze", help="Register only; analyse later.")] = False,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Analysis worker processes.")] = 1,
-    osd: Annotated[bool, typer.Option("--osd", help="Read the on-screen clock to check the DVR time.")] = False,
+    osd: Annotated[
+        bool, typer.Option("--osd", help="Read the on-screen clock to check the DVR time (camfind clips apply-osd "
+                                         "CLIP then makes it the clip's start).")
+    ] = False,
     date_order: Annotated[
         str | None,
         typer.Option("--date-order", metavar="dmy|mdy",
@@ -132,6 +135,7 @@ def _analysis_table(analysis: Any, classes: dict[int, dict[str, int]]) -> None:
     drifts = [o for o in analysis.clips if o.osd_drift_s is not None and abs(o.osd_drift_s) >= 1.0]
     for o in drifts:
         err.print(f"camfind: warning: clip {o.clip_id} ({o.camera_id}): the on-screen clock is "
-                  f"{o.osd_drift_s:+.1f} s from the recorded start", markup=False, highlight=False, soft_wrap=True)
+                  f"{o.osd_drift_s:+.1f} s from the recorded start (camfind clips apply-osd {o.clip_id} applies it)",
+                  markup=False, highlight=False, soft_wrap=True)
     typer.echo(f"analysed {analysis.analyzed}, failed {analysis.failed}: {analysis.tracks} tracks, "
                f"{analysis.plate_reads} plate reads, {analysis.faces} faces in {analysis.seconds:.1f} s")

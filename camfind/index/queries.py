@@ -67,6 +67,24 @@ class ClockObservation:
 
 
 @dataclass(frozen=True)
+class ClipTiming:
+    """What the on-screen clock said about a clip, and the start it was filed with.
+
+    ``osd_start``: the OSD time at the first frame (DVR wall time, UTC); ``filed_start_raw`` and
+    ``filed_time_source``: the raw start and its source before that reading was applied (None
+    while it is not).
+    """
+
+    clip_id: int
+    osd_start: datetime | None
+    osd_text: str | None
+    osd_precision_s: float | None
+    osd_drift_s: float | None
+    filed_start_raw: datetime | None
+    filed_time_source: str | None
+
+
+@dataclass(frozen=True)
 class StoredCalibration:
     """A camera's ground-plane calibration as stored: points, homography, reprojection error."""
 
@@ -267,6 +285,17 @@ def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[Clip
     for cid, path, raw, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
         out.setdefault(int(cid), []).append(
             ClipCopy(int(cid), restored(path, raw), cam, None if name_ts is None else from_ts(name_ts), conflict))
+    return out
+
+
+def clip_timings(index: Index) -> dict[int, ClipTiming]:
+    """The OSD readings and filed starts of the clips that have either, by clip id."""
+    sql = ("SELECT id, osd_start_ts, osd_text, osd_precision_s, osd_drift_s, filed_start_raw_ts, filed_time_source "
+           "FROM clips WHERE osd_drift_s IS NOT NULL OR osd_start_ts IS NOT NULL OR filed_start_raw_ts IS NOT NULL")
+    out: dict[int, ClipTiming] = {}
+    for cid, osd, text, precision, drift, filed, source in index.db.execute(sql):
+        out[int(cid)] = ClipTiming(int(cid), None if osd is None else from_ts(osd), text, precision, drift,
+                                   None if filed is None else from_ts(filed), source)
     return out
 
 

@@ -277,11 +277,19 @@ def _m001_initial() -> str:
 def _m002_clip_custody() -> str:
     """Where else each clip's bytes were found (byte-identical copies), kept beside the registration;
     the exact bytes of file names that are not UTF-8 (``path`` holds them shown as ``\\xNN``);
-    integrity flags (declared and decoded lengths that disagree, damaged headers)."""
+    integrity flags (declared and decoded lengths that disagree, damaged headers); the on-screen
+    clock's reading and the filed start kept when that reading is applied."""
     return """
         ALTER TABLE clips ADD COLUMN path_bytes BLOB;
         -- Integrity warnings of the probe, '; '-separated ('' when the clip adds up).
         ALTER TABLE clips ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+        -- The on-screen clock's reading (its time at the first frame, DVR wall time as UTC), and
+        -- the start the clip was filed with before that reading was applied (NULL until it is).
+        ALTER TABLE clips ADD COLUMN osd_start_ts REAL;
+        ALTER TABLE clips ADD COLUMN osd_text TEXT;
+        ALTER TABLE clips ADD COLUMN osd_precision_s REAL;
+        ALTER TABLE clips ADD COLUMN filed_start_raw_ts REAL;
+        ALTER TABLE clips ADD COLUMN filed_time_source TEXT;
         -- A byte-identical file met at another path: the same evidence, verified with the clip.
         -- camera_id and name_ts are what that copy's own camera rule and file name said.
         CREATE TABLE clip_copies (

@@ -241,8 +241,64 @@ class Writer:
     def set_clip_status(self, clip_id: int, status: str) -> None:
         self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))
 
-    def set_clip_osd(self, clip_id: int, drift_s: float) -> None:
-        self.db.execute("UPDATE clips SET osd_drift_s = ? WHERE id = ?", (drift_s, clip_id))
+    def set_clip_osd(
+        self, clip_id: int, drift_s: float, *, start: datetime | None = None, text: str = "",
+        precision_s: float | None = None,
+    ) -> None:
+        """Record the on-screen clock's reading beside the clip: its drift from the filed start,
+        and (when given) the time it showed at the first frame, the text read and its precision."""
+        self.db.execute(
+            "UPDATE clips SET osd_drift_s = ?, osd_start_ts = COALESCE(?, osd_start_ts), "
+            "osd_text = COALESCE(?, osd_text), osd_precision_s = COALESCE(?, osd_precision_s) WHERE id = ?",
+            (drift_s, None if start is None else to_ts(start), text or None, precision_s, clip_id),
+        )
+
+    def apply_osd_start(self, clip_id: int, *, revert: bool = False) -> tuple[float, float]:
+        """Make the on-screen clock's reading the clip's raw start (``time_source`` ``osd``), or with
+        ``revert`` go back to the start it was filed with. Returns (old raw, new raw) epoch seconds.
+
+        The filed start is kept (``filed_start_raw_ts``); the corrected start and every sighting of
+        the clip move by the same amount; the camera's clock offset still applies.
+
+        Raises:
+            NotFoundError: no such clip.
+            InputError: no reading recorded (or, with ``revert``, none applied).
+        """
+        with self.index.transaction():
+            row = self.db.execute(
+                "SELECT start_raw_ts, osd_start_ts, filed_start_raw_ts, filed_time_source FROM clips WHERE id = ?",
+                (clip_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no clip with id {clip_id}")
+            raw, osd, filed, filed_source = row
+            if revert and filed is None:
+                raise InputError(f"clip {clip_id}: no on-screen clock reading was applied to it")
+            if not revert and osd is None:
+                raise InputError(f"clip {clip_id}: no on-screen clock reading is recorded: run "
+                                 f"camfind analyze --clip {clip_id} --osd --force first")
+            target = filed if revert else osd
+            self._shift_clip(clip_id, target - raw)
+            if revert:
+                self.db.execute("UPDATE clips SET start_raw_ts = ?, time_source = ?, filed_start_raw_ts = NULL, "
+                                "filed_time_source = NULL WHERE id = ?", (filed, filed_source, clip_id))
+            else:
+                self.db.execute(
+                    "UPDATE clips SET filed_start_raw_ts = COALESCE(filed_start_raw_ts, start_raw_ts), "
+                    "filed_time_source = COALESCE(filed_time_source, time_source), start_raw_ts = ?, "
+                    "time_source = 'osd' WHERE id = ?", (osd, clip_id))
+        return float(raw), float(target)
+
+    def _shift_clip(self, clip_id: int, shift: float) -> None:
+        """Move a clip's corrected times and all its sightings by ``shift`` seconds."""
+        if not shift:
+            return
+        self.db.execute("UPDATE clips SET start_ts = start_ts + ?, end_ts = end_ts + ? WHERE id = ?",
+                        (shift, shift, clip_id))
+        self.db.execute("UPDATE tracks SET first_ts = first_ts + ?, last_ts = last_ts + ? WHERE clip_id = ?",
+                        (shift, shift, clip_id))
+        for table in ("plate_reads", "face_sightings", "snapshots"):
+            self.db.execute(f"UPDATE {table} SET ts = ts + ? WHERE clip_id = ?", (shift, clip_id))
 
     # -- analysis -----------------------------------------------------------------------------
     def begin_run(self, run: AnalysisRun) -> int:

@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from camfind.errors import NotFoundError
+from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
-from camfind.index.queries import clip_copies, clips_covering, get_clip, list_cameras, list_clips, list_links
-from camfind.index.writer import GENESIS_HASH, audit_hash
-from camfind.types import Calibration, Camera, Clip, ClipCopy
+from camfind.index.queries import (
+    clip_copies,
+    clip_timings,
+    clips_covering,
+    get_clip,
+    list_cameras,
+    list_clips,
+    list_links,
+)
+from camfind.index.writer import GENESIS_HASH, AnalysisResult, audit_hash
+from camfind.types import AnalysisRun, Calibration, Camera, Clip, ClipCopy, Track
 
 T0 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
 
@@ -116,3 +124,30 @@ def test_audit_is_append_only(index: Index) -> None:
         index.db.execute("UPDATE audit SET user = 'mallory'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         index.db.execute("DELETE FROM audit")
+
+
+def test_osd_reading_applied_moves_the_clip_and_its_sightings_and_keeps_the_filed_start(cams: Index) -> None:
+    cid, _ = cams.writer.add_clip(clip(1, offset=30.0))
+    run_id = cams.writer.begin_run(AnalysisRun(clip_id=cid, started_at=T0, settings={}, models={},
+                                               camfind_version="test"))
+    seen = T0 + timedelta(seconds=5)
+    cams.writer.write_analysis(run_id, cid, AnalysisResult(tracks=[Track(cid, "CAM01", 1, "motorcycle", seen, seen,
+                                                                         50, 50, 1, 0.9)]))
+    with pytest.raises(InputError, match="no on-screen clock reading is recorded"):
+        cams.writer.apply_osd_start(cid)
+    osd = T0 + timedelta(seconds=67.4)
+    with cams.transaction():
+        cams.writer.set_clip_osd(cid, 67.4, start=osd, text="25/01/2024 10:16:07", precision_s=0.04)
+    assert get_clip(cams, cid).start_raw == T0, "reading alone changes nothing"
+    assert cams.writer.apply_osd_start(cid) == (T0.timestamp(), osd.timestamp())
+    c = get_clip(cams, cid)
+    assert (c.start_raw, c.time_source, c.start) == (osd, "osd", osd - timedelta(seconds=30))
+    timing = clip_timings(cams)[cid]
+    assert (timing.filed_start_raw, timing.filed_time_source, timing.osd_text) == (T0, "filename",
+                                                                                  "25/01/2024 10:16:07")
+    first = cams.db.execute("SELECT first_ts FROM tracks WHERE clip_id = ?", (cid,)).fetchone()[0]
+    assert first == pytest.approx(seen.timestamp() + 67.4)
+    cams.writer.apply_osd_start(cid, revert=True)
+    c = get_clip(cams, cid)
+    assert (c.start_raw, c.time_source, c.start) == (T0, "filename", T0 - timedelta(seconds=30))
+    assert clip_timings(cams)[cid].filed_start_raw is None

@@ -70,8 +70,9 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     copies = _copy_paths(index)
     problems: list[ClipProblem] = []
     bad_clips = 0
+    seen: dict[tuple[str, str], ClipProblem | None] = {}  # a file split in segments is hashed once
     for n, clip in enumerate(clips, start=1):
-        found = _check_locations(clip.id or 0, [clip.path, *copies.get(clip.id or 0, ())], clip.sha256)
+        found = _check_locations(clip.id or 0, [clip.path, *copies.get(clip.id or 0, ())], clip.sha256, seen)
         for problem in found:
             logger.info("clip %s %s: %s", clip.id, problem.kind, problem.path)  # the report names it
         problems.extend(found)
@@ -90,10 +91,19 @@ def _copy_paths(index: Index) -> dict[int, list[str]]:
     return {cid: [c.path for c in found] for cid, found in clip_copies(index).items()}
 
 
-def _check_locations(clip_id: int, paths: Sequence[str], expected: str) -> list[ClipProblem]:
-    """Every location of one clip's bytes (the registered file first, then its copies)."""
-    found = [_check(clip_id, path, expected) for path in paths]
-    return [replace(p, path=shown(p.path)) for p in found if p is not None]
+def _check_locations(
+    clip_id: int, paths: Sequence[str], expected: str, seen: dict[tuple[str, str], ClipProblem | None]
+) -> list[ClipProblem]:
+    """Every location of one clip's bytes (the registered file first, then its copies); a file
+    already checked for another clip (the segments of one recording) is not read again."""
+    found = []
+    for path in paths:
+        if (path, expected) not in seen:
+            seen[(path, expected)] = _check(clip_id, path, expected)
+        problem = seen[(path, expected)]
+        if problem is not None:
+            found.append(replace(problem, clip_id=clip_id, path=shown(problem.path)))
+    return found
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:

@@ -56,6 +56,8 @@ def iter_frames(
     *,
     rate_fps: float | None,
     fps_override: float | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> Iterator[Frame]:
     """Yield frames of ``path`` at about ``rate_fps`` (``None``: every frame).
 
@@ -65,6 +67,9 @@ def iter_frames(
             or above the clip's yields every frame.
         fps_override: The clip's true frame rate where the header is wrong (PETS says 10, is 7).
             Offsets are ``index / true fps``.
+        start_s, end_s: Only the frames in ``[start_s, end_s)`` seconds of the file (a segment of a
+            recording that switches cameras); offsets are then from ``start_s``, indexes stay the
+            file's.
 
     Yields:
         Frames in order. A decoding error mid-file ends the stream with a warning; frames decoded
@@ -85,7 +90,8 @@ def iter_frames(
             raise ClipError(f"{path}: the clip declares no frame rate; give the true fps")
         expected = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         step = 1.0 if rate_fps is None or rate_fps >= fps else fps / rate_fps
-        yield from _decode(cap, Path(path), fps=fps, step=step, expected=expected)
+        span = (start_s, end_s) if start_s > 0 or end_s is not None else None
+        yield from _decode(cap, Path(path), fps=fps, step=step, expected=0 if span else expected, span=span)
     finally:
         cap.release()
 
@@ -123,12 +129,13 @@ def _header_fps(cap: cv2.VideoCapture) -> float:
 
 
 def _decode(
-    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int
+    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int,
+    span: tuple[float, float | None] | None = None,
 ) -> Iterator[Frame]:
     """Grab every frame, retrieve (convert) only those on the sampling grid."""
     errors_before = decoder_errors()[0]
     try:
-        yield from _grab(cap, path, fps=fps, step=step, expected=expected)
+        yield from _grab(cap, path, fps=fps, step=step, expected=expected, span=span or (0.0, None))
     finally:
         errors, first = decoder_errors(since=errors_before)
         if errors > errors_before:
@@ -136,10 +143,15 @@ def _decode(
                         errors - errors_before, "" if errors - errors_before == 1 else "s", first)
 
 
-def _grab(cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int) -> Iterator[Frame]:
+def _grab(
+    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int, span: tuple[float, float | None]
+) -> Iterator[Frame]:
+    start_s, end_s = span
+    first = math.ceil(start_s * fps - 1e-6)  # the segment's first frame in the file
+    last = None if end_s is None else math.ceil(end_s * fps - 1e-6)  # one past its last
     index = 0
-    next_keep = 0.0
-    while True:
+    next_keep = float(first)
+    while last is None or index < last:
         try:
             if not cap.grab():
                 break
@@ -149,7 +161,7 @@ def _grab(cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expecte
                     log.warning("%s: frame %d grabbed but not decodable; stopping", path, index)
                     return
                 next_keep += step
-                yield Frame(index=index, offset_s=index / fps, image=image)
+                yield Frame(index=index, offset_s=(index - first) / fps, image=image)
         except cv2.error as exc:
             log.warning("%s: decoding failed at frame %d (%s); stopping", path, index, exc)
             return

@@ -343,6 +343,7 @@ def read_clip_osd(
     window_s: float = 8.0,
     ticks: int = 3,
     date_order: str | None = None,
+    start_s: float = 0.0,
 ) -> OsdResult | None:
     """Read a clip's on-screen clock and pin the OSD time at its first frame (None: no clock).
 
@@ -357,8 +358,10 @@ def read_clip_osd(
         ticks: Changes of the second to pin before stopping early.
         date_order: How the OSD writes D/M dates (``dmy``/``mdy``); None: the case zone's custom,
             else the order that fits the recorded start (:func:`resolve_date_order`).
+        start_s: Where the clip begins in its file (a segment); offsets are from there.
     """
-    decoded = ((f.offset_s, f.image) for f in iter_frames(path, rate_fps=None, fps_override=fps_override))
+    frames = iter_frames(path, rate_fps=None, fps_override=fps_override, start_s=start_s)
+    decoded = ((f.offset_s, f.image) for f in frames)
     order = date_order or default_date_order(tz)
     found = _locate(decoded, ocr, (0.0, 1.0, 2.0, 3.0), order or "dmy")
     if found is None:

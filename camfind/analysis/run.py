@@ -345,7 +345,7 @@ def _read_osd(clip: Any, camera: Any, ocr: Any, tz: str) -> OsdResult | None:
     from camfind.ingest.starttime import camera_date_order
 
     return read_clip_osd(clip.path, ocr=ocr, tz=tz, fps_override=clip.fps or None, start_raw=clip.start_raw,
-                         date_order=camera_date_order(camera))
+                         date_order=camera_date_order(camera), start_s=clip.segment_start_s)
 
 
 def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisSettings) -> ClipOutcome:

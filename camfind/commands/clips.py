@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from camfind.index.queries import ClipTiming
 
 CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "flags", "sha256",
-                "path", "copies")
+                "path", "segment", "copies")
 CLIP_STATUSES = ("registered", "analyzed", "failed")
 
 
@@ -46,6 +46,8 @@ def clips(
 ) -> None:
     """List registered clips: start/end (corrected and raw DVR time), time source, SHA-256, status.
 
+    segment: where in its file a clip lies, for a recording split between cameras (ingest
+    --segments): every segment is its own clip, all with the file's SHA-256.
     flags: what did not add up when the clip was registered (declared and decoded lengths that
     disagree, a damaged header, an assumed frame rate): check its times.
     copies: byte-identical copies of a clip met at other paths by later ingests (the registered
@@ -88,6 +90,8 @@ def clip_row(clip: Clip, tz: str, copies: Sequence[ClipCopy] = (), timing: ClipT
         "time_source": clip.time_source, "clock_offset_s": clip.clock_offset_s, "duration_s": clip.duration_s,
         "fps": clip.fps, "frames": clip.frames, "width": clip.width, "height": clip.height, "codec": clip.codec,
         "container": clip.container, "size_bytes": clip.size_bytes, "status": clip.status, "flags": list(clip.flags),
+        "segment": None if clip.segment_end_s is None else {
+            "start_s": clip.segment_start_s, "end_s": clip.segment_end_s},
         "copies": [{"path": shown(c.path), "camera_id": c.camera_id, "conflict": c.conflict or None} for c in copies],
         "osd": None if timing is None or timing.osd_drift_s is None else {
             "start": iso_local(timing.osd_start, tz), "drift_s": timing.osd_drift_s, "text": timing.osd_text,
@@ -100,6 +104,7 @@ def clip_row(clip: Clip, tz: str, copies: Sequence[ClipCopy] = (), timing: ClipT
 def _table_row(row: dict[str, Any], clip: Clip, tz: str) -> dict[str, Any]:
     return {**row, "start": show_local(clip.start, tz), "end": show_local(clip.end, tz),
             "start_raw": show_local(clip.start_raw, tz), "sha256": clip.sha256[:12],
+            "segment": "" if clip.segment_end_s is None else f"{clip.segment_start_s:g}-{clip.segment_end_s:g} s",
             "copies": [c["path"] + (f" (CONFLICT: {c['conflict']})" if c["conflict"] else "") for c in row["copies"]]}
 
 

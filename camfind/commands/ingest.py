@@ -36,6 +36,11 @@ def ingest(
                      help="How D/M/YYYY dates read (--start, sidecars): dmy day first, mdy month first "
                           "(default: the camera's date_order column, else day first for Asia/Ho_Chi_Minh)."),
     ] = None,
+    segments: Annotated[
+        Path | None,
+        typer.Option("--segments", metavar="FILE",
+                     help="Split one file between cameras: CSV start_s,end_s,camera[,start] (each line its own clip)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout.")] = False,
 ) -> None:
     """Register clips with chain of custody (SHA-256, probe, start time, camera), then analyse them.
@@ -54,6 +59,12 @@ def ingest(
     A clip whose declared and decoded lengths disagree, whose header is damaged or whose frame
     rate had to be assumed is registered with a flag and a warning line (camfind clips shows it).
 
+    A recording that switches between cameras (a DVR viewer filmed or screen-captured) is split
+    with --segments FILE: one line per stretch, start_s,end_s,camera[,start] (seconds into the
+    file or [H:]MM:SS; start: the DVR time shown then, else the file's start plus start_s). The
+    file is hashed once; each segment is a clip of its own, analysed and extracted within its
+    range (camfind ingest viewer.mp4 --segments viewer.csv).
+
     A byte-identical copy of a registered clip found at another path keeps the registration (its
     path, camera and time) and is recorded as a copy (camfind clips lists it, verify checks it); a
     copy whose camera, folder or file-name time disagrees is reported naming both files (exit 1).
@@ -67,7 +78,8 @@ def ingest(
     classes: dict[int, dict[str, int]] = {}
     with index_session("ingest") as (index, counts):
         with progress_bar("hashing", in_bytes=True) as update:
-            summary = ingest_paths(index, paths, camera=camera, start=start, progress=update, date_order=date_order)
+            summary = ingest_paths(index, paths, camera=camera, start=start, progress=update, date_order=date_order,
+                                   segments=segments)
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
                       copies=[c for _, c in summary.copies], flagged=len(summary.flagged))

@@ -39,7 +39,8 @@ _CAMERA_COLS = (
 )
 _CLIP_COLS = (
     "id, camera_id, path, sha256, size_bytes, start_ts, start_raw_ts, time_source, clock_offset_s, "
-    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes, flags"
+    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes, flags, "
+    "seg_start_s, seg_end_s"
 )
 
 
@@ -237,6 +238,7 @@ def clip_from_row(row: Sequence[Any]) -> Clip:
         height=row[13], codec=row[14], container=row[15],
         creation_time=None if row[16] is None else from_ts(row[16]), status=row[17],
         flags=tuple(f for f in (row[19] or "").split("; ") if f),
+        segment_start_s=float(row[20] or 0.0), segment_end_s=row[21],
     )
 
 
@@ -258,9 +260,15 @@ def get_clip(index: Index, clip_id: int) -> Clip:
 
 
 def find_clip_by_sha256(index: Index, sha256: str) -> Clip | None:
-    """The clip with this content hash, or None."""
-    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE sha256 = ?", (sha256,)).fetchone()
+    """The clip with this content hash (its file's first segment, when it was split), or None."""
+    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE sha256 = ? ORDER BY seg_start_s, id LIMIT 1",
+                           (sha256,)).fetchone()
     return None if row is None else clip_from_row(row)
+
+
+def clips_of_file(index: Index, sha256: str) -> list[Clip]:
+    """Every clip registered from the file with this content hash (several when it was split)."""
+    return _clips(index, "WHERE sha256 = ?", (sha256,))
 
 
 def list_clips(index: Index, camera_id: str | None = None, status: str | None = None) -> list[Clip]:

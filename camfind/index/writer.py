@@ -199,27 +199,40 @@ class Writer:
 
     # -- clips --------------------------------------------------------------------------------
     def add_clip(self, clip: Clip) -> tuple[int, bool]:
-        """Register a clip, idempotent by SHA-256. Returns (clip id, newly added).
+        """Register a clip, idempotent by SHA-256 (and segment). Returns (clip id, newly added).
 
         A clip whose content is already known is not added again and keeps its registered path:
         a byte-identical file met elsewhere is recorded with :meth:`add_copy`.
         """
         with self.index.transaction():
-            row = self.db.execute("SELECT id FROM clips WHERE sha256 = ?", (clip.sha256,)).fetchone()
-            if row is not None:
-                return int(row[0]), False
-            cur = self.db.execute(
-                """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
-                   start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
-                   container, creation_ts, status, ingested_ts, flags)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
-                 to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
-                 clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
-                 clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
-                 clip.status, _now(), FLAG_SEPARATOR.join(clip.flags)),
-            )
-            return int(cur.lastrowid or 0), True
+            return self._add_clip(clip)
+
+    def add_segments(self, clips: Sequence[Clip]) -> list[tuple[int, bool]]:
+        """Register the segments of one file (each its own clip) in one transaction: all or none.
+
+        Idempotent by (SHA-256, segment). Returns (clip id, newly added) per segment.
+        """
+        with self.index.transaction():
+            return [self._add_clip(c) for c in clips]
+
+    def _add_clip(self, clip: Clip) -> tuple[int, bool]:
+        row = self.db.execute("SELECT id FROM clips WHERE sha256 = ? AND segment = ?",
+                              (clip.sha256, clip.segment)).fetchone()
+        if row is not None:
+            return int(row[0]), False
+        cur = self.db.execute(
+            """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
+               start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
+               container, creation_ts, status, ingested_ts, flags, segment, seg_start_s, seg_end_s)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
+             to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
+             clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
+             clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
+             clip.status, _now(), FLAG_SEPARATOR.join(clip.flags), clip.segment, clip.segment_start_s,
+             clip.segment_end_s),
+        )
+        return int(cur.lastrowid or 0), True
 
     def add_copy(self, copy: ClipCopy) -> bool:
         """Record a byte-identical copy of a registered clip at another path (idempotent by path).

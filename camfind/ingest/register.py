@@ -13,23 +13,25 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
 from camfind.index.storage import index_problem, is_storage_error
-from camfind.ingest.probe import hash_and_probe
+from camfind.ingest.probe import HashedProbe, hash_and_probe
+from camfind.ingest.segments import Segment
 from camfind.ingest.starttime import (
     Sidecar,
     SidecarReader,
+    StartTime,
     camera_date_order,
     camera_from_path,
     resolve_start,
     time_from_name,
 )
 from camfind.pathtext import shown
-from camfind.types import Clip, ClipCopy
+from camfind.types import Camera, Clip, ClipCopy
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -159,6 +161,7 @@ def ingest_paths(
     start: datetime | str | None = None,
     progress: Progress | None = None,
     date_order: str | None = None,
+    segments: Sequence[Segment] | str | Path | None = None,
 ) -> IngestSummary:
     """Register every video file under ``paths`` (no analysis).
 
@@ -170,6 +173,8 @@ def ingest_paths(
         progress: called with (done bytes, total bytes, current file) as files are read.
         date_order: ``dmy`` or ``mdy``: how ``D/M/YYYY`` in ``start`` and sidecars reads; else the
             camera's ``date_order`` (a cameras-file column), else the case zone's custom.
+        segments: time ranges of the one file given that belong to different cameras (a segments
+            file, see :mod:`camfind.ingest.segments`, or its rows): each becomes its own clip.
 
     Raises:
         NotFoundError: ``camera`` is not in the registry.
@@ -186,15 +191,16 @@ def ingest_paths(
     videos, skipped, failed = find_clips(paths)
     if start_dt is not None and len(videos) > 1:
         raise InputError(f"--start gives one clip's start time, but {len(videos)} video files were found")
+    parts = _segments(index, segments, camera, len(videos))
     tally = _Tally(failed=list(failed), skipped=list(skipped))
     for name, why in skipped:
         logger.info("skipped %s: %s", name, why)
     sizes = [_size(v) for v in videos]
     registrar = _Registrar(index, camera, start_dt, camera_ids(index), SidecarReader(), progress, sum(sizes),
-                           date_order=order)
+                           date_order=order, segments=parts)
     for path, size in zip(videos, sizes, strict=True):
         try:
-            clip_id, new = registrar.register(path, tally.done_bytes)
+            registered = registrar.register(path, tally.done_bytes)
         except sqlite3.OperationalError as exc:
             if not is_storage_error(exc):
                 raise
@@ -207,7 +213,8 @@ def ingest_paths(
             tally.failed.append((shown(path), reason))
             logger.info("failed %s: %s", shown(path), reason)
         else:
-            (tally.ingested if new else tally.known).append(clip_id)
+            for clip_id, new in registered:
+                (tally.ingested if new else tally.known).append(clip_id)
         tally.done_bytes += size
         if progress is not None:
             progress(tally.done_bytes, registrar.total, shown(path))
@@ -217,6 +224,25 @@ def ingest_paths(
         bytes_read=registrar.total, seconds=round(time.perf_counter() - began, 3),
         copies=tuple(registrar.copies), flagged=tuple(registrar.flagged),
     )
+
+
+def _segments(
+    index: Index, segments: Sequence[Segment] | str | Path | None, camera: str | None, files: int
+) -> tuple[Segment, ...]:
+    """The segments asked for, checked before any file is read: one file, known cameras."""
+    from camfind.index.queries import get_camera
+    from camfind.ingest.segments import read_segments
+
+    if segments is None:
+        return ()
+    parts = tuple(read_segments(segments) if isinstance(segments, str | Path) else segments)
+    if camera is not None:
+        raise InputError("--segments names each segment's camera: leave out --camera")
+    if files != 1:
+        raise InputError(f"--segments splits one file, but {files} video files were found")
+    for cam in dict.fromkeys(s.camera_id for s in parts):
+        get_camera(index, cam)
+    return parts
 
 
 def _cli_start(start: datetime | str | None, tz: str, order: str | None) -> datetime | None:
@@ -246,11 +272,13 @@ class _Registrar:
     progress: Progress | None
     total: int
     date_order: str | None = None
+    segments: Sequence[Segment] = ()
     copies: list[tuple[str, int]] = field(default_factory=list)
     flagged: list[tuple[str, str]] = field(default_factory=list)
 
-    def register(self, path: Path, done_bytes: int) -> tuple[int, bool]:
-        """Hash, probe, time and register one clip in its own transaction. Returns (id, new).
+    def register(self, path: Path, done_bytes: int) -> list[tuple[int, bool]]:
+        """Hash, probe, time and register one file in its own transaction: one clip, or one per
+        segment. Returns (id, new) per clip.
 
         The hash is looked up before the start time is worked out: a clip already registered
         (with ``--start`` in an earlier run, say) is known by its content and needs no time.
@@ -258,36 +286,60 @@ class _Registrar:
         from camfind.index.queries import find_clip_by_sha256, get_camera
 
         sidecar = self.sidecars.find(path)
-        cam_id = self._camera_of(path, sidecar)
+        cam_id = None if self.segments else self._camera_of(path, sidecar)
         scanned = hash_and_probe(path, on_bytes=self._byte_counter(done_bytes, shown(path)))
+        if self.segments:
+            return self._register_segments(path, sidecar, scanned)
         known = find_clip_by_sha256(self.index, scanned.sha256)
         if known is not None and known.id is not None:
             logger.info("already known %s as clip %d", path, known.id)
             self._record_copy(known, known.id, path, cam_id)
-            return known.id, False
+            return [(known.id, False)]
         if cam_id is None:
             raise ClipError(
                 f"{path}: no camera: pass --camera ID, name the folder or the file after a known camera "
                 "(CAM03/... or CAM03_...), or give camera_id in a sidecar"
             )
         cam = get_camera(self.index, cam_id)
-        info = scanned.probe
         order = self.date_order or camera_date_order(cam)
-        when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=info, date_order=order)
-        clip = Clip(
-            camera_id=cam.id, path=str(path.resolve()), sha256=scanned.sha256, size_bytes=scanned.size_bytes,
-            start=when.raw - timedelta(seconds=cam.clock_offset_s), start_raw=when.raw,
-            time_source=when.source, clock_offset_s=cam.clock_offset_s, duration_s=info.duration_s,
-            fps=info.fps, frames=info.frames, width=info.width, height=info.height, codec=info.codec,
-            container=info.container, creation_time=info.creation_time, flags=info.warnings,
-        )
+        when = resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=scanned.probe,
+                             date_order=order)
+        clip = _whole_clip(path, scanned, cam, when)
         clip_id, new = self.index.writer.add_clip(clip)
-        for warning in info.warnings if new else ():
-            logger.info("flagged %s: %s", shown(path), warning)
-            self.flagged.append((shown(path), warning))
+        self._flag(path, scanned.probe.warnings if new else ())
         logger.info("%s %s as clip %d (%s, %s)", "registered" if new else "already known", path, clip_id,
                     cam.id, when.source)
-        return clip_id, new
+        return [(clip_id, new)]
+
+    def _register_segments(self, path: Path, sidecar: Sidecar | None, scanned: HashedProbe) -> list[tuple[int, bool]]:
+        """Each segment of the file its own clip (one transaction); the file hashed once."""
+        from camfind.index.queries import clips_of_file, get_camera
+        from camfind.ingest.segments import segment_clips
+
+        cameras = {s.camera_id: get_camera(self.index, s.camera_id) for s in self.segments}
+        first = cameras[self.segments[0].camera_id]
+
+        def file_start() -> StartTime:
+            return resolve_start(path, self.index.tz, cli=self.start, sidecar=sidecar, probe=scanned.probe,
+                                 date_order=self.date_order or camera_date_order(first))
+
+        whole = _whole_clip(path, scanned, first, StartTime(datetime(2000, 1, 1, tzinfo=UTC), "cli"))
+        clips = segment_clips(whole, self.segments, cameras, self.index.tz, file_start, self.date_order)
+        before = {c.segment: c.id for c in clips_of_file(self.index, scanned.sha256)}
+        if before and set(before) != {c.segment for c in clips}:
+            how = "whole" if "" in before else f"in {len(before)} other segments"
+            raise ClipError(f"{path}: already registered {how} (clip {min(i or 0 for i in before.values())}): "
+                            "segmenting it again would count its footage twice")
+        added = self.index.writer.add_segments(clips)
+        if any(new for _, new in added):
+            self._flag(path, scanned.probe.warnings)
+        logger.info("%s as %d segment clips", shown(path), len(added))
+        return added
+
+    def _flag(self, path: Path, warnings: Sequence[str]) -> None:
+        for warning in warnings:
+            logger.info("flagged %s: %s", shown(path), warning)
+            self.flagged.append((shown(path), warning))
 
     def _record_copy(self, known: Clip, clip_id: int, path: Path, cam_id: str | None) -> None:
         """Record ``path`` as a copy of the registered clip; one that disagrees with the
@@ -299,13 +351,14 @@ class _Registrar:
         """
         where = str(path.resolve())
         same = where == known.path
-        cams = (self.camera,) if same else (cam_id, camera_from_path(path.absolute(), self.known_ids))
+        split = known.segment_end_s is not None  # a file split between cameras: its segments say who is who
+        cams = (self.camera,) if same or split else (cam_id, camera_from_path(path.absolute(), self.known_ids))
         problems = [f"its camera is {cam} (registered as {known.camera_id})"
                     for cam in dict.fromkeys(cams) if cam is not None and cam != known.camera_id]
         named = time_from_name(path.name, self.index.tz)
-        if not same:
+        if not same and not split:
             problems += self._time_problems(known, named)
-        if self.start is not None:
+        if self.start is not None and not split:
             problems += self._differs("--start says", self.start, known.start_raw)
         conflict = "; ".join(problems)
         if same:
@@ -356,6 +409,17 @@ class _Registrar:
             progress(done[0], total, name)
 
         return on_bytes
+
+
+def _whole_clip(path: Path, scanned: HashedProbe, cam: Camera, when: StartTime) -> Clip:
+    info = scanned.probe
+    return Clip(
+        camera_id=cam.id, path=str(path.resolve()), sha256=scanned.sha256, size_bytes=scanned.size_bytes,
+        start=when.raw - timedelta(seconds=cam.clock_offset_s), start_raw=when.raw,
+        time_source=when.source, clock_offset_s=cam.clock_offset_s, duration_s=info.duration_s,
+        fps=info.fps, frames=info.frames, width=info.width, height=info.height, codec=info.codec,
+        container=info.container, creation_time=info.creation_time, flags=info.warnings,
+    )
 
 
 def pending_analysis(index: Index, summary: IngestSummary) -> list[int]:

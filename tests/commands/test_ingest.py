@@ -301,3 +301,38 @@ def test_camera_date_order_column(index_path: Path, tmp_path: Path) -> None:
     assert run("ingest", b, "--camera", "CAM02", "--start", "2/12/2023 10:00", "--no-analyze").exit_code == 0
     starts = {c["camera_id"]: c["start_raw"] for c in run_json("clips")}
     assert starts == {"CAM01": "2023-02-12T10:00:00+07:00", "CAM02": "2023-12-02T10:00:00+07:00"}
+
+
+def test_segments_become_clips_searched_and_extracted_within_their_range(case: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from camfind.index import Index
+    from camfind.index.writer import AnalysisResult
+    from camfind.types import AnalysisRun, Track
+
+    viewer = write_clip(tmp_path / "usb" / "ch01_20240125101500.mp4", frames=100, fps=10, seed=3)
+    plan = tmp_path / "segments.csv"
+    plan.write_text("start_s,end_s,camera\n0,4,CAM01\n4,10,CAM02\n")
+    summary = run_json("ingest", viewer, "--segments", plan, "--no-analyze")
+    assert (summary["ingested"], summary["failed"]) == (2, [])
+    clips = {c["camera_id"]: c for c in run_json("clips")}
+    assert clips["CAM02"]["segment"] == {"start_s": 4.0, "end_s": 10.0}
+    assert clips["CAM02"]["start"] == "2024-01-25T10:15:04+07:00"
+    assert clips["CAM02"]["sha256"] == clips["CAM01"]["sha256"]
+    seen = datetime(2024, 1, 25, 3, 15, 7, tzinfo=UTC)  # 3 s into CAM02's segment, 7 s into the file
+    with Index.open(case) as idx:
+        cid = clips["CAM02"]["id"]
+        run_id = idx.writer.begin_run(AnalysisRun(clip_id=cid, started_at=seen, settings={}, models={},
+                                                  camfind_version="test"))
+        idx.writer.write_analysis(run_id, cid, AnalysisResult(tracks=[
+            Track(cid, "CAM02", 1, "motorcycle", seen, seen + timedelta(seconds=1), 70, 80, 11, 0.9)]))
+    (hit,) = run_json("search", "--camera", "CAM02")
+    assert hit["clip_sha256"] == clips["CAM02"]["sha256"]
+    package = tmp_path / "pkg"
+    assert run("export", "timeline", "--camera", "CAM02", "--out", tmp_path / "t.csv", "--package", package,
+               "--margin", "0.5").exit_code == 0
+    manifest = json.loads((package / "manifest.json").read_text())
+    entries = manifest["files"] if isinstance(manifest, dict) and "files" in manifest else manifest
+    (extract,) = [e for e in (entries.values() if isinstance(entries, dict) else entries)
+                  if isinstance(e, dict) and e.get("kind") == "extract"]
+    assert 5.0 <= extract["start_s"] <= 6.5 and 8.0 <= extract["end_s"] <= 9.0, extract

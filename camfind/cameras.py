@@ -121,23 +121,51 @@ def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
         raise InputError(f"{p}: expected a GeoJSON FeatureCollection with a 'features' list")
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for n, feat in enumerate(features, start=1):
-        where = f"{p} feature {n}"
-        if not isinstance(feat, dict):
-            raise InputError(f"{where}: expected a GeoJSON Feature object")
-        props = dict(feat.get("properties") or {})
-        props = {str(k).strip().lower(): v for k, v in props.items()}
-        if "id" not in props and feat.get("id") is not None:
-            props["id"] = feat["id"]
-        geom = feat.get("geometry") or {}
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            raise InputError(f"{where}: column geometry: expected a Point [lon, lat]")
-        props.setdefault("lon", coords[0])
-        props.setdefault("lat", coords[1])
-        if isinstance(props.get("neighbors"), list):
-            props["neighbors"] = ";".join(str(x) for x in props["neighbors"])
-        rows.append((where, props))
+        rows.append(_feature_row(feat, f"{p} feature {n}"))
     return rows
+
+
+def _feature_row(feat: Any, where: str) -> tuple[str, Mapping[str, Any]]:
+    """One GeoJSON Feature as a row of named values; every member's JSON type is checked."""
+    if not isinstance(feat, dict):
+        raise InputError(f"{where}: expected a GeoJSON Feature object, got {_json_kind(feat)}")
+    raw = feat.get("properties")
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError(f"{where}: properties: expected an object of named values, got {_json_kind(raw)}")
+    props = {str(k).strip().lower(): v for k, v in (raw or {}).items()}
+    if "id" not in props and feat.get("id") is not None:
+        props["id"] = feat["id"]
+    geom = feat.get("geometry")
+    if not isinstance(geom, dict) or geom.get("type") != "Point":
+        got = _json_kind(geom) if not isinstance(geom, dict) else f"type {json.dumps(geom.get('type'))[:40]}"
+        raise InputError(f"{where}: column geometry: expected a Point [lon, lat], got {got}")
+    coords = geom.get("coordinates")
+    if not isinstance(coords, list) or not 2 <= len(coords) <= 3 or not all(_is_number(c) for c in coords):
+        raise InputError(f"{where}: column geometry: expected Point coordinates [lon, lat] as numbers, "
+                         f"got {json.dumps(coords)[:60]}")
+    props.setdefault("lon", coords[0])
+    props.setdefault("lat", coords[1])
+    neighbors = props.get("neighbors")
+    if isinstance(neighbors, list):
+        if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in neighbors):
+            raise InputError(f"{where}: column neighbors: expected a list of camera ids, "
+                             f"got {json.dumps(neighbors)[:60]}")
+        props["neighbors"] = ";".join(str(x) for x in neighbors)
+    return where, props
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json_kind(value: Any) -> str:
+    """How JSON would name a value's type, for messages (``null``, ``a string``, ``a list``...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {str: "a string", list: "a list", dict: "an object", int: "a number", float: "a number"}
+    return next((name for t, name in kinds.items() if isinstance(value, t)), type(value).__name__)
 
 
 def _build(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> list[tuple[Camera, bool]]:

@@ -32,6 +32,15 @@ from camfind.index.storage import index_problem, is_storage_error
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
+#: The largest ``--limit`` accepted: more rows than any case holds, small enough for SQLite and slicing.
+MAX_LIMIT = 1_000_000_000
+
+
+def limit_option(help_text: str) -> Any:
+    """A ``--limit N`` option bounded to 1..MAX_LIMIT (a larger number is refused as a usage error)."""
+    return typer.Option("--limit", min=1, max=MAX_LIMIT, help=f"{help_text} (1 to {MAX_LIMIT:,}).")
+
+
 #: Options (CLI.md) naming a file or folder a command writes: never evidence, the index or an input.
 OUTPUT_OPTIONS = frozenset({"--out", "--html", "--geojson", "--package"})
 #: How long the audit entry of a failed or interrupted command waits for a locked index.

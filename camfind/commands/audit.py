@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session
+from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, limit_option
 from camfind.timeutil import iso_local, show_local
 
 
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 def audit(
     check: Annotated[bool, typer.Option("--check", help="Verify the hash chain; exit 1 if an entry was edited.")]
     = False,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the last N entries.")] = None,
+    limit: Annotated[int | None, limit_option("Only the last N entries")] = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_rows, index_session
+from camfind.commands._common import CsvOpt, JsonOpt, emit_rows, index_session, limit_option
 from camfind.errors import InputError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def search(
     plate: PlateOpt = None,
     face: FaceOpt = None,
     threshold: ThresholdOpt = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many results.")] = None,
+    limit: Annotated[int | None, limit_option("At most this many results")] = None,
     order: Annotated[
         str | None, typer.Option("--order", help="time or distance (default: distance with --face, else time).")
     ] = None,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -87,8 +88,8 @@ class SearchQuery:
             raise InputError(f"radius must be above 0 m, got {self.radius_m}")
         if self.near is not None and not (-90 <= self.near[0] <= 90 and -180 <= self.near[1] <= 180):
             raise InputError(f"--near expects LAT,LON, got {self.near[0]},{self.near[1]}")
-        if self.limit is not None and self.limit < 1:
-            raise InputError(f"limit must be at least 1, got {self.limit}")
+        if self.limit is not None and not 1 <= self.limit <= sys.maxsize:
+            raise InputError(f"limit must be between 1 and {sys.maxsize}, got {self.limit}")
         if self.face_threshold <= 0:
             raise InputError(f"face threshold must be above 0, got {self.face_threshold}")
         if self.order not in ("time", "distance"):

@@ -132,6 +132,11 @@ def test_list_needs_an_index(index_path: Path) -> None:
         ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "A"},'
                       ' "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]}}]}',
          "feature 1: column geometry: expected a Point"),
+        ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": "10.7,106.7",'
+                      ' "properties": {"id": "A"}}]}', "feature 1: column geometry: expected a Point [lon, lat], got"),
+        ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": ["A"],'
+                      ' "geometry": {"type": "Point", "coordinates": [106.7, 10.7]}}]}',
+         "feature 1: properties: expected an object of named values, got a list"),
         ("c.geojson", '{"type": "Feature"}', "expected a GeoJSON FeatureCollection"),
         ("c.geojson", "{oops", "not valid JSON"),
         ("c.xlsx", "PK", "expected a .csv or .geojson"),
@@ -143,4 +148,5 @@ def test_bad_geojson_and_formats(index_path: Path, tmp_path: Path, name: str, co
     path.write_text(content)
     result = run("cameras", "import", path)
     assert result.exit_code == 2 and message in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert rows(index_path, "SELECT COUNT(*) FROM cameras") == [(0,)]

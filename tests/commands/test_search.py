@@ -128,3 +128,12 @@ def test_face_probe_with_real_photos(faces_db: Path, realdata: Path, monkeypatch
     assert route["target"] == "face obama2.jpg" and [h["camera_id"] for h in route["hops"]] == ["A", "D"]
     no_face = run("search", "--face", realdata / "plates" / "labels.csv")
     assert no_face.exit_code == 2 and "not an image" in no_face.stderr
+
+
+@pytest.mark.parametrize("limit", [str(2**63), "99999999999999999999", "1000000001"])
+@pytest.mark.parametrize("command", ["search", "audit"])
+def test_limit_beyond_the_bound_is_a_usage_error(db: Path, command: str, limit: str) -> None:
+    result = run(command, "--limit", limit)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert "--limit" in result.stderr and "1000000000" in result.stderr and "Traceback" not in result.stderr
+    assert run(command, "--limit", "1000000000").exit_code == 0

@@ -91,6 +91,7 @@ def test_errors_are_named(street: tuple[Index, Scene]) -> None:
         search(idx, SearchQuery(cameras=("ZZ",)))
     for bad, why in [({"cls": "tank"}, "unknown class"), ({"direction": "up"}, "direction"),
                      ({"plate": "~1"}, "no letters"), ({"limit": 0}, "limit"),
+                     ({"limit": 2**63}, "limit must be between 1 and"),
                      ({"time_from": T0 + timedelta(1), "time_to": T0}, "after"),
                      # an unknown colour matched nothing and looked like "no such car"
                      ({"color": "blurple"}, r"unknown colour 'blurple': expected one of red, .*silver/grey"),

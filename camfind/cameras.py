@@ -19,12 +19,13 @@ import dataclasses
 import io
 import json
 import logging
-import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind.errors import InputError
+from camfind.numbers import parse_decimal
 from camfind.types import OWNER_TYPES, Camera
 
 if TYPE_CHECKING:
@@ -84,29 +85,38 @@ def _csv_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
     first = text.splitlines()[0] if text.strip() else ""
     # Excel in many locales saves "CSV" with semicolons (decimal commas then fail as numbers, by row).
     delimiter = next((d for d in "\t;" if d in first and "," not in first), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open would otherwise swallow the rest of the file into one value
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1  # the line the record being read starts on (a quoted value may span lines)
     try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise InputError(f"{p}: empty cameras file (expected a header with id,lat,lon)") from None
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(f"{p}: missing required column(s) {', '.join(missing)} in the header")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
-    rows: list[tuple[str, Mapping[str, Any]]] = []
-    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if not header:
+            raise InputError(f"{p}: empty cameras file (expected a header with id,lat,lon)")
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"{p}: missing required column(s) {', '.join(missing)} in the header")
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
+        rows: list[tuple[str, Mapping[str, Any]]] = []
+        start = reader.line_num + 1
         for values in reader:
+            where, start = f"{p} row {start}", reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
-            where = f"{p} row {reader.line_num}"
             if len(values) > len(header):
                 raise InputError(f"{where}: {len(values)} values but the header has {len(header)} columns")
             rows.append((where, dict(zip(header, values, strict=False))))
-    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL...
-        raise InputError(f"{p} row {reader.line_num}: not readable as CSV ({exc})") from None
+    except csv.Error as exc:  # an open quote, a field over the csv module's limit...
+        raise InputError(_csv_problem(p, start, reader.line_num, exc)) from None
     return rows
+
+
+def _csv_problem(p: Path, start: int, end: int, exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return (f"{p} row {start}: a quote opened in this row is never closed, so every line to the end of "
+                f"the file (line {end}) would be read into one value: close or remove the quote")
+    return f"{p} row {start}: not readable as CSV ({exc})"
 
 
 def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
@@ -187,7 +197,12 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
         value = row.get(col)
         if isinstance(value, dict | list):
             raise InputError(f"{where}: column {col}: expected a text or a number, got {json.dumps(value)[:60]}")
-        return "" if value is None else str(value).strip()
+        found = "" if value is None else str(value).strip()
+        hidden = _hidden_character(found, line_breaks=col not in ("id", "neighbors"))
+        if hidden is not None:
+            raise InputError(f"{where}: column {col}: {found[:40]!r} holds the invisible character {hidden} "
+                             "(a damaged or pasted value): retype it")
+        return found
 
     def number(col: str, lo: float, hi: float, required: bool = False) -> float | None:
         raw = text(col)
@@ -196,10 +211,10 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
                 raise InputError(f"{where}: column {col}: a value is required")
             return None
         try:
-            value = float(raw)
+            value = parse_decimal(raw)
         except ValueError:
             raise InputError(f"{where}: column {col}: expected a number, got {raw!r}") from None
-        if not math.isfinite(value) or not lo <= value <= hi:
+        if not lo <= value <= hi:
             raise InputError(f"{where}: column {col}: expected a number in [{lo:g}, {hi:g}], got {raw}")
         return value
 
@@ -231,6 +246,19 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
         neighbors=tuple(n for n in neighbors if n != cam_id),
         extra=extra,
     )
+
+
+def _hidden_character(text: str, *, line_breaks: bool) -> str | None:
+    """The first control or format character in ``text`` (as ``U+XXXX``), or None.
+
+    NUL, escape codes, zero-width and direction-override characters make two ids that look the
+    same differ (or one id print as another). Values other than ids may span lines.
+    """
+    allowed = "\t\n\r" if line_breaks else ""
+    for ch in text:
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"U+{ord(ch):04X}"
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -26,9 +26,10 @@ from rich.console import Console
 from rich.table import Table
 from typer.main import get_current_context
 
-from camfind.errors import EvidenceError, StorageError
+from camfind.errors import EvidenceError, InputError, StorageError
 from camfind.index import Index, default_db_path
 from camfind.index.storage import index_problem, is_storage_error
+from camfind.numbers import parse_decimal
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
@@ -54,6 +55,31 @@ err = Console(stderr=True)
 
 def db_path() -> str:
     return default_db_path()
+
+
+def decimal_option(name: str, help_text: str, *, lo: float | None = None, hi: float | None = None) -> Any:
+    """A ``--name NUMBER`` option read strictly (:func:`camfind.numbers.parse_decimal`): ``1_0.5``,
+    ``nan``, ``inf`` and out-of-range values are one InputError line naming the option."""
+
+    def parse(value: Any) -> float | None:
+        if value is None or isinstance(value, float | int):
+            return value
+        try:
+            number = parse_decimal(str(value))
+        except ValueError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        if (lo is not None and number < lo) or (hi is not None and number > hi):
+            raise InputError(f"{name} expects a number {_bounds(lo, hi)}, got {value!r}")
+        return number
+
+    shown = help_text if lo is None and hi is None else f"{help_text.rstrip('.')}; {_bounds(lo, hi)}."
+    return typer.Option(name, parser=parse, metavar="NUMBER", help=shown)
+
+
+def _bounds(lo: float | None, hi: float | None) -> str:
+    if hi is None:
+        return f"at least {lo:g}"
+    return f"at most {hi:g}" if lo is None else f"from {lo:g} to {hi:g}"
 
 
 @contextmanager

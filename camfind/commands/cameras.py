@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session
+from camfind.commands._common import CsvOpt, JsonOpt, decimal_option, emit_json, emit_rows, index_session
 from camfind.errors import InputError
 from camfind.types import Camera
 
@@ -115,7 +115,7 @@ def link(
     a: Annotated[str, typer.Argument(help="Camera id.")],
     b: Annotated[str, typer.Argument(help="Camera id.")],
     meters: Annotated[
-        float | None, typer.Option("--meters", min=0.0, help="Distance along the street (default: straight line).")
+        float | None, decimal_option("--meters", "Distance along the street (default: straight line).", lo=0.0)
     ] = None,
 ) -> None:
     """Declare two cameras neighbours in the network (an undirected link).

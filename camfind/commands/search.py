@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_rows, index_session, limit_option
+from camfind.commands._common import CsvOpt, JsonOpt, decimal_option, emit_rows, index_session, limit_option
 from camfind.errors import InputError
+from camfind.numbers import parse_decimal
 
 if TYPE_CHECKING:
     from camfind.search.query import SearchQuery
@@ -19,7 +20,7 @@ FromOpt = Annotated[str | None, typer.Option("--from", help="Window start (local
 ToOpt = Annotated[str | None, typer.Option("--to", help="Window end.")]
 CameraOpt = Annotated[list[str] | None, typer.Option("--camera", help="Camera id (repeat for several).")]
 NearOpt = Annotated[str | None, typer.Option("--near", help="LAT,LON: cameras within --radius of this point.")]
-RadiusOpt = Annotated[float, typer.Option("--radius", min=1.0, help="Radius around --near, metres.")]
+RadiusOpt = Annotated[float, decimal_option("--radius", "Radius around --near, metres.", lo=1.0)]
 ClassOpt = Annotated[
     str | None, typer.Option("--class", help="person, bicycle, car, motorcycle (motorbike), bus, truck, vehicle.")
 ]
@@ -36,7 +37,7 @@ PlateOpt = Annotated[
 ]
 FaceOpt = Annotated[Path | None, typer.Option("--face", help="Probe image: every face in it is searched for.")]
 ThresholdOpt = Annotated[
-    float | None, typer.Option("--threshold", min=0.01, max=2.0, help="Face match distance (default 0.6).")
+    float | None, decimal_option("--threshold", "Face match distance (default 0.6).", lo=0.01, hi=2.0)
 ]
 
 
@@ -113,7 +114,7 @@ def build_query(
 def parse_point(text: str) -> tuple[float, float]:
     """``LAT,LON`` as two floats (InputError otherwise)."""
     try:
-        lat, lon = (float(v) for v in text.split(","))
+        lat, lon = (parse_decimal(v) for v in text.split(","))
     except ValueError:
         raise InputError(f"--near expects LAT,LON (e.g. 10.7769,106.7009), got {text!r}") from None
     return lat, lon

@@ -67,6 +67,10 @@ def test_color_help_lists_the_colours_the_analysis_gives() -> None:
     ("args", "message"),
     [
         (["--near", "ten,eleven"], "--near expects LAT,LON"),
+        (["--near", "1_0.77,106.7"], "--near expects LAT,LON"),  # float() reads 1_0.77 as 10.77
+        (["--near", "10.77,106.7", "--radius", "1_0"], "--radius: expected a finite decimal number"),
+        (["--near", "10.77,106.7", "--radius", "0.5"], "--radius expects a number at least 1, got '0.5'"),
+        (["--threshold", "nan"], "--threshold: expected a finite decimal number"),
         (["--camera", "NOPE"], "unknown camera NOPE"),
         (["--class", "tank"], "unknown class"),
         (["--direction", "up"], "direction"),

@@ -10,6 +10,7 @@ import typer
 from camfind.commands._common import CsvOpt, JsonOpt, decimal_option, emit_rows, index_session, limit_option
 from camfind.errors import InputError
 from camfind.numbers import parse_decimal
+from camfind.search.classwords import aliases_help, resolve_class
 
 if TYPE_CHECKING:
     from camfind.search.query import SearchQuery
@@ -22,7 +23,9 @@ CameraOpt = Annotated[list[str] | None, typer.Option("--camera", help="Camera id
 NearOpt = Annotated[str | None, typer.Option("--near", help="LAT,LON: cameras within --radius of this point.")]
 RadiusOpt = Annotated[float, decimal_option("--radius", "Radius around --near, metres.", lo=1.0)]
 ClassOpt = Annotated[
-    str | None, typer.Option("--class", help="person, bicycle, car, motorcycle (motorbike), bus, truck, vehicle.")
+    str | None,
+    typer.Option("--class", help="person, bicycle, car, motorcycle, bus, truck or vehicle; also the words people use "
+                 f"(case and diacritics ignored): {aliases_help()}."),
 ]
 ColorOpt = Annotated[
     str | None,
@@ -80,6 +83,9 @@ def search(
         counts["rows"] = len(found)
         rows = [sighting_record(s, index.tz) for s in found]
     columns: tuple[str, ...] = SIGHTING_KEYS
+    if not (as_json or as_csv) and not rows:
+        typer.echo("no sightings match the search")
+        return
     if not (as_json or as_csv):
         rows = [_table_row(r) for r in rows]
         columns = TABLE_COLUMNS + (("face_distance",) if query.faces else ())
@@ -101,6 +107,9 @@ def build_query(
         from camfind.search.probe import encode_probe
 
         faces = encode_probe(face)
+    note = "" if cls is None else resolve_class(cls).note
+    if note:
+        typer.echo(f"camfind: --class {note}", err=True)
     return SearchQuery(
         time_from=None if time_from is None else parse_time(time_from, tz),
         time_to=None if time_to is None else parse_time(time_to, tz),

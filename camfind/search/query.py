@@ -29,20 +29,17 @@ import numpy as np
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
+from camfind.search.classwords import resolve_class
 from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
 from camfind.timeutil import from_ts, to_ts
-from camfind.types import CLASSES, VEHICLE_CLASSES, Sighting
+from camfind.types import Sighting
 
 if TYPE_CHECKING:
     from camfind.index import Index
 
 logger = logging.getLogger(__name__)
 
-CLASS_ALIASES: dict[str, tuple[str, ...]] = {
-    "motorbike": ("motorcycle",), "scooter": ("motorcycle",), "bike": ("bicycle",),
-    "pedestrian": ("person",), "people": ("person",), "vehicle": tuple(sorted(VEHICLE_CLASSES)),
-}
 DIRECTION_TOLERANCE_DEG = 45.0
 Order = Literal["time", "distance"]
 
@@ -54,7 +51,8 @@ class SearchQuery:
     Attributes:
         time_from, time_to: aware datetimes; a sighting overlapping the window matches.
         cameras: camera ids. ``near`` (lat, lon) with ``radius_m`` adds the cameras within it.
-        cls: an object class (``car``, ``motorcycle``...; ``motorbike`` and ``vehicle`` accepted).
+        cls: an object class (``car``, ``motorcycle``...) or a word people use for one (``xe máy``,
+            ``bike``, ``ô tô``, ``vehicle``...: :data:`~camfind.search.classwords.CLASS_WORDS`).
         color: a colour name the analysis gives (red, white, silver/grey...; ``grey``, ``gray`` and
             ``silver`` mean ``silver/grey``); InputError for any other word.
         direction: a compass word or degrees; matched within +-45 degrees.
@@ -102,14 +100,7 @@ class SearchQuery:
     @property
     def classes(self) -> tuple[str, ...]:
         """The classes asked for (aliases expanded), empty for any."""
-        if self.cls is None:
-            return ()
-        word = self.cls.strip().lower()
-        if word in CLASS_ALIASES:
-            return CLASS_ALIASES[word]
-        if word not in CLASSES:
-            raise InputError(f"unknown class {self.cls!r}: expected one of {', '.join(CLASSES + tuple(CLASS_ALIASES))}")
-        return (word,)
+        return () if self.cls is None else resolve_class(self.cls).classes
 
     @property
     def direction_deg(self) -> float | None:

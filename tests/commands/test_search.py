@@ -141,3 +141,22 @@ def test_limit_beyond_the_bound_is_a_usage_error(db: Path, command: str, limit: 
     assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
     assert "--limit" in result.stderr and "1000000000" in result.stderr and "Traceback" not in result.stderr
     assert run(command, "--limit", "1000000000").exit_code == 0
+
+
+def test_class_alias_is_named_on_stderr_only(db: Path) -> None:
+    result = run("search", "--class", "bike", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["class"] for r in json.loads(result.stdout)] == ["motorcycle"]
+    assert "--class 'bike' means motorcycle or bicycle: searching both" in result.stderr
+    plain = run("search", "--class", "motorcycle", "--json")
+    assert plain.stderr == "" and json.loads(plain.stdout) == json.loads(result.stdout)
+    shown = " ".join(run("search", "--help").stdout.split())
+    assert "xe máy" in shown and "bike, two-wheeler, xe hai bánh = motorcycle + bicycle" in shown
+
+
+def test_empty_search_says_so_in_table_mode_only(db: Path) -> None:
+    table = run("search", "--class", "xe đạp")
+    assert table.exit_code == 0 and table.stdout.strip() == "no sightings match the search"
+    assert json.loads(run("search", "--class", "xe đạp", "--json").stdout) == []
+    as_csv = run("search", "--class", "xe đạp", "--csv").stdout
+    assert "no sightings" not in as_csv and set(as_csv.splitlines()[0].split(",")) >= CONTRACT_KEYS

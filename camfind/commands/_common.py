@@ -30,6 +30,7 @@ from camfind.errors import EvidenceError, InputError, StorageError
 from camfind.index import Index, default_db_path
 from camfind.index.storage import index_problem, is_storage_error
 from camfind.numbers import parse_decimal
+from camfind.timeutil import show_local
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
@@ -170,6 +171,19 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return "unknown"
+
+
+def show_span(start: datetime, end: datetime, tz: str, sep: str = " - ") -> str:
+    """A time span for tables: the end's date is left out only when it is the start's date.
+
+    >>> from datetime import UTC, datetime
+    >>> show_span(datetime(2024, 1, 25, 3, tzinfo=UTC), datetime(2024, 1, 25, 4, tzinfo=UTC), "Asia/Ho_Chi_Minh")
+    '2024-01-25 10:00:00 - 11:00:00'
+    >>> show_span(datetime(2024, 1, 25, 16, tzinfo=UTC), datetime(2024, 1, 25, 18, tzinfo=UTC), "Asia/Ho_Chi_Minh")
+    '2024-01-25 23:00:00 - 2024-01-26 01:00:00'
+    """
+    a, b = show_local(start, tz), show_local(end, tz)
+    return f"{a}{sep}{b[11:] if a[:10] == b[:10] else b}"
 
 
 def jsonable(value: Any) -> Any:

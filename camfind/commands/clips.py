@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable
+from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable, show_span
 from camfind.commands._progress import progress_bar
 from camfind.errors import CamfindError, InputError
 from camfind.timeutil import iso_local, parse_time, show_local
@@ -151,7 +151,7 @@ def coverage(
     ]
     if not (as_json or as_csv):
         rows = [{**r, "coverage": f"{100 * c.ratio:.0f}%",
-                 "gaps": [f"{show_local(a, tz)} - {show_local(b, tz)[11:]}" for a, b in c.gaps]}
+                 "gaps": [show_span(a, b, tz) for a, b in c.gaps]}
                 for r, c in zip(rows, found, strict=True)]
     emit_rows("Coverage", rows, ("camera_id", "footage_s", "coverage", "clips", "gaps"), as_json=as_json,
               as_csv=as_csv)

@@ -145,7 +145,7 @@ def footage_state(index: Index, camera_id: str, w_from: datetime, w_to: datetime
     (sightings that overlap in time) has no footage to look for, and is said so.
     """
     if w_to <= w_from:
-        return False, "no time between the sightings"
+        return False, "an empty window: no footage to check"
     cov = coverage(index, w_from, w_to, camera_id)[0]
     if cov.clips and not cov.gaps:
         return True, "footage ingested (target not found in it)"

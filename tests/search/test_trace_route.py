@@ -150,3 +150,18 @@ def test_overlapping_sightings_at_two_cameras_are_hops_flagged_impossible(tmp_pa
     assert "seen at P and Q at overlapping times" in gap.note
     assert {c.camera_id for c in route.next_cameras} | {c.camera_id for c in route.previous_cameras} <= {"M"}
     idx.close()
+
+
+def test_overlapping_sightings_at_cameras_side_by_side_are_feasible(tmp_path) -> None:
+    # two linked cameras 30 m apart seeing one car at once: two hops, both possible, no gap
+    idx = Index.open(tmp_path / "near.db", create=True)
+    s = Scene(idx, tmp_path)
+    s.cameras([Camera("P", 10.77, 106.70, neighbors=("Q",)), Camera("Q", 10.77, 106.70027, neighbors=("P",))])
+    p, q = s.clip("P", T0), s.clip("Q", T0 + timedelta(seconds=2))
+    s.track(p, TrackSpec(1, 6, plate="51F-123.45"))
+    s.track(q, TrackSpec(1, 6, plate="51F-123.45"))
+    s.commit()
+    route = trace(idx, TraceTarget(plate="51F12345"))
+    assert [(h.camera_id, h.feasible) for h in route.hops] == [("P", True), ("Q", True)]
+    assert route.hops[1].speed_kmh_from_prev is None and route.gaps == ()
+    idx.close()

@@ -31,6 +31,7 @@ from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
 from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.stages import Behind, prefetch
@@ -128,7 +129,8 @@ def _stream(
                 stats.fragments += 1
                 out.detections[frag.track_no].extend(frag.detections)
                 out.seen[frag.track_no] += frag.seen
-                behind.submit(frag.track_no, _enrich_and_free, enrich, frag, tracker.track_class(frag.track_no))
+                cls = tracker.track_class(frag.track_no, frag.detections)
+                behind.submit(frag.track_no, _enrich_and_free, enrich, frag, cls)
 
         for frame, motion in prefetch(_gated(frames, gate), depth=4):
             stats.frames += 1
@@ -223,6 +225,7 @@ def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detec
         h, w = frame.image.shape[:2]
         regions = zoom_regions(motion_boxes, named, w, h)
         named = detect_in_regions(models.detector, frame.image, regions, named)
+    named = merge_riders(named)
     found = named + unknown_detections(motion_boxes, named)
     return [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in found]
 
@@ -278,11 +281,9 @@ def _build_track(
     for m in members:
         for name, weight in stream.votes.get(m, {}).items():
             votes[name] += weight
-    named = {c: v for c, v in votes.items() if c != "unknown"}  # a blob the detector named once
-    pool = named or votes
-    cls = max(sorted(pool), key=lambda c: pool[c]) if pool else "unknown"
     found = [f for m in members for f in stream.findings[m]]
     dets = _merged_detections(stream, members, number)
+    cls = track_class(votes, dets)  # a blob the detector named once is named; riders are bikes
     if not _keep(cls, dets):
         for f in found:
             _drop_all(store, f)

@@ -1,9 +1,11 @@
 """Multi-object tracking: a maintained tracker per class group, class votes, appearance, linking.
 
 The online tracker is Roboflow's ``trackers`` ByteTrack (Apache-2.0, numpy/scipy only: no torch).
-One instance runs per confusion group (people, cars/buses/trucks, two-wheelers, unknown movers),
-so a rider and the motorbike under them never swap ids, while a car the detector calls a truck
-in one frame stays one track; each track's class is its score-weighted vote.
+One instance runs per confusion group (people and two-wheelers, cars/buses/trucks, unknown
+movers): a motorbike's rider, boxed as a person where the bike is not found and joined with the
+bike where it is (:mod:`camfind.analysis.riders`), stays one track, while a car the detector
+calls a truck in one frame stays one track; each track's class is its score-weighted vote, with
+riders told from pedestrians (:func:`camfind.analysis.riders.track_class`).
 
 Online trackers break an object into fragments when the detector misses it for a while or it is
 occluded (the raw ByteTrack gives 153 ids for 19 people on PETS). :func:`link_fragments` joins
@@ -31,6 +33,8 @@ from camfind.analysis.linking import (
     link_fragments,
 )
 from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
+from camfind.analysis.riders import TWO_WHEELERS
+from camfind.analysis.riders import track_class as voted_class
 from camfind.types import Box, Detection
 
 __all__ = [
@@ -46,6 +50,9 @@ log = logging.getLogger(__name__)
 
 #: Online trackers of the ``trackers`` package that :class:`Tracker` can wrap.
 BACKENDS: Mapping[str, str] = {"bytetrack": "ByteTrackTracker", "ocsort": "OCSORTTracker"}
+#: Tracker groups: detections of one group share one online tracker. People ride two-wheelers,
+#: so a rider boxed alone on some frames and with the bike on others is one track.
+TRACK_GROUPS: Mapping[str, str] = {**NMS_GROUPS, "person": "two-wheeler"}
 
 
 class Tracker:
@@ -111,12 +118,12 @@ class Tracker:
         clock = self._advance(frame.offset_s)
         by_group: dict[str, list[Detection]] = defaultdict(list)
         for det in detections:
-            by_group[NMS_GROUPS.get(det.cls, det.cls)].append(det)
+            by_group[TRACK_GROUPS.get(det.cls, det.cls)].append(det)
         out: list[Detection] = []
         for group in sorted(set(by_group) | set(self._trackers)):
             dets = by_group.get(group, [])
             for det, local in self._update_group(group, dets, clock):
-                number = self._number(group, local, det.box, frame.offset_s)
+                number = self._number(group, local, det, frame.offset_s)
                 self._votes[number][det.cls] += det.score
                 self._add_appearance(number, frame.image, det.box)
                 out.append(
@@ -130,17 +137,17 @@ class Tracker:
                 )
         return out
 
-    def _number(self, group: str, local: int, box: Box, offset_s: float) -> int:
+    def _number(self, group: str, local: int, det: Detection, offset_s: float) -> int:
         """Our number for the backend's track ``local``: a new one where its box jumped.
 
         An online tracker sometimes hands its track to another object (a standing person's box
         to one passing close to the camera); a box too far or too different in size from the
         track's last one starts a new fragment, for linking to join to the right object.
         """
-        key = (group, local)
+        key, box = (group, local), det.box
         number = self._numbers.get(key)
         last = self._last.get(number) if number is not None else None
-        if last is not None and implausible_jump(last[1], box, offset_s - last[0], group):
+        if last is not None and implausible_jump(last[1], box, offset_s - last[0], self._jump_group(number, det)):
             log.debug("track %s jumped at %.2f s: split", number, offset_s)
             number = None
         if number is None:
@@ -148,6 +155,14 @@ class Tracker:
             number = self._numbers[key] = self._issued
         self._last[number] = (offset_s, box)
         return number
+
+    def _jump_group(self, number: int | None, det: Detection) -> str:
+        """The speed limit a track's next box is held to: a person's, unless the track is (or
+        this box shows) a two-wheeler."""
+        votes = self._votes.get(number, {}) if number is not None else {}
+        if det.cls in TWO_WHEELERS or any(votes.get(c, 0.0) > 0 for c in TWO_WHEELERS):
+            return "two-wheeler"
+        return NMS_GROUPS.get(det.cls, det.cls)
 
     def _advance(self, offset_s: float) -> float:
         """The tracker's clock: it advances at most 1.5 analysis periods per update.
@@ -160,9 +175,10 @@ class Tracker:
         self._last_offset = offset_s
         return self._clock
 
-    def track_class(self, track_no: int) -> str:
-        """The class with the highest summed score among a track's detections."""
-        return _winner(self._votes.get(track_no, {}))
+    def track_class(self, track_no: int, dets: Sequence[Detection] = ()) -> str:
+        """The class of a track so far: its score-weighted vote, riders told from pedestrians
+        (by their motion too, given the track's ``dets``)."""
+        return voted_class(self._votes.get(track_no, {}), dets)
 
     def classes(self) -> dict[int, str]:
         """Voted class of every track so far."""

@@ -290,6 +290,12 @@ class Sighting:
     snapshot_sha256: str | None = None
     face_distance: float | None = None
     plate_confidence: float | None = None
+    #: The plate read behind ``plate`` (the one a plate search matched): when and where in the
+    #: clip it was read, and the snapshot of the plate as read.
+    plate_time: datetime | None = None
+    plate_frame: int | None = None
+    plate_snapshot: str | None = None
+    plate_snapshot_sha256: str | None = None
 
 
 @dataclass(frozen=True)

@@ -65,11 +65,16 @@ def search(
     order: Annotated[
         str | None, typer.Option("--order", help="time or distance (default: distance with --face, else time).")
     ] = None,
+    raw_plates: Annotated[
+        bool, typer.Option("--raw-plates", help="Let --plate match reads that fail the Vietnamese plate rules too "
+                           "(overlay text, half-read plates); by default only valid plates match.")
+    ] = False,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
     """Find sightings: any combination of time window, cameras or place, class, colour, direction,
-    plate pattern and face probe. Each result names its clip (path, SHA-256, frame) and snapshot.
+    plate pattern and face probe. Each result names its clip (path, SHA-256, frame) and snapshot; a
+    plate match also names the plate read behind it (plate_time, plate_frame, plate_snapshot).
 
     Example: camfind search --plate "51F-123.*" --from "2024-01-25 10:00" --to "2024-01-25 11:00" --json
     """
@@ -78,7 +83,7 @@ def search(
 
     with index_session("search") as (index, counts):
         query = build_query(index.tz, time_from, time_to, camera, near, radius, cls, color, direction, plate,
-                            face, threshold, limit, order)
+                            face, threshold, limit, order, raw_plates=raw_plates)
         found = run_search(index, query)
         counts["rows"] = len(found)
         rows = [sighting_record(s, index.tz) for s in found]
@@ -95,7 +100,7 @@ def search(
 def build_query(
     tz: str, time_from: str | None, time_to: str | None, camera: list[str] | None, near: str | None,
     radius: float, cls: str | None, color: str | None, direction: str | None, plate: str | None,
-    face: Path | None, threshold: float | None, limit: int | None, order: str | None,
+    face: Path | None, threshold: float | None, limit: int | None, order: str | None, *, raw_plates: bool = False,
 ) -> SearchQuery:
     """A :class:`~camfind.search.query.SearchQuery` from command-line values (shared by export)."""
     from camfind.search.faces import DEFAULT_FACE_THRESHOLD
@@ -116,7 +121,7 @@ def build_query(
         cameras=tuple(camera or ()), near=None if near is None else parse_point(near), radius_m=radius,
         cls=cls, color=color, direction=direction, plate=plate, faces=faces,
         face_threshold=DEFAULT_FACE_THRESHOLD if threshold is None else threshold, limit=limit,
-        order=cast(Literal["time", "distance"], order or ("distance" if faces else "time")),
+        order=cast(Literal["time", "distance"], order or ("distance" if faces else "time")), raw_plates=raw_plates,
     )
 
 

@@ -42,8 +42,11 @@ KNOWN_COLUMNS = (*PATTERN_COLUMNS, "label", "note")
 #: The accepted forms, for error messages (and the command's help).
 WATCHLIST_FORMS = ("expected a header row naming a plate column (plate or pattern; label and note optional), "
                    "or no header and rows of plate,label,note whose plates have digits")
+#: ``time``, ``frame``, ``confidence`` and ``snapshot`` are the matching plate read's (the plate crop
+#: as read); ``first_seen``/``end_time`` span the sighting, ``vehicle_snapshot`` shows the vehicle.
 HIT_COLUMNS = ("watch", "label", "note", "plate", "distance", "camera_id", "time", "end_time", "confidence",
-               "snapshot", "track_id", "clip_sha256", "clip_path", "frame")
+               "snapshot", "snapshot_sha256", "track_id", "clip_sha256", "clip_path", "frame", "first_seen",
+               "vehicle_snapshot")
 
 
 @dataclass(frozen=True)
@@ -169,12 +172,18 @@ def hit_record(hit: BatchHit, tz: str) -> dict[str, Any]:
     from camfind.timeutil import iso_local
 
     s = hit.sighting
-    conf = s.plate_confidence if s.plate_confidence is not None else s.confidence
+    read = s.plate_time is not None and normalize_plate(s.plate or "") == normalize_plate(hit.plate)
+    conf = s.plate_confidence if s.plate_confidence is not None and read else s.confidence
     return {
         "watch": hit.watch.pattern.text, "label": hit.watch.label, "note": hit.watch.note, "plate": hit.plate,
-        "distance": hit.distance, "camera_id": s.camera_id, "time": iso_local(s.time, tz),
-        "end_time": iso_local(s.end_time, tz), "confidence": round(float(conf), 3), "snapshot": s.snapshot,
-        "track_id": s.track_id or None, "clip_sha256": s.clip_sha256, "clip_path": s.clip_path, "frame": s.frame,
+        "distance": hit.distance, "camera_id": s.camera_id,
+        "time": iso_local(s.plate_time if read and s.plate_time else s.time, tz),
+        "end_time": iso_local(s.end_time, tz), "confidence": round(float(conf), 3),
+        "snapshot": (s.plate_snapshot if read else None) or s.snapshot,
+        "snapshot_sha256": (s.plate_snapshot_sha256 if read else None) or s.snapshot_sha256,
+        "track_id": s.track_id or None, "clip_sha256": s.clip_sha256, "clip_path": s.clip_path,
+        "frame": s.plate_frame if read and s.plate_frame is not None else s.frame,
+        "first_seen": iso_local(s.time, tz), "vehicle_snapshot": s.snapshot,
     }
 
 

@@ -31,7 +31,8 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
     "camera_id", "camera_name", "lat", "lon", "owner_type", "owner_name", "owner_contact", "address",
     "clip_path", "clip_sha256", "offset_s", "frame", "frame_offset_s", "class", "color", "plate",
     "direction", "direction_deg", "confidence", "plate_confidence", "face_distance", "track_id",
-    "snapshot_path", "snapshot_sha256",
+    "snapshot_path", "snapshot_sha256", "plate_time_local", "plate_frame", "plate_snapshot_path",
+    "plate_snapshot_sha256",
 )  # fmt: skip
 
 
@@ -87,6 +88,9 @@ class TimelineContext:
             "face_distance": "" if s.face_distance is None else round(s.face_distance, 4),
             "track_id": s.track_id or "", "snapshot_path": s.snapshot or "",
             "snapshot_sha256": s.snapshot_sha256 or "",
+            "plate_time_local": "" if s.plate_time is None else iso_local(s.plate_time, tz),
+            "plate_frame": "" if s.plate_frame is None else s.plate_frame,
+            "plate_snapshot_path": s.plate_snapshot or "", "plate_snapshot_sha256": s.plate_snapshot_sha256 or "",
         }
 
 

@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FORMAT = "camfind-evidence-package/1"
-PACKAGE_COLUMNS = (*TIMELINE_COLUMNS, "package_snapshot", "package_extract", "extract_start_s", "extract_end_s")
+PACKAGE_COLUMNS = (*TIMELINE_COLUMNS, "package_snapshot", "package_plate_snapshot", "package_extract",
+                   "extract_start_s", "extract_end_s")
 _NOT_LISTED = {"manifest.json", "SHA256SUMS"}
 
 
@@ -160,7 +161,9 @@ class _Builder:
             writer.writeheader()
             for s in sightings:
                 row = self.ctx.row(s)
-                row["package_snapshot"] = self._snapshot(s)
+                row["package_snapshot"] = self._snapshot(s.snapshot, s.snapshot_sha256, s)
+                row["package_plate_snapshot"] = self._snapshot(s.plate_snapshot, s.plate_snapshot_sha256, s,
+                                                               frame=s.plate_frame)
                 rel, a, b = self._extract(s)
                 row.update(package_extract=rel, extract_start_s=a, extract_end_s=b)
                 writer.writerow(row)
@@ -168,26 +171,28 @@ class _Builder:
         self._record("timeline.csv", "timeline", rows=n)
         return n
 
-    def _snapshot(self, s: Sighting) -> str:
-        if not s.snapshot:
+    def _snapshot(self, path: str | None, expected_sha: str | None, s: Sighting, frame: int | None = None) -> str:
+        """Copy one snapshot of a sighting (its vehicle's, or its plate read's) into the package."""
+        if not path:
             return ""
-        if s.snapshot in self._snaps:
-            return self._snaps[s.snapshot]
-        src = Path(s.snapshot)
+        if path in self._snaps:
+            return self._snaps[path]
+        src = Path(path)
         rel = ""
         if not src.is_file():
             self.problems.append(f"snapshot missing: {src}")
         else:
-            rel = f"snapshots/{(s.snapshot_sha256 or 'nohash')[:16]}_{src.name}"
+            rel = f"snapshots/{(expected_sha or 'nohash')[:16]}_{src.name}"
             shutil.copyfile(src, self.root / rel)
             sha, _ = sha256_file(self.root / rel)
-            if s.snapshot_sha256 and sha != s.snapshot_sha256:
+            if expected_sha and sha != expected_sha:
                 self.problems.append(f"snapshot changed since analysis, not included: {src}")
                 (self.root / rel).unlink()
                 rel = ""
             else:
-                self._record(rel, "snapshot", source=str(src), clip_sha256=s.clip_sha256, frame=s.frame)
-        self._snaps[s.snapshot] = rel
+                self._record(rel, "snapshot", source=str(src), clip_sha256=s.clip_sha256,
+                             frame=s.frame if frame is None else frame)
+        self._snaps[path] = rel
         return rel
 
     def _clip_verified(self, s: Sighting) -> bool:

@@ -27,7 +27,8 @@ def test_batch_json(db: Path, watchlist: Path) -> None:
     assert all(set(h) >= HIT_KEYS for h in hits)
     assert [(h["watch"], h["camera_id"]) for h in hits] == [
         ("51F-123.45", "A"), ("51F-123.45", "B"), ("59G1*", "B"), ("51F-123.45", "D"), ("51F-123.45", "D")]
-    assert hits[0]["time"] == "2024-03-01T10:00:01+07:00" and hits[0]["label"] == "red car"
+    assert hits[0]["time"] == "2024-03-01T10:00:02+07:00" and hits[0]["label"] == "red car"  # the read's time
+    assert hits[0]["first_seen"] == "2024-03-01T10:00:01+07:00"
     assert result.stderr.strip() == "3 watchlist entries, 2 with hits, 5 hits at 3 camera(s)"
 
 

@@ -22,8 +22,12 @@ so each co-sighting confines ``delta = o_b - o_a`` to two bands, ``r - [tau_min,
    least squares with a Huber loss on the pairs; a pair whose standardised residual stays above
    ``reject_k`` is rejected (worst first) and the fit redone. Each camera's uncertainty is the square
    root of its diagonal of the covariance ``(A^T W A)^-1``, scaled up by the residuals when they
-   exceed the stated sigmas. A group of cameras with no anchor among them gets no offset: it is
-   reported as unanchored.
+   exceed the stated sigmas, and never less than the sum of the pair sigmas along its best path to
+   an anchor (the pairs of one path share vehicles, so their errors add up rather than average out).
+   A group of cameras with no anchor among them gets no offset: it is reported as unanchored.
+3. A plate seen at two cameras sooner after each other than one vehicle could travel, given the
+   fitted offsets, is a cloned plate or a misread: all its co-sightings are left out, and the fit
+   redone.
 
 >>> eqs = [CoSighting("A", "B", 60 + s * 30, 10, 200, key=str(i)) for i, s in enumerate([1, -1, 1, -1])]
 >>> fit = fit_offsets(eqs, [Anchor("A", 0.0, 0.5)])
@@ -268,7 +272,7 @@ def _solve(cams: Sequence[str], pairs: Sequence[PairEstimate], anchors: Sequence
 def _network(pairs: Sequence[PairEstimate]) -> nx.Graph:
     g: nx.Graph = nx.Graph()
     for p in pairs:
-        g.add_edge(p.a, p.b, pair=p, weight=1.0 / max(len(p.inliers), 1))
+        g.add_edge(p.a, p.b, pair=p, weight=p.sigma_s)
     return g
 
 
@@ -363,8 +367,11 @@ def _camera_outcome(cid: str, g: nx.Graph, anchor_of: dict[str, Anchor],
     if cid in solved:
         anchors = [a for a in anchor_of if a in g and nx.has_path(g, cid, a)]
         paths = [nx.shortest_path(g, cid, a, weight="weight") for a in anchors]
-        path = min(paths, key=lambda p: (len(p), p))
-        return CameraOffset(cid, "estimated", *solved[cid], eqs, anchor=path[-1], path=tuple(path))
+        along = [sum(g.edges[u, v]["weight"] for u, v in zip(p, p[1:], strict=False)) for p in paths]
+        best = min(range(len(paths)), key=lambda i: (along[i], paths[i]))
+        offset, sigma = solved[cid]  # errors along one path share vehicles: they add up, never less
+        return CameraOffset(cid, "estimated", offset, max(sigma, along[best]), eqs, anchor=paths[best][-1],
+                            path=tuple(paths[best]))
     if cid in g:
         linked = tuple(sorted(nx.node_connected_component(g, cid) - {cid}))
         return CameraOffset(cid, "unanchored", None, None, eqs, linked_to=linked)
@@ -372,12 +379,13 @@ def _camera_outcome(cid: str, g: nx.Graph, anchor_of: dict[str, Anchor],
 
 
 def path_support(fit: ClockFit, camera_id: str) -> int:
-    """The fewest co-sightings behind any link of the camera's path to its anchor (0 if none)."""
+    """The fewest co-sightings behind any link of the camera's path to its anchor (0 if none); a link
+    whose co-sightings all ran one way counts 0 (its offset cannot be told from the travel time)."""
     cam = fit.camera(camera_id)
     if cam.status == "anchor":
         return 10**9
     if len(cam.path) < 2:
         return 0
-    by_pair = {(p.a, p.b): len(p.inliers) for p in fit.pairs}
+    by_pair = {(p.a, p.b): len(p.inliers) if p.two_way else 0 for p in fit.pairs}
     links = zip(cam.path, cam.path[1:], strict=False)
     return min(by_pair.get(tuple(sorted(link)), 0) for link in links)  # type: ignore[arg-type]

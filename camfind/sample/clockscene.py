@@ -74,7 +74,7 @@ class ClockScenario:
 
 def build_clock_scenario(
     index: Index, vehicles: int = 120, seed: int = 7, hours: float = 3.0, clone: bool = True,
-    offsets: Mapping[str, float] = OFFSETS, speed_kmh: tuple[float, float] = (25.0, 35.0),
+    offsets: Mapping[str, float] = OFFSETS, speed_kmh: tuple[float, float] = (27.0, 33.0),
 ) -> ClockScenario:
     """Write the scenario into ``index``: A trusted (public, synchronised), F read by hand (set-clock),
     the other clocks unknown; ``vehicles`` trips over ``hours``; plate ``51F99999`` on two vehicles at

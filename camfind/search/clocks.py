@@ -48,7 +48,7 @@ class ClockInfo:
     def describe(self) -> str:
         applied = f"offset {self.offset_s:+.0f} s applied" if self.offset_s else "no offset applied"
         if self.uncertainty_s is not None:
-            applied += f" (+- {self.uncertainty_s:.0f} s, from {self.source})"
+            applied += f" (+- {self.uncertainty_s:.1f} s, from {self.source})"
         checked = "checked against true time" if self.observed else "never checked against true time"
         return f"camera {self.camera_id} clock: {applied}, start time from {self.time_source}, {checked}"
 
@@ -97,7 +97,7 @@ def offset_fix(a: ClockInfo, b: ClockInfo, short_s: float) -> str:
     smaller (its times later), or camera ``a``'s that much larger (its times earlier)."""
 
     def now(c: ClockInfo) -> str:
-        unc = "" if c.uncertainty_s is None else f" +- {c.uncertainty_s:.0f}"
+        unc = "" if c.uncertainty_s is None else f" +- {c.uncertainty_s:.1f}"
         return f"now {c.offset_s:+.0f}{unc} s, {c.source}"
 
     return (f"camera {b.camera_id} offset {b.offset_s - short_s:+.0f} s ({now(b)}) or camera {a.camera_id} "

@@ -48,6 +48,10 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
+#: Travel times between two cameras vary by about this fraction from vehicle to vehicle: the prior
+#: spread of a direction's travel times, before its own co-sightings say more.
+TRAVEL_SPREAD = 0.25
+
 
 @dataclass(frozen=True)
 class CoSighting:
@@ -191,29 +195,41 @@ def pair_estimate(
     inliers = [eqs[i] for i in sorted(members)]
     rejected = [Rejected(e, f"disagrees with the {count} co-sightings between {a} and {b} that agree")
                 for i, e in enumerate(eqs) if i not in members]
-    for lo, hi in mine:  # a region where some went each way: travel times cancel
-        mid = (lo + hi) / 2
-        kept, slow = _drop_stragglers(inliers, mid)
-        r = np.array([e.r_s for e in kept])
-        fwd, back = r[r > mid], r[r < mid]
-        if len(fwd) and len(back):
-            inliers = kept
-            rejected += [Rejected(e, f"its travel time between {a} and {b} is far from the others' that way "
-                                     "(a stop on the way, or another trip)") for e in slow]
-            delta = float(np.clip((fwd.mean() + back.mean()) / 2, lo, hi))
-            tau = (fwd.mean() - back.mean()) / 2
-            prior = max(max(e.spread_s for e in inliers), 0.15 * tau)
-            var = sum((((x - x.mean()) ** 2).sum() + prior**2) / len(x) ** 2 for x in (fwd, back))
-            sigma = max(0.5 * math.sqrt(var), opts.min_sigma_s)
-            return PairEstimate(a, b, delta, sigma, tuple(inliers), True), rejected
+    # Regions where some went each way: travel times cancel. Of several readings (which co-sightings
+    # went which way), the one whose travel times agree best (smallest sigma) wins; then stragglers go.
+    readings = [(c[0], lo, hi) for lo, hi in mine if (c := _two_way(inliers, lo, hi, opts, drop=False))]
+    if readings:
+        _, lo, hi = min(readings)
+        sigma, delta, kept, slow = _two_way(inliers, lo, hi, opts) or (0.0, 0.0, [], [])
+        rejected += [Rejected(e, f"its travel time between {a} and {b} is far from the others' that way "
+                                 "(a stop on the way, or another trip)") for e in slow]
+        return PairEstimate(a, b, delta, sigma, tuple(kept), True), rejected
     lo, hi = min(x for x, _ in mine), max(y for _, y in mine)
     sigma = max((hi - lo) / math.sqrt(12), opts.min_sigma_s)
     return PairEstimate(a, b, (lo + hi) / 2, sigma, tuple(inliers), False), rejected
 
 
+def _two_way(eqs: Sequence[CoSighting], lo: float, hi: float, opts: FitOptions, drop: bool = True
+             ) -> tuple[float, float, list[CoSighting], list[CoSighting]] | None:
+    """The symmetric (NTP-like) estimate in region [lo, hi]: (sigma, delta, kept, stragglers), or
+    None when everyone there went the same way (or, with ``drop``, all but the stragglers)."""
+    mid = (lo + hi) / 2
+    kept, slow = _drop_stragglers(eqs, mid) if drop else (list(eqs), [])
+    r = np.array([e.r_s for e in kept])
+    fwd, back = r[r > mid], r[r < mid]
+    if not (len(fwd) and len(back)):
+        return None
+    delta = float((fwd.mean() + back.mean()) / 2)  # not clipped to the region: stragglers shaped it
+    tau = (fwd.mean() - back.mean()) / 2
+    prior = max(max(e.spread_s for e in kept), TRAVEL_SPREAD * tau)
+    var = sum((((x - x.mean()) ** 2).sum() + prior**2) / len(x) ** 2 for x in (fwd, back))
+    return max(0.5 * math.sqrt(var), opts.min_sigma_s), delta, kept, slow
+
+
 def _drop_stragglers(eqs: Sequence[CoSighting], mid: float) -> tuple[list[CoSighting], list[CoSighting]]:
     """Split off, in each direction, co-sightings whose travel time is far from that direction's median
-    (over 5 robust sigmas, and over 5 s): a vehicle that stopped on the way biases the mean."""
+    (over 5 robust sigmas, half the median travel time and 5 s): a vehicle that stopped on the way
+    biases the mean."""
     kept, slow = list[CoSighting](), list[CoSighting]()
     for side in (1, -1):
         mine = [e for e in eqs if (e.r_s - mid) * side > 0]
@@ -222,7 +238,8 @@ def _drop_stragglers(eqs: Sequence[CoSighting], mid: float) -> tuple[list[CoSigh
             kept += mine
             continue
         med = float(np.median(r))
-        limit = max(5 * 1.4826 * float(np.median(np.abs(r - med))), 5.0, max(e.spread_s for e in mine))
+        limit = max(5 * 1.4826 * float(np.median(np.abs(r - med))), 0.5 * abs(med - mid), 5.0,
+                    max(e.spread_s for e in mine))
         for e in mine:
             (kept if abs(e.r_s - med) <= limit else slow).append(e)
     return kept, slow
@@ -317,14 +334,14 @@ def _fit_once(eqs: Sequence[CoSighting], anchor_of: dict[str, Anchor], opts: Fit
 def impossible_targets(eqs: Sequence[CoSighting], solved: dict[str, tuple[float, float]],
                        known: dict[str, str] | None = None) -> dict[str, str]:
     """Targets (plates) seen at two cameras sooner after each other than one vehicle could travel,
-    with the fitted offsets and three sigmas of slack: a cloned plate or a misread. Returns target -> why."""
+    with the fitted offsets and two sigmas of slack: a cloned plate or a misread. Returns target -> why."""
     out: dict[str, str] = {}
     for e in eqs:
         if not e.target or e.target in out or e.target in (known or {}) or e.a not in solved or e.b not in solved:
             continue
         (xa, sa), (xb, sb) = solved[e.a], solved[e.b]
         travel = abs(e.r_s - (xb - xa))
-        if travel + 3 * math.hypot(sa, sb) < e.tau_min_s - e.spread_s:
+        if travel + 2 * math.hypot(sa, sb) < e.tau_min_s - e.spread_s:
             out[e.target] = (f"plate {e.target} was at {e.a} and {e.b} {travel:.0f} s apart (at least "
                              f"{e.tau_min_s:.0f} s needed): a cloned plate or a misread; its co-sightings are left out")
     return out

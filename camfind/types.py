@@ -290,6 +290,8 @@ class Sighting:
     snapshot_sha256: str | None = None
     face_distance: float | None = None
     plate_confidence: float | None = None
+    clock_offset_s: float | None = None  # applied to the DVR's time: DVR time = time + clock_offset_s
+    clock_uncertainty_s: float | None = None  # of the camera's offset in use; None: unknown
 
 
 @dataclass(frozen=True)

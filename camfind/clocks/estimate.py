@@ -25,6 +25,7 @@ from camfind.clocks.fit import Anchor, ClockFit, CoSighting, FitOptions, fit_off
 from camfind.index.queries import CameraClock, PlateSighting, camera_clocks, clock_observations, plate_sightings
 from camfind.index.writer import ClockEstimateRow
 from camfind.network import CameraNetwork, load_network
+from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.trace import MAX_SPEED_KMH
 from camfind.timeutil import from_ts
 
@@ -38,8 +39,6 @@ logger = logging.getLogger(__name__)
 MIN_SPEED_KMH: Mapping[str, float] = {
     "person": 2.0, "bicycle": 4.0, "motorcycle": 5.0, "car": 5.0, "bus": 5.0, "truck": 5.0, "unknown": 2.0,
 }  # fmt: skip
-#: A trusted (synchronised) clock is good to about half a second.
-TRUSTED_UNCERTAINTY_S = 0.5
 #: A DVR reading or an on-screen reading is good to about a second.
 READ_UNCERTAINTY_S = 1.0
 

@@ -28,6 +28,7 @@ import numpy as np
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
+from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
 from camfind.timeutil import from_ts, to_ts
@@ -279,13 +280,17 @@ def _window(
     return " AND ".join(conds), params
 
 
+#: A sighting's clock uncertainty: its camera's, or a trusted clock's when none is recorded.
+_CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted = 1 THEN {TRUSTED_UNCERTAINTY_S} END)"
 _TRACK_SQL = """
 SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
        COALESCE(t.plate_text, (SELECT pr.text FROM plate_reads pr WHERE pr.track_id = t.id
                                ORDER BY pr.confidence DESC LIMIT 1)),
        t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path, s.sha256,
-       COALESCE(t.plate_confidence, (SELECT MAX(pr.confidence) FROM plate_reads pr WHERE pr.track_id = t.id))
+       COALESCE(t.plate_confidence, (SELECT MAX(pr.confidence) FROM plate_reads pr WHERE pr.track_id = t.id)),
+       c.clock_offset_s, {clock_uncertainty}
 FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
+     JOIN cameras k ON k.id = c.camera_id
 WHERE {where}
 ORDER BY t.first_ts, t.camera_id, t.id
 """
@@ -293,7 +298,7 @@ ORDER BY t.first_ts, t.camera_id, t.id
 
 def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     where, params = _track_conditions(index, q, plan)
-    cur = index.db.execute(_TRACK_SQL.format(where=where), params)
+    cur = index.db.execute(_TRACK_SQL.format(where=where, clock_uncertainty=_CLOCK_UNCERTAINTY), params)
     tracks = plan.tracks or {}
     for r in cur:
         yield Sighting(
@@ -301,7 +306,8 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
             direction=r[6] or (None if r[7] is None else compass_word(r[7])), direction_deg=r[7],
             plate=r[8], confidence=float(r[9]), track_id=int(r[0]), clip_id=int(r[10]),
             clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
-            face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
+            face_distance=tracks.get(int(r[0])), plate_confidence=r[16], clock_offset_s=r[17],
+            clock_uncertainty_s=r[18],
         )
 
 
@@ -345,34 +351,38 @@ def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
 def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
     sql = f"""SELECT pr.id, pr.camera_id, pr.ts, pr.text, pr.confidence, pr.clip_id, c.sha256, c.path,
-              pr.frame, s.path, s.sha256
+              pr.frame, s.path, s.sha256, c.clock_offset_s, {_CLOCK_UNCERTAINTY}
               FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
-              LEFT JOIN snapshots s ON s.id = pr.snapshot_id
+              LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
               WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)) AND {where}
               ORDER BY pr.ts, pr.camera_id, pr.id"""
     for r in index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params]):
-        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3])
+        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3], clock=r[11:13])
 
 
 def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     dist = plan.face_orphans or {}
-    sql = """SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256
+    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256,
+             c.clock_offset_s, {_CLOCK_UNCERTAINTY}
              FROM face_sightings f JOIN clips c ON c.id = f.clip_id
-             LEFT JOIN snapshots s ON s.id = f.snapshot_id
+             LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
              WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
     for r in index.db.execute(sql, (json.dumps(list(dist)),)):
-        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])])
+        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])],
+                      clock=r[10:12])
 
 
 def _orphan(
     camera_id: str, ts: float, clip_id: int, sha: str, path: str, frame: int, snap: str | None,
     snap_sha: str | None, confidence: float, *, plate: str | None = None, face: float | None = None,
+    clock: Sequence[float | None] = (None, None),
 ) -> Sighting:
     return Sighting(
         camera_id=camera_id, time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
         direction=None, direction_deg=None, plate=plate, confidence=confidence, track_id=0,
         clip_id=int(clip_id), clip_sha256=sha, clip_path=path, frame=int(frame), snapshot=snap,
         snapshot_sha256=snap_sha, face_distance=face, plate_confidence=confidence if plate else None,
+        clock_offset_s=clock[0], clock_uncertainty_s=clock[1],
     )
 
 

@@ -124,3 +124,25 @@ def _t(idx: Index, fraction: float):
 
     lo, hi = idx.db.execute("SELECT MIN(first_ts), MAX(first_ts) FROM tracks").fetchone()
     return from_ts(lo + (hi - lo) * fraction)
+
+
+def test_sightings_carry_their_dvr_time_offset_and_uncertainty(scene_index) -> None:
+    from datetime import datetime
+
+    from camfind.search.query import SearchQuery, search
+    from camfind.search.records import sighting_record
+
+    idx, scene = scene_index
+    record_estimates(idx, estimate_clocks(idx))
+    (d,) = apply_estimates(idx, ["D"])
+    at_a = {p.plate for p in scene.passes if p.camera_id == "A"}
+    plate = next(p.plate for p in scene.passes if p.camera_id == "D" and p.plate in at_a and p.plate != CLONE_PLATE)
+    found = {s.camera_id: s for s in search(idx, SearchQuery(plate=plate))}
+    s = found["D"]
+    assert s.clock_offset_s == d.offset_s and s.clock_uncertainty_s == d.uncertainty_s
+    raw = {x.track_id: x.first_raw_ts for x in plate_sightings(idx)}[s.track_id]
+    rec = sighting_record(s, idx.tz)
+    assert rec["clock_uncertainty_s"] == d.uncertainty_s
+    assert datetime.fromisoformat(rec["time_dvr"]).timestamp() == pytest.approx(raw, abs=1e-3)
+    assert found["A"].clock_uncertainty_s == 0.5  # trusted, no recorded uncertainty: half a second
+    assert found["B"].clock_uncertainty_s is None if "B" in found else True  # never checked: unknown

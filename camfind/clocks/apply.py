@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError, NotFoundError
-from camfind.index.queries import StoredClockEstimate, camera_clocks, get_camera, latest_clock_estimates
+from camfind.index.queries import (
+    CameraClock,
+    StoredClockEstimate,
+    camera_clocks,
+    get_camera,
+    latest_clock_estimates,
+)
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -57,7 +63,7 @@ def apply_estimates(index: Index, camera_ids: Sequence[str] = (), all_cameras: b
 
     Raises:
         InputError: neither cameras nor ``all_cameras`` given, both given, or a named camera has no
-            usable estimate (unanchored, no co-sightings, an anchor already);
+            usable estimate (unanchored, no co-sightings, an anchor already, or its clock was read since);
         NotFoundError: an unknown camera, or no estimate was ever made.
     """
     if bool(camera_ids) == all_cameras:
@@ -67,15 +73,26 @@ def apply_estimates(index: Index, camera_ids: Sequence[str] = (), all_cameras: b
         raise NotFoundError("no clock estimates in this index: run 'camfind clocks estimate' first")
     for cid in camera_ids:
         get_camera(index, cid)
-    chosen = [latest[c] for c in sorted(latest) if latest[c].status == "estimated"] if all_cameras else [
-        _usable(latest.get(cid), cid) for cid in dict.fromkeys(camera_ids)]
     before = {c.camera_id: c for c in camera_clocks(index)}
+    if all_cameras:
+        chosen = [latest[c] for c in sorted(latest) if latest[c].status == "estimated" and not _read(before[c])]
+    else:
+        chosen = [_usable(latest.get(cid), cid) for cid in dict.fromkeys(camera_ids)]
+        for est in chosen:
+            if _read(before[est.camera_id]):
+                raise InputError(f"camera {est.camera_id}: its clock was read or marked trusted since the estimate "
+                                 f"(offset from {before[est.camera_id].source}); run 'camfind clocks estimate' again")
     out = []
     for est in chosen:
         prev = before[est.camera_id]
         cam, offset = index.writer.apply_clock_estimate(est.id)
         out.append(AppliedOffset(cam, prev.offset_s, prev.source, offset, est.uncertainty_s, est.n_cosightings))
     return out
+
+
+def _read(clock: CameraClock) -> bool:
+    """A clock known to true time (read, measured on screen or trusted): an estimate never replaces it."""
+    return clock.trusted or clock.source in ("set-clock", "osd")
 
 
 def _usable(est: StoredClockEstimate | None, camera_id: str) -> StoredClockEstimate:

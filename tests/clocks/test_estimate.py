@@ -14,7 +14,7 @@ from camfind.clocks.fit import path_support
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
 from camfind.index.queries import camera_clocks, plate_sightings
-from camfind.sample.clockscene import CLONE_PLATE, build_clock_scenario
+from camfind.sample.clockscene import CLONE_PLATE, T0, build_clock_scenario
 
 
 @pytest.fixture
@@ -112,6 +112,11 @@ def test_apply_refuses_what_it_cannot_apply(scene_index) -> None:
     with pytest.raises(NotFoundError, match="unknown camera 'NOPE'"):
         apply_estimates(idx, ["NOPE"])
     assert {c.camera_id: c.source for c in camera_clocks(idx)}["B"] == "none"  # nothing half-applied
+    idx.writer.record_clock("C", T0, T0)  # C's clock read by hand after the estimate: it is not replaced
+    with pytest.raises(InputError, match="its clock was read or marked trusted since the estimate"):
+        apply_estimates(idx, ["B", "C"])
+    assert "C" not in {a.camera_id for a in apply_estimates(idx, all_cameras=True)}
+    assert {c.camera_id: c.source for c in camera_clocks(idx)}["C"] == "set-clock"
 
 
 def test_the_window_limits_the_sightings(scene_index) -> None:

@@ -41,6 +41,8 @@ MIN_SPEED_KMH: Mapping[str, float] = {
 }  # fmt: skip
 #: A DVR reading or an on-screen reading is good to about a second.
 READ_UNCERTAINTY_S = 1.0
+#: OSD drift readings of one camera's clips further apart than this (or further from 0) are a doubt.
+OSD_DRIFT_SPREAD_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -154,9 +156,25 @@ def camera_records(est: ClockEstimates) -> list[dict[str, Any]]:
             "anchor_source": None if anchor is None else anchor.source,
             "anchor": cam.anchor, "path": list(cam.path), "linked_to": list(cam.linked_to),
             "osd_drift_s": None if now is None else now.osd_drift_s,
+            "checks": checks(cam.camera_id, now, anchor),
             "cosightings": [cosighting_record(e) for e in cam.cosightings],
         })
     return rows
+
+
+def checks(camera_id: str, clock: CameraClock | None, anchor: Anchor | None) -> list[str]:
+    """What the on-screen clock readings say against the offset model: one line per doubt."""
+    out = []
+    if clock is not None and clock.osd_drift_spread_s is not None and clock.osd_drift_spread_s > OSD_DRIFT_SPREAD_S:
+        out.append(f"the on-screen clock of {camera_id}'s {clock.osd_clips} clips disagrees with their recorded "
+                   f"start times by {clock.osd_drift_spread_s:.0f} s more in some than in others: their raw times "
+                   "come from different clocks, and one offset cannot fit them all")
+    if clock is not None and clock.osd_drift_s is not None and abs(clock.osd_drift_s) > OSD_DRIFT_SPREAD_S:
+        out.append(f"recorded start times are {clock.osd_drift_s:+.0f} s off the on-screen clock (median of "
+                   f"{clock.osd_clips} clips): the raw times are not the DVR's own")
+    if anchor is not None and anchor.source == "trusted" and clock is not None and clock.source == "estimate":
+        out.append(f"{camera_id} is trusted but its offset in use is an estimate")
+    return out
 
 
 def stored_rows(est: ClockEstimates) -> list[ClockEstimateRow]:

@@ -345,6 +345,7 @@ class CameraClock:
     observations: int = 0
     osd_drift_s: float | None = None
     osd_clips: int = 0
+    osd_drift_spread_s: float | None = None  # largest minus smallest OSD drift over its clips
 
 
 @dataclass(frozen=True)
@@ -391,7 +392,8 @@ def camera_clocks(index: Index) -> list[CameraClock]:
     for r in rows:
         d = sorted(drifts.get(r[0], []))
         median = None if not d else (d[len(d) // 2] + d[(len(d) - 1) // 2]) / 2
-        out.append(CameraClock(r[0], float(r[1]), r[2], r[3], bool(r[4]), int(obs.get(r[0], 0)), median, len(d)))
+        out.append(CameraClock(r[0], float(r[1]), r[2], r[3], bool(r[4]), int(obs.get(r[0], 0)), median, len(d),
+                               d[-1] - d[0] if d else None))
     return out
 
 

@@ -108,3 +108,15 @@ def test_set_clock_and_the_cameras_file_record_their_source(index_path: Path, tm
     assert (listed["K2"]["source"], listed["K2"]["offset_s"], listed["K2"]["observations"]) == ("set-clock", 30.0, 1)
     assert run("cameras", "import", cams).exit_code == 0  # re-import: the file's K1 offset unchanged
     assert dict(rows(index_path, "SELECT id, clock_source FROM cameras")) == {"K1": "file", "K2": "set-clock"}
+
+
+def test_osd_drift_readings_are_reported_as_checks(scene_db) -> None:
+    db, _ = scene_db
+    with Index.open(db) as idx:
+        (clip_id,) = idx.db.execute("SELECT id FROM clips WHERE camera_id = 'D'").fetchone()
+        idx.writer.set_clip_osd(clip_id, 12.0)  # the burnt-in clock says 12 s more than the recorded start
+    cams = {c["camera_id"]: c for c in run_json("clocks", "estimate")["cameras"]}
+    assert cams["D"]["osd_drift_s"] == 12.0
+    assert any("+12 s off the on-screen clock" in c for c in cams["D"]["checks"]) and not cams["C"]["checks"]
+    listed = {r["camera_id"]: r for r in run_json("clocks", "list")}
+    assert listed["D"]["osd_drift_s"] == 12.0 and listed["C"]["osd_drift_s"] is None

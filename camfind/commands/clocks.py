@@ -33,12 +33,16 @@ def estimate(
     max_offset_h: Annotated[
         float, typer.Option("--max-offset-h", min=0.0, max=240.0, help="Largest clock offset looked for, hours.")
     ] = 12.0,
+    faces: Annotated[
+        bool, typer.Option("--faces/--no-faces", help="Also use faces strongly alike at two cameras.")
+    ] = True,
     max_pair_m: Annotated[
         float, typer.Option("--max-pair-m", min=1.0, help="Pair cameras at most this far apart (metres).")
     ] = 3000.0,
     as_json: JsonOpt = False,
 ) -> None:
-    """Estimate every camera's clock offset from exact plates seen at two or more cameras.
+    """Estimate every camera's clock offset from exact plates (and strongly alike faces) seen at two or
+    more cameras.
 
     Anchored on trusted clocks (clocks trust), DVR readings (cameras set-clock) and on-screen
     measurements. Each estimate has an uncertainty and the co-sightings behind it; a camera with no
@@ -57,7 +61,7 @@ def estimate(
     from camfind.timeutil import parse_time
 
     with index_session("clocks estimate") as (index, counts):
-        opts = EstimateOptions(max_offset_s=max_offset_h * 3600.0, max_pair_m=max_pair_m)
+        opts = EstimateOptions(max_offset_s=max_offset_h * 3600.0, max_pair_m=max_pair_m, faces=faces)
         est = estimate_clocks(index, None if time_from is None else parse_time(time_from, index.tz),
                               None if time_to is None else parse_time(time_to, index.tz), opts)
         record_estimates(index, est)
@@ -72,7 +76,8 @@ def estimate(
         return
     emit_table("Clock offsets estimated from co-sightings", cams, ESTIMATE_COLUMNS)
     for r in rejected:
-        typer.echo(f"rejected: plate {r['plate']} {r['camera_a']} track {r['track_a']} / {r['camera_b']} "
+        what = f"plate {r['plate']}" if r["plate"] else str(r["target"])
+        typer.echo(f"rejected: {what} {r['camera_a']} track {r['track_a']} / {r['camera_b']} "
                    f"track {r['track_b']}: {r['reason']}")
     typer.echo("apply with: camfind clocks apply CAM... (or --all)", err=True)
 

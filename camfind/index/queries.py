@@ -17,9 +17,11 @@ import json
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from camfind.errors import NotFoundError
 from camfind.timeutil import from_ts, to_ts
@@ -364,19 +366,35 @@ class StoredClockEstimate:
 
 
 @dataclass(frozen=True)
-class PlateSighting:
-    """A sighting of a valid plate, for the clock fit: raw (DVR) times are corrected times plus the
-    clip's applied offset."""
+class TargetSighting:
+    """A sighting of one target (a valid plate, or a face identity) for the clock fit: raw (DVR)
+    times are corrected times plus the clip's applied offset. ``track_id`` is the track's id, or
+    minus the plate read's id for a read that belongs to no track."""
 
     track_id: int
     clip_id: int
     camera_id: str
     cls: str
-    plate: str
+    target: str
     confidence: float
     first_raw_ts: float
     last_raw_ts: float
     speed_kmh: float | None = None
+    kind: str = "plate"
+
+
+@dataclass(frozen=True)
+class FaceTrack:
+    """A track's best face (highest quality), with the track's raw (DVR) times."""
+
+    track_id: int
+    clip_id: int
+    camera_id: str
+    cls: str
+    encoding: np.ndarray = field(compare=False)
+    quality: float
+    first_raw_ts: float
+    last_raw_ts: float
 
 
 def camera_clocks(index: Index) -> list[CameraClock]:
@@ -412,7 +430,7 @@ def latest_clock_estimates(index: Index) -> list[StoredClockEstimate]:
 
 def plate_sightings(
     index: Index, time_from: TimeLike | None = None, time_to: TimeLike | None = None, min_confidence: float = 0.5
-) -> list[PlateSighting]:
+) -> list[TargetSighting]:
     """Tracks carrying a valid plate read at ``min_confidence`` or more (the window is on corrected
     time), and valid plate reads that belong to no track, in raw time order."""
     lo = -1e18 if time_from is None else _ts(time_from)
@@ -430,6 +448,24 @@ def plate_sightings(
         "WHERE r.track_id IS NULL AND r.valid = 1 AND r.confidence >= ? AND r.ts BETWEEN ? AND ?",
         (min_confidence, lo, hi),
     ).fetchall()
-    found = [PlateSighting(int(r[0]), int(r[1]), r[2], r[3], r[4], float(r[5]), float(r[6]), float(r[7]), r[8])
+    found = [TargetSighting(int(r[0]), int(r[1]), r[2], r[3], r[4], float(r[5]), float(r[6]), float(r[7]), r[8])
              for r in [*tracks, *reads]]
     return sorted(found, key=lambda s: (s.first_raw_ts, s.camera_id, s.track_id))
+
+
+def face_tracks(index: Index, time_from: TimeLike | None = None, time_to: TimeLike | None = None) -> list[FaceTrack]:
+    """Tracks with a face, each with its best-quality face (window on corrected time), by track id."""
+    lo = -1e18 if time_from is None else _ts(time_from)
+    hi = 1e18 if time_to is None else _ts(time_to)
+    rows = index.db.execute(
+        "SELECT f.track_id, t.clip_id, t.camera_id, t.cls, f.encoding, f.quality, t.first_ts + c.clock_offset_s, "
+        "t.last_ts + c.clock_offset_s FROM face_sightings f JOIN tracks t ON t.id = f.track_id "
+        "JOIN clips c ON c.id = t.clip_id WHERE t.last_ts >= ? AND t.first_ts <= ? ORDER BY f.track_id, f.quality DESC",
+        (lo, hi),
+    )
+    best: dict[int, FaceTrack] = {}
+    for r in rows:
+        if int(r[0]) not in best:
+            best[int(r[0])] = FaceTrack(int(r[0]), int(r[1]), r[2], r[3], np.frombuffer(r[4], dtype=np.float32),
+                                        float(r[5]), float(r[6]), float(r[7]))
+    return list(best.values())

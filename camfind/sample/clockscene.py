@@ -17,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from camfind.index.queries import camera_clocks
 from camfind.index.writer import AnalysisResult
 from camfind.network import CameraNetwork, load_network
-from camfind.types import AnalysisRun, Camera, Clip, PlateRead, PlateText, Track
+from camfind.types import AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Track
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -59,6 +61,7 @@ class Pass:
     true_time: datetime
     vehicle: int
     track_id: int = 0
+    face: tuple[float, ...] = ()  # a walker's face encoding (128-d); walkers carry no plate
 
 
 @dataclass
@@ -74,11 +77,12 @@ class ClockScenario:
 
 def build_clock_scenario(
     index: Index, vehicles: int = 120, seed: int = 7, hours: float = 3.0, clone: bool = True,
-    offsets: Mapping[str, float] = OFFSETS, speed_kmh: tuple[float, float] = (27.0, 33.0),
+    offsets: Mapping[str, float] = OFFSETS, speed_kmh: tuple[float, float] = (27.0, 33.0), walkers: int = 0,
 ) -> ClockScenario:
     """Write the scenario into ``index``: A trusted (public, synchronised), F read by hand (set-clock),
     the other clocks unknown; ``vehicles`` trips over ``hours``; plate ``51F99999`` on two vehicles at
-    once (a clone) when ``clone``; a few trips on Y1-Y2, which no anchor reaches."""
+    once (a clone) when ``clone``; a few trips on Y1-Y2, which no anchor reaches; ``walkers`` people on
+    foot between A, B and C at about 5 km/h, with a face (128-d) and no plate."""
     rng = random.Random(seed)
     index.writer.upsert_cameras([Camera(c, lat, lon, owner_type=o, neighbors=n) for c, lat, lon, o, n in LAYOUT])
     index.writer.set_clock_trusted(["A"])
@@ -92,6 +96,13 @@ def build_clock_scenario(
         start = T0 + timedelta(seconds=rng.uniform(300, hours * 3600 - 900))
         plate = f"51{'ABCDEFGHKL'[v % 10]}{10000 + v:05d}"
         scene.passes += _drive(net, path, plate, start, rng.uniform(*speed_kmh), v, rng)
+    for w in range(walkers):  # people on foot between A, B and C, known by their faces only
+        face = tuple(rng.gauss(0, 0.07) for _ in range(128))
+        cams = rng.sample(["A", "B", "C"], 2)
+        start = T0 + timedelta(seconds=rng.uniform(300, hours * 3600 - 1800))
+        trip = _drive(net, net.shortest_path(cams[0], cams[1]) or cams, "", start, rng.uniform(4.5, 5.5),
+                      vehicles + 10 + w, rng)
+        scene.passes += [replace(p, face=tuple(x + rng.gauss(0, 0.01) for x in face)) for p in trip]
     if clone:  # the same plate at A then B and, at the same moments, at E then D: 1.3 km apart
         start = T0 + timedelta(seconds=hours * 1800)
         scene.passes += _drive(net, ["A", "B"], CLONE_PLATE, start, 30.0, vehicles)
@@ -126,18 +137,22 @@ def _write(index: Index, passes: list[Pass], offsets: Mapping[str, float], hours
                     fps=10.0, frames=int(hours * 36000), width=1280, height=720, codec="h264", container="mp4")
         clip_id, _ = index.writer.add_clip(clip)
         mine = sorted((p for p in passes if p.camera_id == cam), key=lambda p: p.true_time)
-        tracks, reads = [], []
+        tracks, reads, faces = [], [], []
         for n, p in enumerate(mine, start=1):
             mid = p.true_time + timedelta(seconds=offsets[cam] - applied[cam])  # DVR time, then corrected
             frame = int((mid - start).total_seconds() * 10)
-            plate = PlateText(p.plate, 0.9, "one-row", True)
-            cls = "motorcycle" if p.vehicle % 3 == 0 else "car"
+            plate = PlateText(p.plate, 0.9, "one-row", True) if p.plate else None
+            cls = "person" if p.face else "motorcycle" if p.vehicle % 3 == 0 else "car"
             tracks.append(Track(clip_id, cam, n, cls, mid - timedelta(seconds=1.5), mid + timedelta(seconds=1.5),
                                 frame - 15, frame + 15, 31, 0.9, plate=plate))
-            reads.append(PlateRead(clip_id, cam, mid, frame, plate, track_id=n))
+            if plate is not None:
+                reads.append(PlateRead(clip_id, cam, mid, frame, plate, track_id=n))
+            if p.face:
+                face = Face((10.0, 10.0, 60.0, 60.0), np.asarray(p.face, dtype=np.float32), quality=0.9)
+                faces.append(FaceSighting(clip_id, cam, mid, frame, face, track_id=n))
         with index.transaction():
             run = index.writer.begin_run(AnalysisRun(clip_id, datetime.now(UTC), {"scenario": "clocks"}, {}, "test"))
-        index.writer.write_analysis(run, clip_id, AnalysisResult(tracks=tracks, plate_reads=reads))
+        index.writer.write_analysis(run, clip_id, AnalysisResult(tracks=tracks, plate_reads=reads, faces=faces))
         ids = dict(index.db.execute("SELECT track_no, id FROM tracks WHERE clip_id = ?", (clip_id,)).fetchall())
-        written += [Pass(p.camera_id, p.plate, p.true_time, p.vehicle, int(ids[n])) for n, p in enumerate(mine, 1)]
+        written += [replace(p, track_id=int(ids[n])) for n, p in enumerate(mine, 1)]
     return written

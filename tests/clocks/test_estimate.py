@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from camfind.clocks.apply import apply_estimates, clock_table
-from camfind.clocks.estimate import estimate_clocks, record_estimates
+from camfind.clocks.estimate import EstimateOptions, estimate_clocks, record_estimates
 from camfind.clocks.fit import path_support
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
@@ -152,3 +152,21 @@ def test_sightings_carry_their_dvr_time_offset_and_uncertainty(scene_index) -> N
     assert found["A"].clock_uncertainty_s == 0.5  # trusted, no recorded uncertainty: half a second
     if "B" in found:
         assert found["B"].clock_uncertainty_s is None  # never checked: unknown
+
+
+def test_faces_strongly_alike_at_two_cameras_are_cosightings(tmp_path: Path) -> None:
+    """No vehicles: only people on foot between A, B and C, known by their faces."""
+    with Index.open(tmp_path / "faces.db", create=True) as idx:
+        scene = build_clock_scenario(idx, vehicles=0, clone=False, walkers=60, seed=2)
+        fit = estimate_clocks(idx).fit
+        no_faces = estimate_clocks(idx, options=EstimateOptions(faces=False)).fit
+    for cid in ("B", "C"):
+        cam = fit.camera(cid)
+        assert cam.status == "estimated" and cam.n_cosightings >= 10
+        assert all(e.target.startswith("face:") for e in cam.cosightings)
+        assert abs(cam.offset_s - scene.offsets[cid]) <= 3 * (cam.uncertainty_s or 0)  # type: ignore[operator]
+        assert cam.uncertainty_s < 15.0  # type: ignore[operator]
+        assert no_faces.camera(cid).status == "no-cosightings"
+    walkers = {p.vehicle for p in scene.passes}
+    targets = {e.target for p in fit.pairs for e in p.inliers}
+    assert len(targets) <= len(walkers)  # one target per person, never two people merged into more

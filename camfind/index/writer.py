@@ -120,8 +120,8 @@ class Writer:
                 )
                 added, updated = (added, updated + 1) if exists else (added + 1, updated)
                 if cam.clock_offset_s != (exists[0] if exists else 0.0):  # the file gave a new offset
-                    self.db.execute("UPDATE cameras SET clock_source = 'file', clock_uncertainty_s = NULL "
-                                    "WHERE id = ?", (cam.id,))
+                    self.db.execute("UPDATE cameras SET clock_source = ?, clock_uncertainty_s = NULL WHERE id = ?",
+                                    ("file" if cam.clock_offset_s else "none", cam.id))
                 if exists:  # a changed clock offset re-corrects the camera's clips
                     self._reapply_offset(cam.id, cam.clock_offset_s)
             known = {r[0] for r in self.db.execute("SELECT id FROM cameras")}

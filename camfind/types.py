@@ -296,6 +296,8 @@ class Sighting:
     plate_frame: int | None = None
     plate_snapshot: str | None = None
     plate_snapshot_sha256: str | None = None
+    clock_offset_s: float | None = None  # applied to the DVR's time: DVR time = time + clock_offset_s
+    clock_uncertainty_s: float | None = None  # of the camera's offset in use; None: unknown
 
 
 @dataclass(frozen=True)

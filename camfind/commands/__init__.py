@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         audit,
         cameras,
         clips,
+        clocks,
         demo,
         export,
         faces,
@@ -26,6 +27,7 @@ def register(app: typer.Typer) -> None:
     )
 
     app.add_typer(cameras.app, name="cameras")
+    app.add_typer(clocks.app, name="clocks")
     app.add_typer(plates.app, name="plates")
     app.add_typer(faces.app, name="faces")
     app.add_typer(export.app, name="export")

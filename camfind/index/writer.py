@@ -36,12 +36,28 @@ if TYPE_CHECKING:
     from camfind.index import Index
 
 GENESIS_HASH = "0" * 64
+#: Where a camera's clock offset can come from (``cameras.clock_source``).
+CLOCK_SOURCES: tuple[str, ...] = ("none", "file", "set-clock", "osd", "estimate")
+#: A DVR clock read against true time by hand is good to about a second.
+OBSERVED_CLOCK_UNCERTAINTY_S = 1.0
 #: The largest DVR clock offset accepted (as in a cameras file's clock_offset_s column).
 MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
 
 def _now() -> float:
     return datetime.now(UTC).timestamp()
+
+
+@dataclass(frozen=True)
+class ClockEstimateRow:
+    """One camera's outcome of one clock-fit run, as stored (``evidence``: the co-sightings behind it)."""
+
+    camera_id: str
+    status: str
+    offset_s: float | None
+    uncertainty_s: float | None
+    n_cosightings: int
+    evidence: Sequence[Mapping[str, object]] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ class Writer:
         now = _now()
         with self.index.transaction():
             for cam in cams:
-                exists = self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cam.id,)).fetchone()
+                exists = self.db.execute("SELECT clock_offset_s FROM cameras WHERE id = ?", (cam.id,)).fetchone()
                 self.db.execute(
                     """INSERT INTO cameras (id, name, lat, lon, owner_type, owner_name, owner_contact,
                        address, heading_deg, fov_deg, clock_offset_s, extra_json, created_ts, updated_ts)
@@ -103,6 +119,9 @@ class Writer:
                      cam.clock_offset_s, json.dumps(dict(cam.extra), ensure_ascii=False), now, now),
                 )
                 added, updated = (added, updated + 1) if exists else (added + 1, updated)
+                if cam.clock_offset_s != (exists[0] if exists else 0.0):  # the file gave a new offset
+                    self.db.execute("UPDATE cameras SET clock_source = ?, clock_uncertainty_s = NULL WHERE id = ?",
+                                    ("file" if cam.clock_offset_s else "none", cam.id))
                 if exists:  # a changed clock offset re-corrects the camera's clips
                     self._reapply_offset(cam.id, cam.clock_offset_s)
             known = {r[0] for r in self.db.execute("SELECT id FROM cameras")}
@@ -154,11 +173,88 @@ class Writer:
                 (camera_id, to_ts(dvr), to_ts(actual), offset, _now(), note),
             )
             self.db.execute(
-                "UPDATE cameras SET clock_offset_s = ?, updated_ts = ? WHERE id = ?",
-                (offset, _now(), camera_id),
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = 'set-clock', clock_uncertainty_s = ?, "
+                "updated_ts = ? WHERE id = ?",
+                (offset, OBSERVED_CLOCK_UNCERTAINTY_S, _now(), camera_id),
             )
             self._reapply_offset(camera_id, offset)
         return offset
+
+    def set_clock_offset(self, camera_id: str, offset_s: float, source: str, uncertainty_s: float | None) -> None:
+        """Make ``offset_s`` (DVR minus true time) the camera's clock offset, saying where it came from
+        (``file``, ``set-clock``, ``osd``, ``estimate``) and how sure it is; clips keep their raw times and
+        their corrected times (clips, tracks, plate reads, faces, snapshots) are recomputed.
+
+        Raises:
+            InputError: an offset over 10 years, an unknown source or a negative uncertainty;
+            NotFoundError: an unknown camera.
+        """
+        if not (math.isfinite(offset_s) and abs(offset_s) <= MAX_CLOCK_OFFSET_S):
+            raise InputError(f"clock offset {offset_s} s refused: it must be a finite number under 10 years")
+        if source not in CLOCK_SOURCES:
+            raise InputError(f"clock offset source must be one of {', '.join(CLOCK_SOURCES)}, got {source!r}")
+        if uncertainty_s is not None and not (math.isfinite(uncertainty_s) and uncertainty_s >= 0):
+            raise InputError(f"clock uncertainty must be a finite number of seconds >= 0, got {uncertainty_s}")
+        with self.index.transaction():
+            self._require_camera(camera_id)
+            self.db.execute(
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = ?, clock_uncertainty_s = ?, updated_ts = ? "
+                "WHERE id = ?",
+                (offset_s, source, uncertainty_s, _now(), camera_id),
+            )
+            self._reapply_offset(camera_id, offset_s)
+
+    def set_clock_trusted(self, camera_ids: Iterable[str], trusted: bool = True) -> int:
+        """Mark cameras whose clocks are synchronised to true time (anchors of the clock fit), or
+        unmark them. Returns how many cameras changed."""
+        ids = list(dict.fromkeys(camera_ids))
+        with self.index.transaction():
+            for cid in ids:
+                self._require_camera(cid)
+            changed = 0
+            for cid in ids:
+                cur = self.db.execute("UPDATE cameras SET clock_trusted = ?, updated_ts = ? WHERE id = ? "
+                                      "AND clock_trusted != ?", (int(trusted), _now(), cid, int(trusted)))
+                changed += cur.rowcount
+        return changed
+
+    def record_clock_estimates(self, rows: Iterable[ClockEstimateRow]) -> float:
+        """Store one run of the clock fit (one row per camera). Returns the run's time stamp."""
+        run_ts = _now()
+        with self.index.transaction():
+            self.db.executemany(
+                "INSERT INTO clock_estimates (run_ts, camera_id, status, offset_s, uncertainty_s, n_cosightings, "
+                "evidence_json) VALUES (?,?,?,?,?,?,?)",
+                [(run_ts, r.camera_id, r.status, r.offset_s, r.uncertainty_s, r.n_cosightings,
+                  json.dumps(list(r.evidence), sort_keys=True, default=str)) for r in rows],
+            )
+        return run_ts
+
+    def apply_clock_estimate(self, estimate_id: int) -> tuple[str, float]:
+        """Make a stored estimate its camera's clock offset (source ``estimate``). Returns (camera, offset).
+
+        Raises:
+            NotFoundError: no such estimate; InputError: the estimate has no offset (unanchored).
+        """
+        row = self.db.execute("SELECT camera_id, offset_s, uncertainty_s FROM clock_estimates WHERE id = ?",
+                              (estimate_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no clock estimate with id {estimate_id}")
+        if row[1] is None:
+            raise InputError(f"camera {row[0]}: its clock estimate has no offset (no path to a trusted clock)")
+        with self.index.transaction():
+            self.db.execute(
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = 'estimate', clock_uncertainty_s = ?, "
+                "updated_ts = ? WHERE id = ?",
+                (row[1], row[2], _now(), row[0]),
+            )
+            self.db.execute("UPDATE clock_estimates SET applied_ts = ? WHERE id = ?", (_now(), estimate_id))
+            self._reapply_offset(row[0], float(row[1]))
+        return str(row[0]), float(row[1])
+
+    def _require_camera(self, camera_id: str) -> None:
+        if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (camera_id,)).fetchone() is None:
+            raise NotFoundError(f"unknown camera {camera_id!r}")
 
     def _reapply_offset(self, camera_id: str, offset: float) -> None:
         """Shift corrected times of a camera's clips and sightings to a new clock offset."""

@@ -30,6 +30,7 @@ from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
 from camfind.search.classwords import resolve_class
+from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
 from camfind.timeutil import from_ts, to_ts
@@ -274,14 +275,18 @@ def _window(
     return " AND ".join(conds), params
 
 
+#: A sighting's clock uncertainty: its camera's, or a trusted clock's when none is recorded.
+_CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted = 1 THEN {TRUSTED_UNCERTAINTY_S} END)"
 # A sighting's plate is the plate read behind it: for a plate search the most confident read the
 # pattern matched (never the track's other plate), else the most confident read of the track's
 # voted plate; its time, frame, snapshot and confidence are that read's.
 _TRACK_SQL = """
 SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
        {plate}, t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path,
-       s.sha256, COALESCE(pr.confidence, t.plate_confidence), pr.ts, pr.frame, ps.path, ps.sha256
+       s.sha256, COALESCE(pr.confidence, t.plate_confidence), pr.ts, pr.frame, ps.path, ps.sha256,
+       c.clock_offset_s, {clock_uncertainty}
 FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
+     JOIN cameras k ON k.id = c.camera_id
 LEFT JOIN plate_reads pr ON pr.id = (
     SELECT p.id FROM plate_reads p WHERE p.track_id = t.id AND {read} ORDER BY p.confidence DESC, p.id LIMIT 1)
 LEFT JOIN snapshots ps ON ps.id = pr.snapshot_id
@@ -295,10 +300,12 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
     if plan.plates is not None:
         valid = "" if q.raw_plates else " AND p.valid = 1"
         sql = _TRACK_SQL.format(plate="COALESCE(pr.text, t.plate_text)", where=where,
+                                clock_uncertainty=_CLOCK_UNCERTAINTY,
                                 read=f"p.norm IN (SELECT value FROM json_each(?)){valid}")
         params = [json.dumps(list(plan.plates)), *params]
     else:
-        sql = _TRACK_SQL.format(plate="t.plate_text", where=where, read="p.norm = t.plate_norm AND p.valid = 1")
+        sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
+                                read="p.norm = t.plate_norm AND p.valid = 1")
     tracks = plan.tracks or {}
     for r in index.db.execute(sql, params):
         yield Sighting(
@@ -308,7 +315,7 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
             clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
             face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
             plate_time=None if r[17] is None else from_ts(r[17]), plate_frame=r[18], plate_snapshot=r[19],
-            plate_snapshot_sha256=r[20],
+            plate_snapshot_sha256=r[20], clock_offset_s=r[21], clock_uncertainty_s=r[22],
         )
 
 
@@ -354,28 +361,31 @@ def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighti
     where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
     valid = "" if q.raw_plates else " AND pr.valid = 1"
     sql = f"""SELECT pr.id, pr.camera_id, pr.ts, pr.text, pr.confidence, pr.clip_id, c.sha256, c.path,
-              pr.frame, s.path, s.sha256
+              pr.frame, s.path, s.sha256, c.clock_offset_s, {_CLOCK_UNCERTAINTY}
               FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
-              LEFT JOIN snapshots s ON s.id = pr.snapshot_id
+              LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
               WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)){valid} AND {where}
               ORDER BY pr.ts, pr.camera_id, pr.id"""
     for r in index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params]):
-        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3])
+        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3], clock=r[11:13])
 
 
 def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     dist = plan.face_orphans or {}
-    sql = """SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256
+    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256,
+             c.clock_offset_s, {_CLOCK_UNCERTAINTY}
              FROM face_sightings f JOIN clips c ON c.id = f.clip_id
-             LEFT JOIN snapshots s ON s.id = f.snapshot_id
+             LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
              WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
     for r in index.db.execute(sql, (json.dumps(list(dist)),)):
-        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])])
+        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])],
+                      clock=r[10:12])
 
 
 def _orphan(
     camera_id: str, ts: float, clip_id: int, sha: str, path: str, frame: int, snap: str | None,
     snap_sha: str | None, confidence: float, *, plate: str | None = None, face: float | None = None,
+    clock: Sequence[float | None] = (None, None),
 ) -> Sighting:
     return Sighting(
         camera_id=camera_id, time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
@@ -384,6 +394,7 @@ def _orphan(
         snapshot_sha256=snap_sha, face_distance=face, plate_confidence=confidence if plate else None,
         plate_time=from_ts(ts) if plate else None, plate_frame=int(frame) if plate else None,
         plate_snapshot=snap if plate else None, plate_snapshot_sha256=snap_sha if plate else None,
+        clock_offset_s=clock[0], clock_uncertainty_s=clock[1],
     )
 
 

@@ -5,7 +5,6 @@ Data goes to stdout (table, ``--json``, ``--csv``); progress and messages go to 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import getpass
 import json
@@ -26,12 +25,15 @@ from rich.console import Console
 from rich.table import Table
 from typer.main import get_current_context
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError, StorageError
 from camfind.index import Index, default_db_path
 from camfind.index.storage import index_problem, is_storage_error
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
+CsvOpt = Annotated[bool, typer.Option(
+    "--csv", help="Print CSV to stdout (a text cell beginning with = + - @, a tab, a CR or ' gets a leading ' "
+    "so spreadsheets never run it; --json keeps it as is).")]
 #: Options (CLI.md) naming a file or folder a command writes: never evidence, the index or an input.
 OUTPUT_OPTIONS = frozenset({"--out", "--html", "--geojson", "--package"})
 #: How long the audit entry of a failed or interrupted command waits for a locked index.
@@ -159,7 +161,7 @@ def jsonable(value: Any) -> Any:
 
 
 @contextmanager
-def _to_stdout() -> Iterator[None]:
+def to_stdout() -> Iterator[None]:
     """Name standard output when writing to it fails (``> /dev/full``, a full disk behind a redirect).
 
     A closed pipe (``| head``) is left to Click, which exits quietly.
@@ -175,15 +177,15 @@ def _to_stdout() -> Iterator[None]:
 
 def emit_json(data: Any) -> None:
     """Print ``data`` as JSON on stdout."""
-    with _to_stdout():
+    with to_stdout():
         sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
-    """Print rows as CSV on stdout (nested values as JSON)."""
+    """Print rows as CSV on stdout (nested values as JSON; cells neutralised, see :mod:`camfind.csvsafe`)."""
     cols = list(columns or (rows[0].keys() if rows else []))
-    with _to_stdout():
-        writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    with to_stdout():
+        writer = SafeDictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _cell(jsonable(row.get(k))) for k in cols})
@@ -202,7 +204,7 @@ def emit_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(_fmt(row.get(col)) for col in columns))
-    with _to_stdout():
+    with to_stdout():
         out.print(table)
 
 

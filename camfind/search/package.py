@@ -23,7 +23,6 @@ camfind.errors.EvidenceError: no evidence package at ...
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.ingest.hashing import sha256_file
 from camfind.search.export import TIMELINE_COLUMNS, TimelineContext
@@ -156,7 +156,7 @@ class _Builder:
     def write_timeline(self, sightings: Iterable[Sighting]) -> int:
         n = 0
         with (self.root / "timeline.csv").open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(PACKAGE_COLUMNS), lineterminator="\n")
+            writer = SafeDictWriter(f, fieldnames=list(PACKAGE_COLUMNS), lineterminator="\n")
             writer.writeheader()
             for s in sightings:
                 row = self.ctx.row(s)
@@ -293,7 +293,10 @@ clock_offset_s has been applied; time_source says where the clip's start time ca
 end_time_* = last seen; offset_s = seconds from the clip's start to first seen; frame = the
 frame of the snapshot and frame_offset_s its offset into the clip; confidence = detection
 confidence, plate_confidence = OCR confidence, face_distance = distance from the face probe;
-track_id is empty for a plate read or face that belongs to no track.
+track_id is empty for a plate read or face that belongs to no track. A text cell that begins
+with = + - @, a tab, a carriage return or ' is written with one more ' in front, so that
+spreadsheets show it as text and never run it as a formula: drop that one leading ' to read the
+text as it was recorded.
 
 Problems met while exporting:
 {issues}

@@ -28,7 +28,7 @@ from typer.main import get_current_context
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError, StorageError
 from camfind.index import Index, default_db_path
-from camfind.index.storage import index_problem, is_storage_error
+from camfind.index.storage import damaged_index, index_problem, is_damage_error, is_storage_error
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option(
@@ -74,6 +74,8 @@ def index_session(
         finally:
             index.close()
         note = "" if recorded else " (this run could not be recorded in the audit log)"
+        if is_damage_error(exc):
+            raise damaged_index(index.path, exc) from None
         if is_storage_error(exc):
             raise StorageError(f"{index_problem(index.path, exc)}{note}") from None
         if note and isinstance(exc, StorageError):
@@ -121,7 +123,12 @@ def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool)
     """
     try:
         index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
-    except sqlite3.OperationalError as exc:
+    except sqlite3.DatabaseError as exc:
+        if failing and is_damage_error(exc):  # the command's own error already says so
+            logger.debug("audit entry of a failed %s not written: %s", command, exc)
+            return False
+        if is_damage_error(exc):
+            raise damaged_index(index.path, exc) from None
         if not is_storage_error(exc):
             raise
         if failing:

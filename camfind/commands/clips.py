@@ -75,7 +75,8 @@ def verify(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-hash every registered clip and report changed and missing files (exit 1 if any).
+    """Check the index (SQLite's integrity check), re-hash every registered clip and snapshot, and
+    report changed and missing files (exit 1 if any; a damaged index is one line, exit 2).
 
     With --package DIR, check an exported evidence package against its manifest instead.
 
@@ -89,15 +90,23 @@ def verify(
     with index_session("verify") as (index, counts), progress_bar("verifying") as update:
         report = verify_clips(index, progress=update)
         counts.update(checked=report.checked, ok=report.ok, changed=len(report.changed),
-                      missing=len(report.missing))
+                      missing=len(report.missing), snapshots=report.snapshots_checked,
+                      snapshot_problems=len(report.snapshot_problems), integrity="ok")
+    snaps = report.snapshot_problems
     if as_json:
         emit_json({"checked": report.checked, "ok": report.ok, "changed": list(report.changed),
-                   "missing": list(report.missing), "problems": jsonable(list(report.problems))})
+                   "missing": list(report.missing), "problems": jsonable(list(report.problems)),
+                   "index": {"integrity": "ok"},
+                   "snapshots": {"checked": report.snapshots_checked, "ok": report.snapshots_ok,
+                                 "changed": [p.path for p in snaps if p.kind == "changed"],
+                                 "missing": [p.path for p in snaps if p.kind == "missing"]}})
     else:
-        typer.echo(f"checked {report.checked} clips: {report.ok} ok, {len(report.changed)} changed, "
-                   f"{len(report.missing)} missing")
+        typer.echo(f"index integrity ok; checked {report.checked} clips: {report.ok} ok, {len(report.changed)} "
+                   f"changed, {len(report.missing)} missing; {report.snapshots_checked} snapshots: "
+                   f"{report.snapshots_ok} ok, {len(snaps)} changed or missing")
         for p in report.problems:
-            typer.echo(f"  {p.kind.upper()}: clip {p.clip_id} {p.path} ({p.detail})")
+            what = "clip" if p.what == "clip" else "snapshot of clip"
+            typer.echo(f"  {p.kind.upper()}: {what} {p.clip_id} {p.path} ({p.detail})")
     if not report.clean:
         raise typer.Exit(1)
 

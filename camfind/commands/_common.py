@@ -6,7 +6,6 @@ Data goes to stdout (table, ``--json``, ``--csv``); progress and messages go to 
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import json
 import logging
 import math
@@ -29,6 +28,7 @@ from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError, StorageError
 from camfind.index import Index, default_db_path
 from camfind.index.storage import damaged_index, index_problem, is_damage_error, is_storage_error
+from camfind.index.writer import audit_user
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
 CsvOpt = Annotated[bool, typer.Option(
@@ -51,7 +51,7 @@ def db_path() -> str:
 
 @contextmanager
 def index_session(
-    command: str, *, create: bool = False, tz: str | None = None, path: str | None = None
+    command: str, *, create: bool = False, tz: str | None = None, path: str | None = None, writes: bool = False
 ) -> Iterator[tuple[Index, dict[str, Any]]]:
     """Open the index for one command and log it in the audit trail when the command ends.
 
@@ -59,6 +59,10 @@ def index_session(
     the audit entry records the OS user, the command, its arguments, the counts and the outcome.
     ``tz`` is the case time zone recorded when ``create`` makes a new index; ``path`` overrides
     the index location (default ``--db`` / ``$CAMFIND_DB`` / ``./camfind.db``).
+
+    A command that succeeded and changed the index, wrote an output option (``--out``...) or says
+    it ``writes`` prints the audit chain's new head on stderr: the anchor outside the index that
+    ``camfind audit --check --expect HASH`` checks later.
     """
     index = Index.open(path or db_path(), create=create, tz=tz)
     counts: dict[str, Any] = {}
@@ -69,7 +73,7 @@ def index_session(
         counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
         index.lock_wait_s = FAILED_AUDIT_WAIT_S  # an interrupted or failed command does not wait long
         index.rollback_open_transaction()
-        try:
+        try:  # no head on stderr here: a failure stays one line; the next command's head covers it
             recorded = _audit(index, command, counts, failing=True)
         finally:
             index.close()
@@ -82,10 +86,32 @@ def index_session(
             raise StorageError(f"{exc}{note}") from None
         raise
     counts["outcome"] = "ok"
+    wrote = writes or index.db.total_changes > 0 or _output_given()
     try:
         _audit(index, command, counts, failing=False)
+        if wrote:
+            _show_head(index)
     finally:
         index.close()
+
+
+def _output_given() -> bool:
+    """Whether the running command was given an output option (``--out``, ``--html``...)."""
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return any(ctx.params.get(param.name or "") is not None for param in ctx.command.params
+               if any(o in OUTPUT_OPTIONS for o in getattr(param, "opts", ())))
+
+
+def _show_head(index: Index) -> None:
+    """The audit chain's head on stderr: note it to prove later that nothing was removed or rewritten."""
+    from camfind.audit import head
+
+    found = head(index)
+    if found is not None:
+        typer.echo(f"camfind: audit head {found[1]} (entry {found[0]}); check it later with "
+                   "camfind audit --check --expect HASH", err=True)
 
 
 def _guard_outputs(index: Index) -> None:
@@ -122,7 +148,7 @@ def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool)
     the command's own error; when it succeeded, an unrecorded run is an error of its own.
     """
     try:
-        index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
+        index.writer.append_audit(audit_user(), command, {"argv": sys.argv[1:]}, counts)
     except sqlite3.DatabaseError as exc:
         if failing and is_damage_error(exc):  # the command's own error already says so
             logger.debug("audit entry of a failed %s not written: %s", command, exc)
@@ -137,13 +163,6 @@ def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool)
         problem = index_problem(index.path, exc)
         raise StorageError(f"{problem}; the command ran but could not be recorded in the audit log") from None
     return True
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
 
 
 def jsonable(value: Any) -> Any:
@@ -183,9 +202,15 @@ def to_stdout() -> Iterator[None]:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout."""
+    """Print ``data`` as JSON on stdout (with ``\\u`` escapes where a file name is not valid UTF-8:
+    a JSON reader gets back the string whose ``os.fsencode`` is the name's bytes)."""
+    text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(jsonable(data), ensure_ascii=True, indent=2)
     with to_stdout():
-        sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(text + "\n")
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
@@ -200,7 +225,12 @@ def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, as --json gives it
+            text = json.dumps(value, ensure_ascii=True)
+        return text
     return "" if value is None else value
 
 

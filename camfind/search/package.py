@@ -146,6 +146,7 @@ class _Builder:
         self._clip_ok: dict[int, bool] = {}
         self._snaps: dict[str, str] = {}
         self._extracts: dict[tuple[int, float, float], tuple[str, float | str, float | str]] = {}
+        self.audit_head: dict[str, Any] | None = None
         for sub in ("snapshots", "extracts"):
             (root / sub).mkdir(parents=True)
 
@@ -230,6 +231,7 @@ class _Builder:
 
         with (self.root / "audit.jsonl").open("w", encoding="utf-8") as f:
             for e in list_audit(self.index):
+                self.audit_head = {"id": e.id, "hash": e.hash}
                 f.write(json.dumps({
                     "id": e.id, "time": e.time.isoformat(), "ts": e.ts, "user": e.user, "command": e.command,
                     "args_json": e.args_json, "counts_json": e.counts_json, "prev_hash": e.prev_hash, "hash": e.hash,
@@ -237,8 +239,8 @@ class _Builder:
         self._record("audit.jsonl", "audit")
 
     def write_readme(self, request: Mapping[str, Any], rows: int) -> None:
-        (self.root / "README.txt").write_text(_readme(self.index, request, rows, self.margin_s, self.problems),
-                                              encoding="utf-8")
+        text = _readme(self.index, request, rows, self.margin_s, self.problems, self.audit_head)
+        (self.root / "README.txt").write_text(text, encoding="utf-8")
         self._record("README.txt", "readme")
 
     def write_manifest(self, request: Mapping[str, Any], rows: int) -> str:
@@ -246,7 +248,8 @@ class _Builder:
             "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "camfind_version": __version__, "index": os.path.abspath(self.index.path),
             "case_timezone": self.index.tz, "request": dict(request), "rows": rows,
-            "margin_s": self.margin_s, "problems": self.problems, "files": self.files,
+            "margin_s": self.margin_s, "problems": self.problems, "audit_head": self.audit_head,
+            "files": self.files,
         }
         (self.root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                                                  encoding="utf-8")
@@ -260,7 +263,10 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
 
 
-def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float, problems: list[str]) -> str:
+def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float, problems: list[str],
+            audit_head: Mapping[str, Any] | None) -> str:
+    head = ("(the log was empty)" if audit_head is None
+            else f"entry {audit_head['id']}, {audit_head['hash']}")
     asked = "\n".join(f"  {k}: {v}" for k, v in request.items()) or "  (not recorded)"
     issues = "\n".join(f"  - {p}" for p in problems) or "  none"
     return f"""camfind evidence package
@@ -284,7 +290,9 @@ Contents:
                  its SHA-256 recorded at ingest.
   audit.jsonl    the index's append-only audit log up to this export (ingest and analysis of
                  these clips among it), whole, so its hash chain verifies from the first entry:
-                 each entry carries the hash of the previous one.
+                 each entry carries the hash of the previous one. Its head at export:
+                 {head}
+                 (camfind audit --check --expect HASH on the index proves it still holds it).
   manifest.json  SHA-256 and size of every file, and the source and segment of each extract.
   SHA256SUMS     the same hashes plus the manifest's, for `sha256sum -c SHA256SUMS`.
 

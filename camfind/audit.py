@@ -65,15 +65,15 @@ def head(index: Index) -> tuple[int, str] | None:
     return None if row is None else (int(row[0]), str(row[1]))
 
 
-def parse_expected(text: str) -> str:
-    """A head hash given by the user (64 hex digits, any case).
+def parse_expected(text: str, what: str = "an audit head") -> str:
+    """A hash given by the user with ``--expect`` (64 hex digits, any case).
 
     Raises:
         InputError: it is not 64 hexadecimal digits.
     """
     value = text.strip().lower()
     if not _HASH.fullmatch(value):
-        raise InputError(f"--expect: expected the 64 hexadecimal digits of an audit head, got {text!r}")
+        raise InputError(f"--expect: expected the 64 hexadecimal digits of {what}, got {text!r}")
     return value
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable
+from camfind.commands._common import CsvOpt, JsonOpt, db_path, emit_json, emit_rows, index_session, jsonable
 from camfind.commands._progress import progress_bar
 from camfind.errors import CamfindError, InputError
 from camfind.timeutil import iso_local, parse_time, show_local
@@ -73,18 +73,27 @@ def verify(
     package: Annotated[
         Path | None, typer.Option("--package", help="Verify an exported evidence package folder instead.")
     ] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option("--expect", help="With --package: the manifest SHA-256 printed at export, for a package "
+                     "checked away from its index (else the index's audit entry of the export vouches for it)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Check the index (SQLite's integrity check), re-hash every registered clip and snapshot, and
     report changed and missing files (exit 1 if any; a damaged index is one line, exit 2).
 
-    With --package DIR, check an exported evidence package against its manifest instead.
+    With --package DIR, check an exported evidence package instead: every file against its
+    manifest, SHA256SUMS against the manifest, and the manifest's own SHA-256 against the one the
+    index recorded when it was exported (or against --expect HASH away from the index).
 
-    Example: camfind verify --json
+    Example: camfind verify --package evidence/ --expect HASH
     """
     if package is not None:
-        _verify_package(package, as_json)
+        _verify_package(package, as_json, expect)
         return
+    if expect is not None:
+        raise typer.BadParameter("--expect goes with --package", param_hint="--expect")
     from camfind.custody import verify as verify_clips
 
     with index_session("verify") as (index, counts), progress_bar("verifying") as update:
@@ -111,22 +120,36 @@ def verify(
         raise typer.Exit(1)
 
 
-def _verify_package(package: Path, as_json: bool) -> None:
+def _verify_package(package: Path, as_json: bool, expect: str | None) -> None:
+    from camfind.audit import parse_expected
+
     try:
         from camfind.search.package import verify_package
     except ImportError as exc:
         raise CamfindError(f"evidence package verification is unavailable in this installation ({exc})") from None
-    report = verify_package(package)
+    wanted = None if expect is None else parse_expected(expect, "the manifest SHA-256 printed at export")
+    if wanted is None and Path(db_path()).is_file():
+        with index_session("verify --package") as (index, counts):
+            report = verify_package(package, index=index)
+            counts.update(checked=report.checked, ok=report.ok, clean=report.clean)
+    else:
+        report = verify_package(package, expect=wanted)
     if as_json:
         emit_json({"checked": report.checked, "ok": report.ok, "changed": list(report.changed),
                    "missing": list(report.missing), "unlisted": list(report.unlisted),
-                   "manifest_sha256": report.manifest_sha256, "clean": report.clean})
+                   "manifest_sha256": report.manifest_sha256, "clean": report.clean,
+                   "sha256sums": list(report.sums),
+                   "manifest": {"vouched_by": report.anchor or None,
+                                "audit_entry": report.anchor_entry,
+                                "problem": report.anchor_problem}})
     else:
         typer.echo(f"package {package}: checked {report.checked} files: {report.ok} ok, {len(report.changed)} "
                    f"changed, {len(report.missing)} missing, {len(report.unlisted)} not in the manifest")
-        for kind, paths in (("CHANGED", report.changed), ("MISSING", report.missing), ("UNLISTED", report.unlisted)):
-            for path in paths:
-                typer.echo(f"  {kind}: {path}")
+        for problem in report.problems:
+            typer.echo(f"  {problem}")
+        if report.clean:
+            by = "the expected hash" if report.anchor == "expect" else f"the index's audit entry {report.anchor_entry}"
+            typer.echo(f"  manifest SHA-256 {report.manifest_sha256} vouched for by {by}")
     if not report.clean:
         raise typer.Exit(1)
 

@@ -80,7 +80,7 @@ def test_coverage_window_and_camera(case: Path) -> None:
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from camfind.search.package import PackageReport
 
-    def fake_verify(path: Path) -> PackageReport:
+    def fake_verify(path: Path, **anchor: object) -> PackageReport:
         return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
 
     fake = types.ModuleType("camfind.search.package")

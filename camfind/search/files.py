@@ -55,11 +55,11 @@ def atomic_output(path: str | Path, *, binary: bool = False, newline: str | None
     dest = Path(path)
     if dest.is_dir():
         raise InputError(f"{dest} is a folder: give a file name to write")
-    real = Path(os.path.realpath(dest)) if dest.is_symlink() else dest
-    if _special(real, dest):
-        with _direct_output(real, dest, binary=binary, newline=newline) as f:
+    if _special(dest):  # stat follows links, /proc/self/fd/N ones (/dev/stdout) included
+        with _direct_output(dest, binary=binary, newline=newline) as f:
             yield f
         return
+    real = Path(os.path.realpath(dest)) if dest.is_symlink() else dest
     real.parent.mkdir(parents=True, exist_ok=True)
     tmp = partial_path(real)
     try:
@@ -80,14 +80,14 @@ def atomic_output(path: str | Path, *, binary: bool = False, newline: str | None
     logger.debug("wrote %s", dest)
 
 
-def _special(real: Path, dest: Path) -> bool:
+def _special(dest: Path) -> bool:
     """True for an existing target that is a character device or a named pipe (written directly).
 
     Raises:
         InputError: a block device or a socket (writing a report there is never what was meant).
     """
     try:
-        mode = os.stat(real).st_mode
+        mode = os.stat(dest).st_mode
     except FileNotFoundError:
         return False
     if stat.S_ISREG(mode):
@@ -112,14 +112,14 @@ def _refuse_special_now(real: Path, dest: Path) -> None:
 
 
 @contextlib.contextmanager
-def _direct_output(real: Path, dest: Path, *, binary: bool, newline: str | None) -> Iterator[IO[Any]]:
+def _direct_output(dest: Path, *, binary: bool, newline: str | None) -> Iterator[IO[Any]]:
     """Write a device or a pipe in place: never created, truncated or replaced; every write checked.
 
     Buffered writes that the device refuses (``/dev/full``) raise when written or flushed, and the
     error names ``dest``; a block that raised leaves the error to its caller, never a success.
     """
     try:
-        fd = os.open(real, os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(dest, os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         exc.filename = str(dest)
         raise

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -54,3 +56,12 @@ def test_a_named_pipe_receives_the_output_and_stays_a_pipe(db: Path, tmp_path: P
     thread.join(20)
     assert result.exit_code == 0, result.stderr
     assert got and len(got[0]) > 20 and stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_dev_stdout_into_a_pipe(db: Path) -> None:
+    """--out /dev/stdout with standard output a pipe (a link to pipe:[N]): written through."""
+    proc = subprocess.run([sys.executable, "-m", "camfind", "export", "timeline", "--camera", "B", "--out",
+                           "/dev/stdout"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CAMFIND_DB": str(db)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("time_local,") and len(proc.stdout.splitlines()) == 4

@@ -32,7 +32,7 @@ def backup(
     """
     from camfind.index.backup import backup_index
 
-    with index_session("index backup") as (index, counts):
+    with index_session("index backup", writes=True) as (index, counts):
         result = backup_index(index, dest)
         counts.update(dest=str(result.path), sha256=result.sha256, bytes=result.bytes)
     if as_json:

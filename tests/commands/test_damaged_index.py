@@ -61,6 +61,7 @@ def test_index_backup(copy: Path, tmp_path: Path) -> None:
     assert rows(dest, "SELECT count(*) FROM clips") == rows(copy, "SELECT count(*) FROM clips")
     command, counts = rows(copy, "SELECT command, counts_json FROM audit ORDER BY id DESC LIMIT 1")[0]
     assert command == "index backup" and json.loads(counts)["sha256"] == made["sha256"]
+    assert "audit head" in result.stderr, "a backup is a command that writes: it prints the head"
     before = dest.read_bytes()
     for target in (dest, copy):
         again = run("index", "backup", target)

@@ -27,8 +27,8 @@ def batch(
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write the hits (CSV, or JSON with --json) to this file instead of stdout. "
-                     "An existing file is replaced, only once every hit is written; evidence, the index "
-                     "and the watchlist itself are refused."),
+                     "An existing file is replaced, only once every hit is written (a device or a pipe is "
+                     "written directly); evidence, the index and the watchlist itself are refused."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:

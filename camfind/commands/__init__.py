@@ -20,6 +20,7 @@ def register(app: typer.Typer) -> None:
         demo,
         export,
         faces,
+        index,
         ingest,
         plates,
         search,
@@ -31,5 +32,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plates.app, name="plates")
     app.add_typer(faces.app, name="faces")
     app.add_typer(export.app, name="export")
+    app.add_typer(index.app, name="index")
     for module in (ingest, analyze, clips, search, trace, audit, demo):
         module.register(app)

@@ -6,10 +6,12 @@ duplicates; a new analysis of a clip replaces the previous run's rows in one tra
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import math
 import sqlite3
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +48,39 @@ MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
 def _now() -> float:
     return datetime.now(UTC).timestamp()
+
+
+def audit_user() -> str:
+    """The OS user recorded in audit entries (``unknown`` where the system has no login name)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: a name that is not valid UTF-8 (held by Python as
+    surrogate escapes) keeps its undecodable bytes visible as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a lone surrogate no file name decodes to
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def audit_json(value: Mapping[str, object]) -> str:
+    """An audit field as JSON: UTF-8 as it is, or, when it holds a file name that is not valid
+    UTF-8, with every non-ASCII character escaped (``\\udce9``), so that reading it back gives the
+    same Python strings, whose ``os.fsencode`` is the file name's original bytes."""
+    text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=True)
+    return text
 
 
 @dataclass(frozen=True)
@@ -312,7 +347,12 @@ class Writer:
                  clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
                  clip.status, _now()),
             )
-            return int(cur.lastrowid or 0), True
+            clip_id = int(cur.lastrowid or 0)
+            self._audit_in_transaction(  # the registration and its audit entry commit together
+                audit_user(), "register clip", {"argv": sys.argv[1:]},
+                {"clip_id": clip_id, "sha256": clip.sha256, "path": clip.path, "camera_id": clip.camera_id},
+            )
+            return clip_id, True
 
     def set_clip_status(self, clip_id: int, status: str) -> None:
         self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))
@@ -421,23 +461,32 @@ class Writer:
 
     # -- audit --------------------------------------------------------------------------------
     def append_audit(self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]) -> str:
-        """Append an audit entry chained to the previous one by hash. Returns its hash."""
+        """Append an audit entry chained to the previous one by hash. Returns its hash.
+
+        Arguments holding file names that are not valid UTF-8 are kept (see :func:`audit_json`).
+        """
         with self.index.transaction():
-            row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            prev = GENESIS_HASH if row is None else str(row[0])
-            ts = _now()
-            args_json = json.dumps(dict(args), sort_keys=True, default=str, ensure_ascii=False)
-            counts_json = json.dumps(dict(counts), sort_keys=True, default=str)
-            digest = audit_hash(prev, ts, user, command, args_json, counts_json)
-            self.db.execute(
-                "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (ts, user, command, args_json, counts_json, prev, digest),
-            )
+            return self._audit_in_transaction(user, command, args, counts)
+
+    def _audit_in_transaction(
+        self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]
+    ) -> str:
+        """Append an audit entry inside the caller's open transaction. Returns its hash."""
+        row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = GENESIS_HASH if row is None else str(row[0])
+        ts = _now()
+        user, command = _storable(user), _storable(command)
+        args_json, counts_json = audit_json(args), json.dumps(dict(counts), sort_keys=True, default=str)
+        digest = audit_hash(prev, ts, user, command, args_json, counts_json)
+        self.db.execute(
+            "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (ts, user, command, args_json, counts_json, prev, digest),
+        )
         return digest
 
 
 def audit_hash(prev: str, ts: float, user: str, command: str, args_json: str, counts_json: str) -> str:
     """The chained hash of one audit entry (SHA-256 over the previous hash and the fields)."""
     payload = json.dumps([prev, repr(ts), user, command, args_json, counts_json], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()

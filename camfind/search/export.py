@@ -7,7 +7,6 @@ them from one SQL cursor), so memory does not grow with the index. Columns: see
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.index.queries import list_cameras
 from camfind.search.files import atomic_output
@@ -102,8 +102,9 @@ def timeline_rows(index: Index, sightings: Iterable[Sighting]) -> Iterator[dict[
 
 
 def write_timeline(index: Index, sightings: Iterable[Sighting], out: IO[str]) -> int:
-    """Stream the timeline CSV to ``out``. Returns the number of rows."""
-    writer = csv.DictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
+    """Stream the timeline CSV to ``out`` (text cells neutralised for spreadsheets, see
+    :mod:`camfind.csvsafe`). Returns the number of rows."""
+    writer = SafeDictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in timeline_rows(index, sightings):

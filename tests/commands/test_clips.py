@@ -37,7 +37,9 @@ def test_clips_filters_and_formats(case: Path) -> None:
 
 def test_verify_detects_changed_and_missing(case: Path) -> None:
     ok = run_json("verify")
-    assert ok == {"checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert {k: ok[k] for k in ("checked", "ok", "changed", "missing", "problems")} == {
+        "checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert ok["index"] == {"integrity": "ok"}
     paths = [r[0] for r in rows(case, "SELECT path FROM clips ORDER BY id")]
     registered = rows(case, "SELECT sha256 FROM clips ORDER BY id")
     Path(paths[0]).chmod(0o644)
@@ -78,7 +80,7 @@ def test_coverage_window_and_camera(case: Path) -> None:
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from camfind.search.package import PackageReport
 
-    def fake_verify(path: Path) -> PackageReport:
+    def fake_verify(path: Path, **anchor: object) -> PackageReport:
         return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
 
     fake = types.ModuleType("camfind.search.package")

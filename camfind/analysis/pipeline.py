@@ -31,6 +31,11 @@ from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
 from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.overlay import (
+    LEARN_SIDE,
+    OverlayMask,
+    OverlayWatch,
+)
 from camfind.analysis.plategroups import plate_parts, same_plate
 from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
@@ -39,6 +44,7 @@ from camfind.analysis.stages import Behind, prefetch
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
+from camfind.masks import MASK_COLUMN, parse_mask
 from camfind.recognition.vnplate import vote
 from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
 
@@ -99,10 +105,11 @@ def analyze_clip(
     """
     started = time.perf_counter()
     stats = ClipStats()
+    overlays = clip_overlays(clip, camera, models)
     enrich = Enricher(clip, store, plates=models.plates if settings.plates else None,
-                      faces=models.faces if settings.faces else None)
-    stream = _stream(clip, models, settings, enrich, stats, progress)
-    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world)
+                      faces=models.faces if settings.faces else None, overlays=overlays)
+    stream = _stream(clip, models, settings, enrich, stats, progress, overlays)
+    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world, overlays.mask)
     stats.tracks = len(result.tracks)
     stats.seconds = time.perf_counter() - started
     stats.video_s = clip.duration_s
@@ -111,9 +118,23 @@ def analyze_clip(
     return result, stats
 
 
+def clip_overlays(clip: Clip, camera: Camera, models: Models) -> OverlayWatch:
+    """The clip's overlay watch: the camera's declared ``mask``, and the text burned in at the same
+    place on frames seconds apart (learned with the plate reader's text detector, when loaded).
+
+    Raises:
+        InputError: the camera's ``mask`` is malformed.
+    """
+    declared = camera.extra.get(MASK_COLUMN, "")
+    mask = OverlayMask(parse_mask(declared, clip.width, clip.height)) if declared else OverlayMask()
+    detect = getattr(getattr(models.plates, "ocr", None), "detect", None)
+    text = None if detect is None else (lambda img: list(detect(img, max_side=LEARN_SIDE)))
+    return OverlayWatch(mask, text, clip.duration_s)
+
+
 def _stream(
     clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
-    progress: Progress | None,
+    progress: Progress | None, overlays: OverlayWatch | None = None,
 ) -> _Stream:
     """Decode (ahead, in a thread) -> gate -> detect -> track; closed fragments are enriched
     behind, in another thread."""
@@ -139,9 +160,13 @@ def _stream(
                 out.height, out.width = frame.image.shape[:2]
                 book = TrackBook(width=out.width, height=out.height)
             t = frame.offset_s
+            if overlays is not None:
+                overlays.see(t, frame.image, motion.boxes if motion is not None else [])
             if cadence.wants(t, motion):
                 stats.detected_frames += 1
-                tracked = tracker.update(frame, _detect(models, frame, motion.boxes if motion is not None else []))
+                mask = overlays.mask if overlays is not None else OverlayMask()
+                blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
+                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
             else:
@@ -232,7 +257,8 @@ def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detec
 
 
 def _assemble(
-    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None
+    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None,
+    mask: OverlayMask = OverlayMask(),
 ) -> AnalysisResult:
     """Link fragments into tracks, cut them where their plate changes, number them in time
     order, and summarise each."""
@@ -246,7 +272,7 @@ def _assemble(
     plates: list[PlateRead] = []
     faces: list[FaceSighting] = []
     for members in ordered:
-        for built in _build_tracks(clip, camera, stream, members, store, to_world):
+        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask):
             number = len(tracks) + 1
             retag = _Retagger(store, number)
             tracks.append(replace(built.track, track_no=number, snapshot=retag(built.track.snapshot)))
@@ -277,6 +303,11 @@ def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
     return [d for _, d in sorted(by_frame.items())]
 
 
+def _overlay(mask: OverlayMask, dets: list[Detection]) -> bool:
+    """A track the overlay explains: most of its boxes lie inside the mask."""
+    return bool(mask) and sum(mask.covers(d.box) for d in dets) > 0.5 * len(dets)
+
+
 def _keep(cls: str, dets: list[Detection]) -> bool:
     """Unknown movers must last a few frames and actually travel (not flicker, not leaves)."""
     if cls != "unknown":
@@ -286,7 +317,7 @@ def _keep(cls: str, dets: list[Detection]) -> bool:
 
 def _build_tracks(
     clip: Clip, camera: Camera, stream: _Stream, members: list[int], store: SnapshotStore,
-    to_world: ToWorld | None,
+    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(),
 ) -> list[_Built]:
     """The tracks of one linked object: one, or one per plate where its reads show several."""
     votes: dict[str, float] = defaultdict(float)
@@ -296,11 +327,15 @@ def _build_tracks(
     found = [f for m in members for f in stream.findings[m]]
     dets = _merged_detections(stream, members)
     cls = track_class(votes, dets)  # a blob the detector named once is named; riders are bikes
-    if not _keep(cls, dets):
+    if not _keep(cls, dets) or _overlay(mask, dets):
         for f in found:
             _drop_all(store, f)
         return []
     reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
+    for r in [r for r in reads if r.plate.box is not None and mask.covers(r.plate.box)]:
+        reads.remove(r)
+        if r.snapshot is not None:
+            store.drop(r.snapshot)
     faces = [s for f in found for s in f.faces]
     parts = plate_parts(reads, dets[0].frame, dets[-1].frame)
     colour: Counter[str] = Counter()

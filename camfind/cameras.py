@@ -19,12 +19,14 @@ import dataclasses
 import io
 import json
 import logging
-import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind.errors import InputError
+from camfind.masks import MASK_COLUMN, parse_mask
+from camfind.numbers import parse_decimal
 from camfind.types import OWNER_TYPES, Camera
 
 if TYPE_CHECKING:
@@ -84,29 +86,38 @@ def _csv_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
     first = text.splitlines()[0] if text.strip() else ""
     # Excel in many locales saves "CSV" with semicolons (decimal commas then fail as numbers, by row).
     delimiter = next((d for d in "\t;" if d in first and "," not in first), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open would otherwise swallow the rest of the file into one value
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1  # the line the record being read starts on (a quoted value may span lines)
     try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise InputError(f"{p}: empty cameras file (expected a header with id,lat,lon)") from None
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise InputError(f"{p}: missing required column(s) {', '.join(missing)} in the header")
-    dupes = sorted({h for h in header if header.count(h) > 1})
-    if dupes:
-        raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
-    rows: list[tuple[str, Mapping[str, Any]]] = []
-    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+        if not header:
+            raise InputError(f"{p}: empty cameras file (expected a header with id,lat,lon)")
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"{p}: missing required column(s) {', '.join(missing)} in the header")
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        if dupes:
+            raise InputError(f"{p}: column(s) {', '.join(dupes)} appear more than once in the header")
+        rows: list[tuple[str, Mapping[str, Any]]] = []
+        start = reader.line_num + 1
         for values in reader:
+            where, start = f"{p} row {start}", reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
-            where = f"{p} row {reader.line_num}"
             if len(values) > len(header):
                 raise InputError(f"{where}: {len(values)} values but the header has {len(header)} columns")
             rows.append((where, dict(zip(header, values, strict=False))))
-    except csv.Error as exc:  # a field over the csv module's limit, a stray NUL...
-        raise InputError(f"{p} row {reader.line_num}: not readable as CSV ({exc})") from None
+    except csv.Error as exc:  # an open quote, a field over the csv module's limit...
+        raise InputError(_csv_problem(p, start, reader.line_num, exc)) from None
     return rows
+
+
+def _csv_problem(p: Path, start: int, end: int, exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return (f"{p} row {start}: a quote opened in this row is never closed, so every line to the end of "
+                f"the file (line {end}) would be read into one value: close or remove the quote")
+    return f"{p} row {start}: not readable as CSV ({exc})"
 
 
 def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
@@ -121,23 +132,51 @@ def _geojson_rows(p: Path) -> list[tuple[str, Mapping[str, Any]]]:
         raise InputError(f"{p}: expected a GeoJSON FeatureCollection with a 'features' list")
     rows: list[tuple[str, Mapping[str, Any]]] = []
     for n, feat in enumerate(features, start=1):
-        where = f"{p} feature {n}"
-        if not isinstance(feat, dict):
-            raise InputError(f"{where}: expected a GeoJSON Feature object")
-        props = dict(feat.get("properties") or {})
-        props = {str(k).strip().lower(): v for k, v in props.items()}
-        if "id" not in props and feat.get("id") is not None:
-            props["id"] = feat["id"]
-        geom = feat.get("geometry") or {}
-        coords = geom.get("coordinates") if isinstance(geom, dict) else None
-        if geom.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            raise InputError(f"{where}: column geometry: expected a Point [lon, lat]")
-        props.setdefault("lon", coords[0])
-        props.setdefault("lat", coords[1])
-        if isinstance(props.get("neighbors"), list):
-            props["neighbors"] = ";".join(str(x) for x in props["neighbors"])
-        rows.append((where, props))
+        rows.append(_feature_row(feat, f"{p} feature {n}"))
     return rows
+
+
+def _feature_row(feat: Any, where: str) -> tuple[str, Mapping[str, Any]]:
+    """One GeoJSON Feature as a row of named values; every member's JSON type is checked."""
+    if not isinstance(feat, dict):
+        raise InputError(f"{where}: expected a GeoJSON Feature object, got {_json_kind(feat)}")
+    raw = feat.get("properties")
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError(f"{where}: properties: expected an object of named values, got {_json_kind(raw)}")
+    props = {str(k).strip().lower(): v for k, v in (raw or {}).items()}
+    if "id" not in props and feat.get("id") is not None:
+        props["id"] = feat["id"]
+    geom = feat.get("geometry")
+    if not isinstance(geom, dict) or geom.get("type") != "Point":
+        got = _json_kind(geom) if not isinstance(geom, dict) else f"type {json.dumps(geom.get('type'))[:40]}"
+        raise InputError(f"{where}: column geometry: expected a Point [lon, lat], got {got}")
+    coords = geom.get("coordinates")
+    if not isinstance(coords, list) or not 2 <= len(coords) <= 3 or not all(_is_number(c) for c in coords):
+        raise InputError(f"{where}: column geometry: expected Point coordinates [lon, lat] as numbers, "
+                         f"got {json.dumps(coords)[:60]}")
+    props.setdefault("lon", coords[0])
+    props.setdefault("lat", coords[1])
+    neighbors = props.get("neighbors")
+    if isinstance(neighbors, list):
+        if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in neighbors):
+            raise InputError(f"{where}: column neighbors: expected a list of camera ids, "
+                             f"got {json.dumps(neighbors)[:60]}")
+        props["neighbors"] = ";".join(str(x) for x in neighbors)
+    return where, props
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _json_kind(value: Any) -> str:
+    """How JSON would name a value's type, for messages (``null``, ``a string``, ``a list``...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    kinds = {str: "a string", list: "a list", dict: "an object", int: "a number", float: "a number"}
+    return next((name for t, name in kinds.items() if isinstance(value, t)), type(value).__name__)
 
 
 def _build(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> list[tuple[Camera, bool]]:
@@ -159,7 +198,12 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
         value = row.get(col)
         if isinstance(value, dict | list):
             raise InputError(f"{where}: column {col}: expected a text or a number, got {json.dumps(value)[:60]}")
-        return "" if value is None else str(value).strip()
+        found = "" if value is None else str(value).strip()
+        hidden = _hidden_character(found, line_breaks=col not in ("id", "neighbors"))
+        if hidden is not None:
+            raise InputError(f"{where}: column {col}: {found[:40]!r} holds the invisible character {hidden} "
+                             "(a damaged or pasted value): retype it")
+        return found
 
     def number(col: str, lo: float, hi: float, required: bool = False) -> float | None:
         raw = text(col)
@@ -168,10 +212,10 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
                 raise InputError(f"{where}: column {col}: a value is required")
             return None
         try:
-            value = float(raw)
+            value = parse_decimal(raw)
         except ValueError:
             raise InputError(f"{where}: column {col}: expected a number, got {raw!r}") from None
-        if not math.isfinite(value) or not lo <= value <= hi:
+        if not lo <= value <= hi:
             raise InputError(f"{where}: column {col}: expected a number in [{lo:g}, {hi:g}], got {raw}")
         return value
 
@@ -188,6 +232,11 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
     neighbors = tuple(dict.fromkeys(n.strip() for n in text("neighbors").split(";") if n.strip()))
     heading = number("heading_deg", -360.0, 360.0)
     extra = {str(k): str(v) for k, v in row.items() if k not in COLUMNS and v not in (None, "")}
+    if MASK_COLUMN in extra:
+        try:
+            parse_mask(extra[MASK_COLUMN], 1, 1)
+        except InputError as exc:
+            raise InputError(f"{where}: column {MASK_COLUMN}: {exc}") from None
     return Camera(
         id=cam_id,
         lat=float(number("lat", -90.0, 90.0, required=True) or 0.0),
@@ -203,6 +252,19 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
         neighbors=tuple(n for n in neighbors if n != cam_id),
         extra=extra,
     )
+
+
+def _hidden_character(text: str, *, line_breaks: bool) -> str | None:
+    """The first control or format character in ``text`` (as ``U+XXXX``), or None.
+
+    NUL, escape codes, zero-width and direction-override characters make two ids that look the
+    same differ (or one id print as another). Values other than ids may span lines.
+    """
+    allowed = "\t\n\r" if line_breaks else ""
+    for ch in text:
+        if ch not in allowed and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"U+{ord(ch):04X}"
+    return None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,3 +43,7 @@ class EvidenceError(CamfindError):
 
 class StorageError(CamfindError):
     """The disk refused: full, read-only, not permitted, failing, or the index is locked."""
+
+
+class DamagedIndexError(StorageError):
+    """The index file is damaged (SQLite finds it malformed): restore it from a backup."""

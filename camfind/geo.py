@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from camfind.numbers import parse_decimal
+
 EARTH_RADIUS_M = 6_371_008.8
 COMPASS_WORDS: tuple[str, ...] = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 
@@ -54,9 +56,9 @@ def parse_direction(text: str) -> float:
     if word in COMPASS_WORDS:
         return COMPASS_WORDS.index(word) * 45.0
     try:
-        degrees = float(word)
+        degrees = parse_decimal(word)  # strict: float() reads "9_0" as 90, and "nan", "inf" as numbers
     except ValueError:
         degrees = math.nan
-    if not math.isfinite(degrees):  # "nan", "inf" and "1e400" parse as floats but are no bearing
+    if not math.isfinite(degrees):
         raise ValueError(f"expected a direction N NE E SE S SW W NW or degrees, got {text!r}")
     return degrees % 360.0

@@ -334,6 +334,14 @@ class Sighting:
     snapshot_sha256: str | None = None
     face_distance: float | None = None
     plate_confidence: float | None = None
+    #: The plate read behind ``plate`` (the one a plate search matched): when and where in the
+    #: clip it was read, and the snapshot of the plate as read.
+    plate_time: datetime | None = None
+    plate_frame: int | None = None
+    plate_snapshot: str | None = None
+    plate_snapshot_sha256: str | None = None
+    clock_offset_s: float | None = None  # applied to the DVR's time: DVR time = time + clock_offset_s
+    clock_uncertainty_s: float | None = None  # of the camera's offset in use; None: unknown
 
 
 @dataclass(frozen=True)

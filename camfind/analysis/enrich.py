@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from camfind.analysis.color import body_region, color_votes, crop
+from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.trackbook import Fragment, Sample
 from camfind.types import Box, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot
@@ -67,9 +68,11 @@ class Enricher:
         plate_frames: int = 3,
         face_frames: int = 3,
         faces_wanted: int = 2,
+        overlays: OverlayWatch | None = None,
     ) -> None:
         self.clip = clip
         self.store = store
+        self.overlays = overlays
         self.plates, self.faces = plates, faces
         self.plate_frames, self.face_frames, self.faces_wanted = plate_frames, face_frames, faces_wanted
 
@@ -102,7 +105,9 @@ class Enricher:
         usable.sort(key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
         reads: list[PlateRead] = []
         for s in usable[: self.plate_frames]:
-            found = [p for p in self.plates.read(s.image, crop_kind="scene") if p.norm]
+            mask = self.overlays.mask if self.overlays is not None else OverlayMask()
+            found = [p for p in self.plates.read(s.image, crop_kind="scene") if p.norm
+                     and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
                 continue
             plate = found[0]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from camfind.analysis.color import decide
@@ -31,12 +31,20 @@ from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
 from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.overlay import (
+    LEARN_SIDE,
+    OverlayMask,
+    OverlayWatch,
+)
+from camfind.analysis.plategroups import plate_parts, same_plate
+from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.stages import Behind, prefetch
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
+from camfind.masks import MASK_COLUMN, parse_mask
 from camfind.recognition.vnplate import vote
 from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
 
@@ -97,10 +105,11 @@ def analyze_clip(
     """
     started = time.perf_counter()
     stats = ClipStats()
+    overlays = clip_overlays(clip, camera, models)
     enrich = Enricher(clip, store, plates=models.plates if settings.plates else None,
-                      faces=models.faces if settings.faces else None)
-    stream = _stream(clip, models, settings, enrich, stats, progress)
-    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world)
+                      faces=models.faces if settings.faces else None, overlays=overlays)
+    stream = _stream(clip, models, settings, enrich, stats, progress, overlays)
+    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world, overlays.mask)
     stats.tracks = len(result.tracks)
     stats.seconds = time.perf_counter() - started
     stats.video_s = clip.duration_s
@@ -109,9 +118,23 @@ def analyze_clip(
     return result, stats
 
 
+def clip_overlays(clip: Clip, camera: Camera, models: Models) -> OverlayWatch:
+    """The clip's overlay watch: the camera's declared ``mask``, and the text burned in at the same
+    place on frames seconds apart (learned with the plate reader's text detector, when loaded).
+
+    Raises:
+        InputError: the camera's ``mask`` is malformed.
+    """
+    declared = camera.extra.get(MASK_COLUMN, "")
+    mask = OverlayMask(parse_mask(declared, clip.width, clip.height)) if declared else OverlayMask()
+    detect = getattr(getattr(models.plates, "ocr", None), "detect", None)
+    text = None if detect is None else (lambda img: list(detect(img, max_side=LEARN_SIDE)))
+    return OverlayWatch(mask, text, clip.duration_s)
+
+
 def _stream(
     clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
-    progress: Progress | None,
+    progress: Progress | None, overlays: OverlayWatch | None = None,
 ) -> _Stream:
     """Decode (ahead, in a thread) -> gate -> detect -> track; closed fragments are enriched
     behind, in another thread."""
@@ -129,7 +152,8 @@ def _stream(
                 stats.fragments += 1
                 out.detections[frag.track_no].extend(frag.detections)
                 out.seen[frag.track_no] += frag.seen
-                behind.submit(frag.track_no, _enrich_and_free, enrich, frag, tracker.track_class(frag.track_no))
+                cls = tracker.track_class(frag.track_no, frag.detections)
+                behind.submit(frag.track_no, _enrich_and_free, enrich, frag, cls)
 
         for frame, motion in prefetch(_gated(frames, gate), depth=4):
             stats.frames += 1
@@ -137,9 +161,13 @@ def _stream(
                 out.height, out.width = frame.image.shape[:2]
                 book = TrackBook(width=out.width, height=out.height)
             t = frame.offset_s
+            if overlays is not None:
+                overlays.see(t, frame.image, motion.boxes if motion is not None else [])
             if cadence.wants(t, motion):
                 stats.detected_frames += 1
-                tracked = tracker.update(frame, _detect(models, frame, motion.boxes if motion is not None else []))
+                mask = overlays.mask if overlays is not None else OverlayMask()
+                blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
+                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
             else:
@@ -224,14 +252,17 @@ def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detec
         h, w = frame.image.shape[:2]
         regions = zoom_regions(motion_boxes, named, w, h)
         named = detect_in_regions(models.detector, frame.image, regions, named)
+    named = merge_riders(named)
     found = named + unknown_detections(motion_boxes, named)
     return [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in found]
 
 
 def _assemble(
-    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None
+    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None,
+    mask: OverlayMask = OverlayMask(),
 ) -> AnalysisResult:
-    """Link fragments into tracks, number them in time order, and summarise each."""
+    """Link fragments into tracks, cut them where their plate changes, number them in time
+    order, and summarise each."""
     canon = link_fragments(stream.detections, fps=fps, appearance=stream.appearance)  # type: ignore[arg-type]
     groups: dict[int, list[int]] = defaultdict(list)
     for no in stream.detections:
@@ -242,26 +273,40 @@ def _assemble(
     plates: list[PlateRead] = []
     faces: list[FaceSighting] = []
     for members in ordered:
-        built = _build_track(clip, camera, stream, members, len(tracks) + 1, store, to_world)
-        if built is None:
-            continue
-        track, dets, reads, seen = built
-        tracks.append(track)
-        detections += dets
-        plates += reads
-        faces += seen
+        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask):
+            number = len(tracks) + 1
+            retag = _Retagger(store, number)
+            tracks.append(replace(built.track, track_no=number, snapshot=retag(built.track.snapshot)))
+            detections += [replace(d, track_no=number) for d in built.detections]
+            plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in built.reads]
+            faces += [replace(f, track_id=number, snapshot=retag(f.snapshot)) for f in built.faces]
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
 
 
-def _merged_detections(stream: _Stream, members: list[int], number: int) -> list[Detection]:
+@dataclass(frozen=True)
+class _Built:
+    """One track as built, before its final number: its boxes, plate reads and faces."""
+
+    track: Track
+    detections: list[Detection]
+    reads: list[PlateRead]
+    faces: list[FaceSighting]
+
+
+def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
     by_frame: dict[int, Detection] = {}
     for m in members:
         for d in stream.detections[m]:
             if d.frame not in by_frame or d.score > by_frame[d.frame].score:
                 by_frame[d.frame] = d
-    return [replace(d, track_no=number) for _, d in sorted(by_frame.items())]
+    return [d for _, d in sorted(by_frame.items())]
+
+
+def _overlay(mask: OverlayMask, dets: list[Detection]) -> bool:
+    """A track the overlay explains: most of its boxes lie inside the mask."""
+    return bool(mask) and sum(mask.covers(d.box) for d in dets) > 0.5 * len(dets)
 
 
 def _keep(cls: str, dets: list[Detection]) -> bool:
@@ -271,66 +316,110 @@ def _keep(cls: str, dets: list[Detection]) -> bool:
     return len(dets) >= MIN_UNKNOWN_FRAMES and image_motion([d.box for d in dets], 0.0) is not None
 
 
-def _build_track(
-    clip: Clip, camera: Camera, stream: _Stream, members: list[int], number: int,
-    store: SnapshotStore, to_world: ToWorld | None,
-) -> tuple[Track, list[Detection], list[PlateRead], list[FaceSighting]] | None:
+def _build_tracks(
+    clip: Clip, camera: Camera, stream: _Stream, members: list[int], store: SnapshotStore,
+    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(),
+) -> list[_Built]:
+    """The tracks of one linked object: one, or one per plate where its reads show several."""
     votes: dict[str, float] = defaultdict(float)
     for m in members:
         for name, weight in stream.votes.get(m, {}).items():
             votes[name] += weight
-    named = {c: v for c, v in votes.items() if c != "unknown"}  # a blob the detector named once
-    pool = named or votes
-    cls = max(sorted(pool), key=lambda c: pool[c]) if pool else "unknown"
     found = [f for m in members for f in stream.findings[m]]
-    dets = _merged_detections(stream, members, number)
-    if not _keep(cls, dets):
+    dets = _merged_detections(stream, members)
+    cls = track_class(votes, dets)  # a blob the detector named once is named; riders are bikes
+    if not _keep(cls, dets) or _overlay(mask, dets):
         for f in found:
             _drop_all(store, f)
-        return None
-    motion = track_motion([d.box for d in dets], [d.offset_s for d in dets], width=stream.width,
-                          height=stream.height, heading_deg=camera.heading_deg, to_world=to_world)
+        return []
+    reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
+    for r in [r for r in reads if r.plate.box is not None and mask.covers(r.plate.box)]:
+        reads.remove(r)
+        if r.snapshot is not None:
+            store.drop(r.snapshot)
+    faces = [s for f in found for s in f.faces]
+    parts = plate_parts(reads, dets[0].frame, dets[-1].frame)
     colour: Counter[str] = Counter()
     for f in found:
         colour.update(f.color_votes)
-    best = max(found, key=lambda f: f.best_quality, default=None)
-    snapshot = None
-    for f in found:
-        if f is best and f.snapshot is not None:
-            snapshot = store.retag(f.snapshot, number)
-        elif f.snapshot is not None:
+    snaps = sorted((f for f in found if f.snapshot is not None), key=lambda f: -f.best_quality)
+    used: set[str] = set()
+    placed: set[int] = set()  # faces given to a part (parts over one span share no face)
+    built: list[_Built] = []
+    for part in parts:
+        held = [d for d in dets if part.first_frame <= d.frame <= part.last_frame]
+        if not held:
+            continue
+        best = next((f for f in snaps if f.snapshot and f.snapshot.path not in used
+                     and part.first_frame <= (f.best_frame or -1) <= part.last_frame), None)
+        best = best or next((f for f in snaps if f.snapshot and f.snapshot.path not in used), None)
+        if best is not None and best.snapshot is not None:
+            used.add(best.snapshot.path)
+        picture = best.snapshot if best is not None else _plate_picture(part.reads)
+        offered = [s for s in faces if part.first_frame <= s.frame <= part.last_frame and id(s) not in placed]
+        placed.update(id(s) for s in offered)
+        part_faces = _best_faces(store, offered)
+        motion = track_motion([d.box for d in held], [d.offset_s for d in held], width=stream.width,
+                              height=stream.height, heading_deg=camera.heading_deg, to_world=to_world)
+        part_reads = list(part.reads)
+        valid = [r.plate for r in part_reads if r.plate.valid and (part.plate is None or
+                                                                     same_plate(r.plate.norm, part.plate))]
+        plate = vote(valid) if valid else None
+        first, last = held[0], held[-1]
+        track = Track(
+            clip_id=clip.id or 0, camera_id=clip.camera_id, track_no=0, cls=cls,
+            first_time=clip.time_at(first.offset_s), last_time=clip.time_at(last.offset_s),
+            first_frame=first.frame, last_frame=last.frame,
+            n_frames=max(len(held), sum(stream.seen.get(m, 0) for m in members) if len(parts) == 1 else 0),
+            confidence=round(sum(d.score for d in held) / len(held), 4),
+            entry_side=motion.entry_side, exit_side=motion.exit_side,
+            direction_deg=None if motion.direction_deg is None else round(motion.direction_deg, 1),
+            speed_kmh=None if motion.speed_kmh is None else round(motion.speed_kmh, 1),
+            color=decide(colour), plate=plate if plate is not None and plate.valid else None,
+            best_frame=best.best_frame if best is not None else (picture.frame if picture else None),
+            snapshot=picture,
+        )
+        built.append(_Built(track, held, part_reads, part_faces))
+    for f in snaps:
+        if f.snapshot is not None and f.snapshot.path not in used:
             store.drop(f.snapshot)
-    reads = [replace(r, track_id=number, snapshot=_retag(store, r.snapshot, number))
-             for f in found for r in f.plate_reads]
-    seen = _best_faces(store, [s for f in found for s in f.faces], number)
-    first, last = dets[0], dets[-1]
-    track = Track(
-        clip_id=clip.id or 0, camera_id=clip.camera_id, track_no=number, cls=cls,
-        first_time=clip.time_at(first.offset_s), last_time=clip.time_at(last.offset_s),
-        first_frame=first.frame, last_frame=last.frame,
-        n_frames=max(len(dets), sum(stream.seen.get(m, 0) for m in members)),
-        confidence=round(sum(d.score for d in dets) / len(dets), 4),
-        entry_side=motion.entry_side, exit_side=motion.exit_side,
-        direction_deg=None if motion.direction_deg is None else round(motion.direction_deg, 1),
-        speed_kmh=None if motion.speed_kmh is None else round(motion.speed_kmh, 1),
-        color=decide(colour), plate=vote([r.plate for r in reads]) if reads else None,
-        best_frame=None if best is None else best.best_frame, snapshot=snapshot,
-    )
-    return track, dets, reads, seen
+    kept = {id(r) for b in built for r in b.reads} | {id(s) for b in built for s in b.faces}
+    for r in reads:
+        if id(r) not in kept and r.snapshot is not None:
+            store.drop(r.snapshot)
+    return built
 
 
-def _retag(store: SnapshotStore, snap: Snapshot | None, number: int) -> Snapshot | None:
-    return None if snap is None else store.retag(snap, number)
+class _Retagger:
+    """Gives a track's snapshots their final track number (each file once: a track whose only
+    picture is its plate read's shares that file)."""
+
+    def __init__(self, store: SnapshotStore, number: int) -> None:
+        self.store, self.number = store, number
+        self._done: dict[str, Snapshot] = {}
+
+    def __call__(self, snap: Snapshot | None) -> Snapshot | None:
+        if snap is None:
+            return None
+        if snap.path not in self._done:
+            self._done[snap.path] = self.store.retag(snap, self.number)
+        return self._done[snap.path]
 
 
-def _best_faces(store: SnapshotStore, seen: list[FaceSighting], number: int) -> list[FaceSighting]:
+def _plate_picture(reads: Sequence[PlateRead]) -> Snapshot | None:
+    """The snapshot of a part's most confident plate read (for a part no vehicle crop shows)."""
+    shown = [r for r in reads if r.snapshot is not None]
+    best = max(shown, key=lambda r: r.plate.confidence, default=None)
+    return None if best is None else best.snapshot
+
+
+def _best_faces(store: SnapshotStore, seen: list[FaceSighting]) -> list[FaceSighting]:
     """The best few face sightings of a track (by size x quality); the others' files dropped."""
     ranked = sorted(seen, key=lambda s: -(s.face.box[2] - s.face.box[0]) * s.face.quality)
     for extra in ranked[MAX_FACES_PER_TRACK:]:
         if extra.snapshot is not None:
             store.drop(extra.snapshot)
-    return [replace(s, track_id=number, snapshot=_retag(store, s.snapshot, number))
-            for s in ranked[:MAX_FACES_PER_TRACK]]
+    return ranked[:MAX_FACES_PER_TRACK]
 
 
 def _drop_all(store: SnapshotStore, found: Findings) -> None:

@@ -1,9 +1,11 @@
 """Multi-object tracking: a maintained tracker per class group, class votes, appearance, linking.
 
 The online tracker is Roboflow's ``trackers`` ByteTrack (Apache-2.0, numpy/scipy only: no torch).
-One instance runs per confusion group (people, cars/buses/trucks, two-wheelers, unknown movers),
-so a rider and the motorbike under them never swap ids, while a car the detector calls a truck
-in one frame stays one track; each track's class is its score-weighted vote.
+One instance runs per confusion group (people and two-wheelers, cars/buses/trucks, unknown
+movers): a motorbike's rider, boxed as a person where the bike is not found and joined with the
+bike where it is (:mod:`camfind.analysis.riders`), stays one track, while a car the detector
+calls a truck in one frame stays one track; each track's class is its score-weighted vote, with
+riders told from pedestrians (:func:`camfind.analysis.riders.track_class`).
 
 Online trackers break an object into fragments when the detector misses it for a while or it is
 occluded (the raw ByteTrack gives 153 ids for 19 people on PETS). :func:`link_fragments` joins
@@ -14,38 +16,43 @@ with a similar colour histogram.
 from __future__ import annotations
 
 import logging
-import time
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
-from camfind.analysis.detectors import NMS_GROUPS, Detector, detect_in_regions
-from camfind.analysis.frames import Frame, container_fps, iter_frames
+from camfind.analysis.boxes import iou
+from camfind.analysis.detectors import NMS_GROUPS
+from camfind.analysis.frames import Frame
 from camfind.analysis.linking import (
     appearance_histogram,
     hist_distance,
     implausible_jump,
     link_fragments,
 )
-from camfind.analysis.motion import MotionGate, unknown_detections, zoom_regions
+from camfind.analysis.riders import TWO_WHEELERS
+from camfind.analysis.riders import track_class as voted_class
 from camfind.types import Box, Detection
 
 __all__ = [
-    "TrackedClip",
     "Tracker",
     "appearance_histogram",
     "hist_distance",
     "link_fragments",
-    "track_clip",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Online trackers of the ``trackers`` package that :class:`Tracker` can wrap.
 BACKENDS: Mapping[str, str] = {"bytetrack": "ByteTrackTracker", "ocsort": "OCSORTTracker"}
+#: A weak box this much on a track's last box, at most this long after it, re-finds the track.
+STANDING_IOU = 0.6
+STANDING_S = 10.0
+#: Tracker groups: detections of one group share one online tracker. People ride two-wheelers,
+#: so a rider boxed alone on some frames and with the bike on others is one track.
+TRACK_GROUPS: Mapping[str, str] = {**NMS_GROUPS, "person": "two-wheeler"}
 
 
 class Tracker:
@@ -111,12 +118,12 @@ class Tracker:
         clock = self._advance(frame.offset_s)
         by_group: dict[str, list[Detection]] = defaultdict(list)
         for det in detections:
-            by_group[NMS_GROUPS.get(det.cls, det.cls)].append(det)
+            by_group[TRACK_GROUPS.get(det.cls, det.cls)].append(det)
         out: list[Detection] = []
         for group in sorted(set(by_group) | set(self._trackers)):
             dets = by_group.get(group, [])
-            for det, local in self._update_group(group, dets, clock):
-                number = self._number(group, local, det.box, frame.offset_s)
+            for det, local in self._update_group(group, dets, clock, self._standing(dets, frame.offset_s)):
+                number = self._number(group, local, det, frame.offset_s)
                 self._votes[number][det.cls] += det.score
                 self._add_appearance(number, frame.image, det.box)
                 out.append(
@@ -130,17 +137,17 @@ class Tracker:
                 )
         return out
 
-    def _number(self, group: str, local: int, box: Box, offset_s: float) -> int:
+    def _number(self, group: str, local: int, det: Detection, offset_s: float) -> int:
         """Our number for the backend's track ``local``: a new one where its box jumped.
 
         An online tracker sometimes hands its track to another object (a standing person's box
         to one passing close to the camera); a box too far or too different in size from the
         track's last one starts a new fragment, for linking to join to the right object.
         """
-        key = (group, local)
+        key, box = (group, local), det.box
         number = self._numbers.get(key)
         last = self._last.get(number) if number is not None else None
-        if last is not None and implausible_jump(last[1], box, offset_s - last[0], group):
+        if last is not None and implausible_jump(last[1], box, offset_s - last[0], self._jump_group(number, det)):
             log.debug("track %s jumped at %.2f s: split", number, offset_s)
             number = None
         if number is None:
@@ -148,6 +155,14 @@ class Tracker:
             number = self._numbers[key] = self._issued
         self._last[number] = (offset_s, box)
         return number
+
+    def _jump_group(self, number: int | None, det: Detection) -> str:
+        """The speed limit a track's next box is held to: a person's, unless the track is (or
+        this box shows) a two-wheeler."""
+        votes = self._votes.get(number, {}) if number is not None else {}
+        if det.cls in TWO_WHEELERS or any(votes.get(c, 0.0) > 0 for c in TWO_WHEELERS):
+            return "two-wheeler"
+        return NMS_GROUPS.get(det.cls, det.cls)
 
     def _advance(self, offset_s: float) -> float:
         """The tracker's clock: it advances at most 1.5 analysis periods per update.
@@ -160,9 +175,10 @@ class Tracker:
         self._last_offset = offset_s
         return self._clock
 
-    def track_class(self, track_no: int) -> str:
-        """The class with the highest summed score among a track's detections."""
-        return _winner(self._votes.get(track_no, {}))
+    def track_class(self, track_no: int, dets: Sequence[Detection] = ()) -> str:
+        """The class of a track so far: its score-weighted vote, riders told from pedestrians
+        (by their motion too, given the track's ``dets``)."""
+        return voted_class(self._votes.get(track_no, {}), dets)
 
     def classes(self) -> dict[int, str]:
         """Voted class of every track so far."""
@@ -176,8 +192,24 @@ class Tracker:
         """Mean normalised HSV colour histogram of every track (for :func:`link_fragments`)."""
         return {n: self._hist_sum[n] / self._hist_n[n] for n in self._hist_sum}
 
+    def _standing(self, dets: Sequence[Detection], offset_s: float) -> list[float]:
+        """Scores to give the online tracker: a weak box where a track's last box stood (IoU at
+        least STANDING_IOU, last seen at most STANDING_S ago) counts as a strong one.
+
+        ByteTrack re-finds a lost track only with a strong detection; a person standing at a
+        counter, half hidden, scores 0.3-0.4 for as long as they stand there and would be lost
+        for good after the first frame the detector missed them.
+        """
+        strong = float(self._params["high_conf_det_threshold"])
+        recent = [box for t, box in self._last.values() if 0.0 < offset_s - t <= STANDING_S]
+        return [
+            max(d.score, strong) if d.score < strong and any(iou(d.box, b) >= STANDING_IOU for b in recent)
+            else d.score
+            for d in dets
+        ]
+
     def _update_group(
-        self, group: str, dets: list[Detection], timestamp: float
+        self, group: str, dets: list[Detection], timestamp: float, scores: Sequence[float]
     ) -> list[tuple[Detection, int]]:
         import supervision as sv
 
@@ -192,7 +224,7 @@ class Tracker:
         if dets:
             svd = sv.Detections(
                 xyxy=np.array([d.box for d in dets], dtype=np.float32),
-                confidence=np.array([d.score for d in dets], dtype=np.float32),
+                confidence=np.array(scores, dtype=np.float32),
                 class_id=np.zeros(len(dets), dtype=int),
                 data={"i": np.arange(len(dets))},
             )
@@ -222,149 +254,3 @@ def _make_backend(backend: str, iou: str, params: Mapping[str, float]) -> object
 
     metric = getattr(trackers, {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}[iou])
     return getattr(trackers, BACKENDS[backend])(iou=metric(), **params)
-
-
-def _winner(votes: Mapping[str, float]) -> str:
-    """The class with the largest summed score ("unknown" when there are no votes)."""
-    return max(sorted(votes), key=lambda c: votes[c]) if votes else "unknown"
-
-
-@dataclass(frozen=True)
-class TrackedClip:
-    """All tracks of one clip after linking, with what was analysed and how long each stage took.
-
-    ``tracks`` maps the final track number to its detections in frame order (class = the
-    track's vote). ``frames`` are the frame indices analysed (decoded at the rate, whether or not
-    the motion gate let the detector run). ``ms_per_frame`` holds mean milliseconds per analysed
-    frame for ``decode``, ``motion``, ``detect`` (per frame it ran on) and ``track``.
-    """
-
-    path: str
-    rate_fps: float
-    frames: tuple[int, ...]
-    detected_frames: int
-    tracks: dict[int, tuple[Detection, ...]]
-    ms_per_frame: dict[str, float]
-
-    def by_frame(self, classes: Sequence[str] | None = None) -> dict[int, list[Detection]]:
-        """Tracked detections per frame index, optionally only of some classes."""
-        out: dict[int, list[Detection]] = defaultdict(list)
-        for dets in self.tracks.values():
-            for det in dets:
-                if classes is None or det.cls in classes:
-                    out[det.frame].append(det)
-        return dict(out)
-
-    def classes(self) -> dict[int, str]:
-        """Class of every final track."""
-        return {no: dets[0].cls for no, dets in self.tracks.items()}
-
-
-def track_clip(
-    path: str,
-    detector: Detector,
-    *,
-    rate_fps: float | None,
-    motion_gate: bool = True,
-    zoom: bool = True,
-    fps_override: float | None = None,
-) -> TrackedClip:
-    """Run frames -> (motion gate) -> detect -> track -> link over a clip.
-
-    Args:
-        path: The clip.
-        detector: Any :class:`~camfind.analysis.detectors.Detector`.
-        rate_fps: Analysis rate (``None``: every frame).
-        motion_gate: Skip the detector on frames without motion and add ``unknown`` detections
-            for moving blobs the detector does not explain.
-        zoom: With the motion gate, re-run the detector zoomed in on (at most two) crops
-            around moving blobs it did not explain (small far objects).
-        fps_override: The clip's true frame rate where its header is wrong.
-    """
-    fps = fps_override or container_fps(path)
-    rate = min(rate_fps, fps) if rate_fps else fps
-    tracker = Tracker(fps=rate)
-    gate = MotionGate() if motion_gate else None
-    clock: dict[str, float] = defaultdict(float)
-    frames: list[int] = []
-    detected = 0
-    raw: dict[int, list[Detection]] = defaultdict(list)
-    tick = time.perf_counter()
-    for frame in iter_frames(path, rate_fps=rate_fps, fps_override=fps_override):
-        clock["decode"] += time.perf_counter() - tick
-        frames.append(frame.index)
-        dets = _detect_gated(frame, detector, gate, clock, zoom=zoom)
-        tick = time.perf_counter()
-        if dets is not None:  # a gated frame is not given to the tracker: nothing moved
-            detected += 1
-            for det in tracker.update(frame, dets):
-                raw[det.track_no or 0].append(det)
-        clock["track"] += time.perf_counter() - tick
-        tick = time.perf_counter()
-    tick = time.perf_counter()
-    tracks = _finalise(raw, tracker, rate)
-    clock["track"] += time.perf_counter() - tick
-    ms = {k: 1000 * v / max(len(frames), 1) for k, v in clock.items()}
-    ms["detect"] = 1000 * clock["detect"] / max(detected, 1)
-    return TrackedClip(str(path), rate, tuple(frames), detected, tracks, ms)
-
-
-def _detect_gated(
-    frame: Frame,
-    detector: Detector,
-    gate: MotionGate | None,
-    clock: dict[str, float],
-    *,
-    zoom: bool,
-) -> list[Detection] | None:
-    """Detections of one frame (plus unknown movers); None where the gate skipped it."""
-    tick = time.perf_counter()
-    motion = gate.update(frame.image) if gate is not None else None
-    clock["motion"] += time.perf_counter() - tick
-    if motion is not None and not motion.moving:
-        return None
-    tick = time.perf_counter()
-    dets = detector.detect(frame.image)
-    if motion is not None and zoom:
-        h, w = frame.image.shape[:2]
-        regions = zoom_regions(motion.boxes, dets, w, h)
-        dets = detect_in_regions(detector, frame.image, regions, dets)
-    clock["detect"] += time.perf_counter() - tick
-    if motion is not None:
-        dets = dets + unknown_detections(motion.boxes, dets)
-    return dets
-
-
-def _finalise(
-    raw: Mapping[int, list[Detection]], tracker: Tracker, fps: float
-) -> dict[int, tuple[Detection, ...]]:
-    """Link fragments, re-vote each final track's class, drop unknown blobs that do not travel."""
-    canon = link_fragments(raw, fps=fps, appearance=tracker.appearance())
-    votes = tracker.votes()
-    merged: dict[int, list[Detection]] = defaultdict(list)
-    total: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for no, dets in raw.items():
-        merged[canon[no]].extend(dets)
-        for cls, score in votes.get(no, {}).items():
-            total[canon[no]][cls] += score
-    out: dict[int, tuple[Detection, ...]] = {}
-    for no, dets in sorted(merged.items()):
-        named = {c: s for c, s in total[no].items() if c != "unknown"}
-        cls = _winner(named or total[no])
-        if cls == "unknown" and not _travels(dets):
-            continue
-        out[no] = tuple(
-            replace(d, cls=cls, track_no=no) for d in sorted(dets, key=lambda d: d.frame)
-        )
-    return out
-
-
-def _travels(dets: Sequence[Detection], min_hits: int = 3) -> bool:
-    """An unknown blob counts when seen a few times and it moved by about its own size."""
-    if len(dets) < min_hits:
-        return False
-    first, last = min(dets, key=lambda d: d.frame), max(dets, key=lambda d: d.frame)
-    size = max(first.box[2] - first.box[0], first.box[3] - first.box[1], 1.0)
-    dx = (last.box[0] + last.box[2] - first.box[0] - first.box[2]) / 2
-    dy = (last.box[1] + last.box[3] - first.box[1] - first.box[3]) / 2
-    return float(np.hypot(dx, dy)) >= 0.75 * size

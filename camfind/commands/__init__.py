@@ -16,9 +16,11 @@ def register(app: typer.Typer) -> None:
         audit,
         cameras,
         clips,
+        clocks,
         demo,
         export,
         faces,
+        index,
         ingest,
         plates,
         search,
@@ -26,8 +28,10 @@ def register(app: typer.Typer) -> None:
     )
 
     app.add_typer(cameras.app, name="cameras")
+    app.add_typer(clocks.app, name="clocks")
     app.add_typer(plates.app, name="plates")
     app.add_typer(faces.app, name="faces")
     app.add_typer(export.app, name="export")
+    app.add_typer(index.app, name="index")
     for module in (ingest, analyze, clips, search, trace, audit, demo):
         module.register(app)

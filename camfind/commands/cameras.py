@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session
+from camfind.commands._common import CsvOpt, JsonOpt, decimal_option, emit_json, emit_rows, index_session
 from camfind.errors import InputError
 from camfind.types import Camera
 
@@ -20,8 +20,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-LIST_COLUMNS = ("id", "name", "lat", "lon", "owner_type", "owner_name", "owner_contact", "clock_offset_s",
-                "neighbors", "calibrated")
+LIST_COLUMNS = ("id", "name", "lat", "lon", "heading_deg", "fov_deg", "owner_type", "owner_name", "owner_contact",
+                "clock_offset_s", "neighbors", "calibrated")
 
 
 @app.command("import")
@@ -57,7 +57,7 @@ def import_cmd(
 
 @app.command("list")
 def list_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
-    """List the camera registry: position, owner, clock offset, neighbours.
+    """List the camera registry: position, heading and field of view, owner, clock offset, neighbours.
 
     Example: camfind cameras list --json
     """
@@ -67,8 +67,16 @@ def list_cmd(as_json: JsonOpt = False, as_csv: CsvOpt = False) -> None:
         rows = [_camera_row(c, get_calibration(index, c.id) is not None) for c in list_cameras(index)]
         counts["rows"] = len(rows)
     if not (as_json or as_csv):  # tables round floats to 2 places: keep positions exact
-        rows = [{**r, "lat": f"{r['lat']:.6f}", "lon": f"{r['lon']:.6f}"} for r in rows]
+        rows = [{**r, "lat": f"{r['lat']:.6f}", "lon": f"{r['lon']:.6f}", "heading_deg": _heading(r["heading_deg"]),
+                 "fov_deg": "" if r["fov_deg"] is None else f"{r['fov_deg']:g}"} for r in rows]
     emit_rows("Cameras", rows, LIST_COLUMNS, as_json=as_json, as_csv=as_csv)
+
+
+def _heading(deg: float | None) -> str:
+    """A heading for the table: degrees and the compass word (directions of travel depend on it)."""
+    from camfind.geo import compass_word
+
+    return "not set" if deg is None else f"{deg:g} ({compass_word(deg)})"
 
 
 def _camera_row(cam: Camera, calibrated: bool) -> dict[str, Any]:
@@ -115,7 +123,7 @@ def link(
     a: Annotated[str, typer.Argument(help="Camera id.")],
     b: Annotated[str, typer.Argument(help="Camera id.")],
     meters: Annotated[
-        float | None, typer.Option("--meters", min=0.0, help="Distance along the street (default: straight line).")
+        float | None, decimal_option("--meters", "Distance along the street (default: straight line).", lo=0.0)
     ] = None,
 ) -> None:
     """Declare two cameras neighbours in the network (an undirected link).

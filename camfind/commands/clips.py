@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, jsonable
+from camfind.commands._common import (
+    CsvOpt,
+    JsonOpt,
+    db_path,
+    emit_json,
+    emit_rows,
+    index_session,
+    jsonable,
+    show_span,
+)
 from camfind.commands._progress import progress_bar
 from camfind.errors import CamfindError, InputError
 from camfind.pathtext import shown
@@ -143,51 +152,83 @@ def verify(
     package: Annotated[
         Path | None, typer.Option("--package", help="Verify an exported evidence package folder instead.")
     ] = None,
+    expect: Annotated[
+        str | None,
+        typer.Option("--expect", help="With --package: the manifest SHA-256 printed at export, for a package "
+                     "checked away from its index (else the index's audit entry of the export vouches for it)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Re-hash every registered clip and report changed and missing files (exit 1 if any).
+    """Check the index (SQLite's integrity check), re-hash every registered clip and snapshot, and
+    report changed and missing files (exit 1 if any; a damaged index is one line, exit 2).
 
-    With --package DIR, check an exported evidence package against its manifest instead.
+    With --package DIR, check an exported evidence package instead: every file against its
+    manifest, SHA256SUMS against the manifest, and the manifest's own SHA-256 against the one the
+    index recorded when it was exported (or against --expect HASH away from the index).
 
-    Example: camfind verify --json
+    Example: camfind verify --package evidence/ --expect HASH
     """
     if package is not None:
-        _verify_package(package, as_json)
+        _verify_package(package, as_json, expect)
         return
+    if expect is not None:
+        raise typer.BadParameter("--expect goes with --package", param_hint="--expect")
     from camfind.custody import verify as verify_clips
 
     with index_session("verify") as (index, counts), progress_bar("verifying") as update:
         report = verify_clips(index, progress=update)
         counts.update(checked=report.checked, ok=report.ok, changed=len(report.changed),
-                      missing=len(report.missing))
+                      missing=len(report.missing), snapshots=report.snapshots_checked,
+                      snapshot_problems=len(report.snapshot_problems), integrity="ok")
+    snaps = report.snapshot_problems
     if as_json:
         emit_json({"checked": report.checked, "ok": report.ok, "changed": list(report.changed),
-                   "missing": list(report.missing), "problems": jsonable(list(report.problems))})
+                   "missing": list(report.missing), "problems": jsonable(list(report.problems)),
+                   "index": {"integrity": "ok"},
+                   "snapshots": {"checked": report.snapshots_checked, "ok": report.snapshots_ok,
+                                 "changed": [p.path for p in snaps if p.kind == "changed"],
+                                 "missing": [p.path for p in snaps if p.kind == "missing"]}})
     else:
-        typer.echo(f"checked {report.checked} clips: {report.ok} ok, {len(report.changed)} changed, "
-                   f"{len(report.missing)} missing")
+        typer.echo(f"index integrity ok; checked {report.checked} clips: {report.ok} ok, {len(report.changed)} "
+                   f"changed, {len(report.missing)} missing; {report.snapshots_checked} snapshots: "
+                   f"{report.snapshots_ok} ok, {len(snaps)} changed or missing")
         for p in report.problems:
-            typer.echo(f"  {p.kind.upper()}: clip {p.clip_id} {p.path} ({p.detail})")
+            what = "clip" if p.what == "clip" else "snapshot of clip"
+            typer.echo(f"  {p.kind.upper()}: {what} {p.clip_id} {p.path} ({p.detail})")
     if not report.clean:
         raise typer.Exit(1)
 
 
-def _verify_package(package: Path, as_json: bool) -> None:
+def _verify_package(package: Path, as_json: bool, expect: str | None) -> None:
+    from camfind.audit import parse_expected
+
     try:
         from camfind.search.package import verify_package
     except ImportError as exc:
         raise CamfindError(f"evidence package verification is unavailable in this installation ({exc})") from None
-    report = verify_package(package)
+    wanted = None if expect is None else parse_expected(expect, "the manifest SHA-256 printed at export")
+    if wanted is None and Path(db_path()).is_file():
+        with index_session("verify --package") as (index, counts):
+            report = verify_package(package, index=index)
+            counts.update(checked=report.checked, ok=report.ok, clean=report.clean)
+    else:
+        report = verify_package(package, expect=wanted)
     if as_json:
         emit_json({"checked": report.checked, "ok": report.ok, "changed": list(report.changed),
                    "missing": list(report.missing), "unlisted": list(report.unlisted),
-                   "manifest_sha256": report.manifest_sha256, "clean": report.clean})
+                   "manifest_sha256": report.manifest_sha256, "clean": report.clean,
+                   "sha256sums": list(report.sums),
+                   "manifest": {"vouched_by": report.anchor or None,
+                                "audit_entry": report.anchor_entry,
+                                "problem": report.anchor_problem}})
     else:
         typer.echo(f"package {package}: checked {report.checked} files: {report.ok} ok, {len(report.changed)} "
                    f"changed, {len(report.missing)} missing, {len(report.unlisted)} not in the manifest")
-        for kind, paths in (("CHANGED", report.changed), ("MISSING", report.missing), ("UNLISTED", report.unlisted)):
-            for path in paths:
-                typer.echo(f"  {kind}: {path}")
+        for problem in report.problems:
+            typer.echo(f"  {problem}")
+        if report.clean:
+            by = "the expected hash" if report.anchor == "expect" else f"the index's audit entry {report.anchor_entry}"
+            typer.echo(f"  manifest SHA-256 {report.manifest_sha256} vouched for by {by}")
     if not report.clean:
         raise typer.Exit(1)
 
@@ -221,7 +262,7 @@ def coverage(
     ]
     if not (as_json or as_csv):
         rows = [{**r, "coverage": f"{100 * c.ratio:.0f}%",
-                 "gaps": [f"{show_local(a, tz)} - {show_local(b, tz)[11:]}" for a, b in c.gaps]}
+                 "gaps": [show_span(a, b, tz) for a, b in c.gaps]}
                 for r, c in zip(rows, found, strict=True)]
     emit_rows("Coverage", rows, ("camera_id", "footage_s", "coverage", "clips", "gaps"), as_json=as_json,
               as_csv=as_csv)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from camfind.commands._common import JsonOpt, emit_json, index_session
+from camfind.commands._common import JsonOpt, emit_json, index_session, to_stdout
 
 if TYPE_CHECKING:
     from camfind.search.batch import BatchHit
@@ -27,8 +27,8 @@ def batch(
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write the hits (CSV, or JSON with --json) to this file instead of stdout. "
-                     "An existing file is replaced, only once every hit is written; evidence, the index "
-                     "and the watchlist itself are refused."),
+                     "An existing file is replaced, only once every hit is written (a device or a pipe is "
+                     "written directly); evidence, the index and the watchlist itself are refused."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -58,7 +58,7 @@ def batch(
 
 def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: bool) -> None:
     """The hits as JSON or CSV, to stdout or written atomically to ``out_file``."""
-    from camfind.search.batch import hit_record, hits_frame
+    from camfind.search.batch import hit_record, write_hits_csv
     from camfind.search.files import atomic_output
 
     if as_json:
@@ -69,9 +69,9 @@ def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: 
         with atomic_output(out_file) as f:
             f.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
-    frame = hits_frame(hits, tz)
     if out_file is None:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        with to_stdout():
+            write_hits_csv(hits, tz, sys.stdout)
         return
     with atomic_output(out_file, newline="") as f:
-        frame.to_csv(f, index=False, lineterminator="\n")
+        write_hits_csv(hits, tz, f)

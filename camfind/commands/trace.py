@@ -11,9 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from camfind.commands._common import JsonOpt, emit_json, index_session, out
+from camfind.commands._common import JsonOpt, emit_json, index_session, out, show_span
 from camfind.commands.search import FaceOpt, FromOpt, ThresholdOpt, ToOpt
-from camfind.timeutil import show_local
 
 if TYPE_CHECKING:
     from camfind.types import CameraToCheck, Route
@@ -90,8 +89,8 @@ def show_route(route: Route, tz: str) -> None:
         if hop.speed_kmh_from_prev is not None:
             move.append(f"{hop.speed_kmh_from_prev:.0f} km/h")
         mark = "[green]ok[/green]" if hop.feasible else "[bold red]IMPOSSIBLE[/bold red]"
-        branch = tree.add(f"{n}. [bold]{escape(hop.camera_id)}[/bold]  {show_local(hop.first_seen, tz)} .. "
-                          f"{show_local(hop.last_seen, tz)[11:]}  {', '.join(move)}  {mark}")
+        branch = tree.add(f"{n}. [bold]{escape(hop.camera_id)}[/bold]  "
+                          f"{show_span(hop.first_seen, hop.last_seen, tz, ' .. ')}  {', '.join(move)}  {mark}")
         if hop.note:
             branch.add(f"[red]{escape(hop.note)}[/red]")
         for s in hop.sightings:
@@ -110,6 +109,6 @@ def _check_table(title: str, cams: tuple[CameraToCheck, ...], tz: str) -> Table:
         table.add_column(col, overflow="fold")
     for c in cams:
         table.add_row(escape(c.camera_id), escape(f"{c.owner_type} {c.owner_name}".strip()),
-                      escape(c.owner_contact), f"{show_local(c.window_from, tz)} .. {show_local(c.window_to, tz)[11:]}",
+                      escape(c.owner_contact), show_span(c.window_from, c.window_to, tz, " .. "),
                       "yes" if c.footage_ingested else "[red]no[/red]", escape(c.reason))
     return table

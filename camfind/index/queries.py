@@ -17,9 +17,11 @@ import json
 import logging
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from camfind.errors import NotFoundError
 from camfind.pathtext import restored, shown
@@ -398,3 +400,143 @@ def evidence_paths(index: Index) -> list[tuple[str, str]]:
               for i, p in index.db.execute("SELECT clip_id, path FROM clip_copies")]
     snaps = [(f"a snapshot of clip {i}", str(p)) for i, p in index.db.execute("SELECT clip_id, path FROM snapshots")]
     return clips + snaps
+
+
+# -- clocks -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CameraClock:
+    """A camera's clock as the index knows it: the offset in use (DVR minus true time), where it came
+    from (``none``, ``file``, ``set-clock``, ``osd``, ``estimate``), how sure it is (None: unknown),
+    whether it is trusted (synchronised), and the median OSD drift of its clips (on-screen clock minus
+    the clip's recorded raw start) where OSD was read."""
+
+    camera_id: str
+    offset_s: float
+    source: str
+    uncertainty_s: float | None
+    trusted: bool
+    observations: int = 0
+    osd_drift_s: float | None = None
+    osd_clips: int = 0
+    osd_drift_spread_s: float | None = None  # largest minus smallest OSD drift over its clips
+
+
+@dataclass(frozen=True)
+class StoredClockEstimate:
+    """One row of ``clock_estimates``: a camera's outcome of one clock-fit run."""
+
+    id: int
+    run: datetime
+    camera_id: str
+    status: str
+    offset_s: float | None
+    uncertainty_s: float | None
+    n_cosightings: int
+    evidence: tuple[dict[str, Any], ...]
+    applied: datetime | None
+
+
+@dataclass(frozen=True)
+class TargetSighting:
+    """A sighting of one target (a valid plate, or a face identity) for the clock fit: raw (DVR)
+    times are corrected times plus the clip's applied offset. ``track_id`` is the track's id, or
+    minus the plate read's id for a read that belongs to no track."""
+
+    track_id: int
+    clip_id: int
+    camera_id: str
+    cls: str
+    target: str
+    confidence: float
+    first_raw_ts: float
+    last_raw_ts: float
+    speed_kmh: float | None = None
+    kind: str = "plate"
+
+
+@dataclass(frozen=True)
+class FaceTrack:
+    """A track's best face (highest quality), with the track's raw (DVR) times."""
+
+    track_id: int
+    clip_id: int
+    camera_id: str
+    cls: str
+    encoding: np.ndarray = field(compare=False)
+    quality: float
+    first_raw_ts: float
+    last_raw_ts: float
+
+
+def camera_clocks(index: Index) -> list[CameraClock]:
+    """Every camera's clock state, by id."""
+    obs = dict(index.db.execute("SELECT camera_id, COUNT(*) FROM clock_observations GROUP BY camera_id").fetchall())
+    drifts: dict[str, list[float]] = {}
+    for cid, drift in index.db.execute("SELECT camera_id, osd_drift_s FROM clips WHERE osd_drift_s IS NOT NULL"):
+        drifts.setdefault(cid, []).append(float(drift))
+    rows = index.db.execute(
+        "SELECT id, clock_offset_s, clock_source, clock_uncertainty_s, clock_trusted FROM cameras ORDER BY id"
+    ).fetchall()
+    out = []
+    for r in rows:
+        d = sorted(drifts.get(r[0], []))
+        median = None if not d else (d[len(d) // 2] + d[(len(d) - 1) // 2]) / 2
+        out.append(CameraClock(r[0], float(r[1]), r[2], r[3], bool(r[4]), int(obs.get(r[0], 0)), median, len(d),
+                               d[-1] - d[0] if d else None))
+    return out
+
+
+def latest_clock_estimates(index: Index) -> list[StoredClockEstimate]:
+    """The most recent clock-fit run's rows, by camera (empty if ``clocks estimate`` never ran)."""
+    rows = index.db.execute(
+        "SELECT id, run_ts, camera_id, status, offset_s, uncertainty_s, n_cosightings, evidence_json, applied_ts "
+        "FROM clock_estimates WHERE run_ts = (SELECT MAX(run_ts) FROM clock_estimates) ORDER BY camera_id"
+    ).fetchall()
+    return [
+        StoredClockEstimate(int(r[0]), from_ts(r[1]), r[2], r[3], r[4], r[5], int(r[6]),
+                            tuple(json.loads(r[7])), None if r[8] is None else from_ts(r[8]))
+        for r in rows
+    ]
+
+
+def plate_sightings(
+    index: Index, time_from: TimeLike | None = None, time_to: TimeLike | None = None, min_confidence: float = 0.5
+) -> list[TargetSighting]:
+    """Tracks carrying a valid plate read at ``min_confidence`` or more (the window is on corrected
+    time), and valid plate reads that belong to no track, in raw time order."""
+    lo = -1e18 if time_from is None else _ts(time_from)
+    hi = 1e18 if time_to is None else _ts(time_to)
+    tracks = index.db.execute(
+        "SELECT t.id, t.clip_id, t.camera_id, t.cls, t.plate_norm, t.plate_confidence, "
+        "t.first_ts + c.clock_offset_s, t.last_ts + c.clock_offset_s, t.speed_kmh FROM tracks t "
+        "JOIN clips c ON c.id = t.clip_id WHERE t.plate_norm IS NOT NULL AND t.plate_norm != '' "
+        "AND t.plate_valid = 1 AND t.plate_confidence >= ? AND t.last_ts >= ? AND t.first_ts <= ?",
+        (min_confidence, lo, hi),
+    ).fetchall()
+    reads = index.db.execute(
+        "SELECT -r.id, r.clip_id, r.camera_id, 'unknown', r.norm, r.confidence, r.ts + c.clock_offset_s, "
+        "r.ts + c.clock_offset_s, NULL FROM plate_reads r JOIN clips c ON c.id = r.clip_id "
+        "WHERE r.track_id IS NULL AND r.valid = 1 AND r.confidence >= ? AND r.ts BETWEEN ? AND ?",
+        (min_confidence, lo, hi),
+    ).fetchall()
+    found = [TargetSighting(int(r[0]), int(r[1]), r[2], r[3], r[4], float(r[5]), float(r[6]), float(r[7]), r[8])
+             for r in [*tracks, *reads]]
+    return sorted(found, key=lambda s: (s.first_raw_ts, s.camera_id, s.track_id))
+
+
+def face_tracks(index: Index, time_from: TimeLike | None = None, time_to: TimeLike | None = None) -> list[FaceTrack]:
+    """Tracks with a face, each with its best-quality face (window on corrected time), by track id."""
+    lo = -1e18 if time_from is None else _ts(time_from)
+    hi = 1e18 if time_to is None else _ts(time_to)
+    rows = index.db.execute(
+        "SELECT f.track_id, t.clip_id, t.camera_id, t.cls, f.encoding, f.quality, t.first_ts + c.clock_offset_s, "
+        "t.last_ts + c.clock_offset_s FROM face_sightings f JOIN tracks t ON t.id = f.track_id "
+        "JOIN clips c ON c.id = t.clip_id WHERE t.last_ts >= ? AND t.first_ts <= ? ORDER BY f.track_id, f.quality DESC",
+        (lo, hi),
+    )
+    best: dict[int, FaceTrack] = {}
+    for r in rows:
+        if int(r[0]) not in best:
+            best[int(r[0])] = FaceTrack(int(r[0]), int(r[1]), r[2], r[3], np.frombuffer(r[4], dtype=np.float32),
+                                        float(r[5]), float(r[6]), float(r[7]))
+    return list(best.values())

@@ -276,7 +276,35 @@ def _m001_initial() -> str:
         """
 
 
-def _m002_clip_custody(db: sqlite3.Connection | None = None) -> str:
+def _m002_clock_estimates() -> str:
+    """Where each camera's clock offset came from, how sure it is, which clocks are trusted, and
+    the offsets estimated from co-sightings (``camfind clocks estimate``)."""
+    return """
+        ALTER TABLE cameras ADD COLUMN clock_source TEXT NOT NULL DEFAULT 'none'
+            CHECK (clock_source IN ('none', 'file', 'set-clock', 'osd', 'estimate'));
+        ALTER TABLE cameras ADD COLUMN clock_uncertainty_s REAL;
+        ALTER TABLE cameras ADD COLUMN clock_trusted INTEGER NOT NULL DEFAULT 0;
+        UPDATE cameras SET clock_source = 'file' WHERE clock_offset_s != 0;
+        UPDATE cameras SET clock_source = 'set-clock', clock_uncertainty_s = 1.0
+            WHERE id IN (SELECT camera_id FROM clock_observations);
+
+        -- One row per camera per estimate run; evidence_json lists the co-sightings (never searched).
+        CREATE TABLE clock_estimates (
+            id INTEGER PRIMARY KEY,
+            run_ts REAL NOT NULL,
+            camera_id TEXT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
+            status TEXT NOT NULL CHECK (status IN ('anchor', 'estimated', 'unanchored', 'no-cosightings')),
+            offset_s REAL,
+            uncertainty_s REAL,
+            n_cosightings INTEGER NOT NULL DEFAULT 0,
+            evidence_json TEXT NOT NULL DEFAULT '[]',
+            applied_ts REAL
+        );
+        CREATE INDEX clock_estimates_camera ON clock_estimates (camera_id, run_ts);
+        """
+
+
+def _m003_clip_custody(db: sqlite3.Connection | None = None) -> str:
     """Segments: one file's time ranges registered as clips of their own (a DVR viewer recording
     that switches cameras), so a file's hash is no longer unique among clips: ``(sha256, segment)``
     is (``segment`` is '' for a whole file). Where else each clip's bytes were found
@@ -340,11 +368,12 @@ def _rebuilt_without_unique_sha256(db: sqlite3.Connection | None) -> str:
 
 
 #: Migrations whose script is built from the database as it stands (called with the connection).
-_NEEDS_DB = frozenset({"002_clip_custody"})
+_NEEDS_DB = frozenset({"003_clip_custody"})
 
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", _m001_initial),
-    ("002_clip_custody", _m002_clip_custody),
+    ("002_clock_estimates", _m002_clock_estimates),
+    ("003_clip_custody", _m003_clip_custody),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

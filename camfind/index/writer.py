@@ -6,10 +6,12 @@ duplicates; a new analysis of a clip replaces the previous run's rows in one tra
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import math
 import sqlite3
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +40,10 @@ if TYPE_CHECKING:
     from camfind.index import Index
 
 GENESIS_HASH = "0" * 64
+#: Where a camera's clock offset can come from (``cameras.clock_source``).
+CLOCK_SOURCES: tuple[str, ...] = ("none", "file", "set-clock", "osd", "estimate")
+#: A DVR clock read against true time by hand is good to about a second.
+OBSERVED_CLOCK_UNCERTAINTY_S = 1.0
 #: Between a clip's integrity flags in the ``clips.flags`` column.
 FLAG_SEPARATOR = "; "
 #: The largest DVR clock offset accepted (as in a cameras file's clock_offset_s column).
@@ -46,6 +52,51 @@ MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
 def _now() -> float:
     return datetime.now(UTC).timestamp()
+
+
+def audit_user() -> str:
+    """The OS user recorded in audit entries (``unknown`` where the system has no login name)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: a name that is not valid UTF-8 (held by Python as
+    surrogate escapes) keeps its undecodable bytes visible as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a lone surrogate no file name decodes to
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def audit_json(value: Mapping[str, object]) -> str:
+    """An audit field as JSON: UTF-8 as it is, or, when it holds a file name that is not valid
+    UTF-8, with every non-ASCII character escaped (``\\udce9``), so that reading it back gives the
+    same Python strings, whose ``os.fsencode`` is the file name's original bytes."""
+    text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=True)
+    return text
+
+
+@dataclass(frozen=True)
+class ClockEstimateRow:
+    """One camera's outcome of one clock-fit run, as stored (``evidence``: the co-sightings behind it)."""
+
+    camera_id: str
+    status: str
+    offset_s: float | None
+    uncertainty_s: float | None
+    n_cosightings: int
+    evidence: Sequence[Mapping[str, object]] = ()
 
 
 @dataclass(frozen=True)
@@ -91,7 +142,7 @@ class Writer:
         now = _now()
         with self.index.transaction():
             for cam in cams:
-                exists = self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (cam.id,)).fetchone()
+                exists = self.db.execute("SELECT clock_offset_s FROM cameras WHERE id = ?", (cam.id,)).fetchone()
                 self.db.execute(
                     """INSERT INTO cameras (id, name, lat, lon, owner_type, owner_name, owner_contact,
                        address, heading_deg, fov_deg, clock_offset_s, extra_json, created_ts, updated_ts)
@@ -107,6 +158,9 @@ class Writer:
                      cam.clock_offset_s, json.dumps(dict(cam.extra), ensure_ascii=False), now, now),
                 )
                 added, updated = (added, updated + 1) if exists else (added + 1, updated)
+                if cam.clock_offset_s != (exists[0] if exists else 0.0):  # the file gave a new offset
+                    self.db.execute("UPDATE cameras SET clock_source = ?, clock_uncertainty_s = NULL WHERE id = ?",
+                                    ("file" if cam.clock_offset_s else "none", cam.id))
                 if exists:  # a changed clock offset re-corrects the camera's clips
                     self._reapply_offset(cam.id, cam.clock_offset_s)
             known = {r[0] for r in self.db.execute("SELECT id FROM cameras")}
@@ -158,11 +212,88 @@ class Writer:
                 (camera_id, to_ts(dvr), to_ts(actual), offset, _now(), note),
             )
             self.db.execute(
-                "UPDATE cameras SET clock_offset_s = ?, updated_ts = ? WHERE id = ?",
-                (offset, _now(), camera_id),
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = 'set-clock', clock_uncertainty_s = ?, "
+                "updated_ts = ? WHERE id = ?",
+                (offset, OBSERVED_CLOCK_UNCERTAINTY_S, _now(), camera_id),
             )
             self._reapply_offset(camera_id, offset)
         return offset
+
+    def set_clock_offset(self, camera_id: str, offset_s: float, source: str, uncertainty_s: float | None) -> None:
+        """Make ``offset_s`` (DVR minus true time) the camera's clock offset, saying where it came from
+        (``file``, ``set-clock``, ``osd``, ``estimate``) and how sure it is; clips keep their raw times and
+        their corrected times (clips, tracks, plate reads, faces, snapshots) are recomputed.
+
+        Raises:
+            InputError: an offset over 10 years, an unknown source or a negative uncertainty;
+            NotFoundError: an unknown camera.
+        """
+        if not (math.isfinite(offset_s) and abs(offset_s) <= MAX_CLOCK_OFFSET_S):
+            raise InputError(f"clock offset {offset_s} s refused: it must be a finite number under 10 years")
+        if source not in CLOCK_SOURCES:
+            raise InputError(f"clock offset source must be one of {', '.join(CLOCK_SOURCES)}, got {source!r}")
+        if uncertainty_s is not None and not (math.isfinite(uncertainty_s) and uncertainty_s >= 0):
+            raise InputError(f"clock uncertainty must be a finite number of seconds >= 0, got {uncertainty_s}")
+        with self.index.transaction():
+            self._require_camera(camera_id)
+            self.db.execute(
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = ?, clock_uncertainty_s = ?, updated_ts = ? "
+                "WHERE id = ?",
+                (offset_s, source, uncertainty_s, _now(), camera_id),
+            )
+            self._reapply_offset(camera_id, offset_s)
+
+    def set_clock_trusted(self, camera_ids: Iterable[str], trusted: bool = True) -> int:
+        """Mark cameras whose clocks are synchronised to true time (anchors of the clock fit), or
+        unmark them. Returns how many cameras changed."""
+        ids = list(dict.fromkeys(camera_ids))
+        with self.index.transaction():
+            for cid in ids:
+                self._require_camera(cid)
+            changed = 0
+            for cid in ids:
+                cur = self.db.execute("UPDATE cameras SET clock_trusted = ?, updated_ts = ? WHERE id = ? "
+                                      "AND clock_trusted != ?", (int(trusted), _now(), cid, int(trusted)))
+                changed += cur.rowcount
+        return changed
+
+    def record_clock_estimates(self, rows: Iterable[ClockEstimateRow]) -> float:
+        """Store one run of the clock fit (one row per camera). Returns the run's time stamp."""
+        run_ts = _now()
+        with self.index.transaction():
+            self.db.executemany(
+                "INSERT INTO clock_estimates (run_ts, camera_id, status, offset_s, uncertainty_s, n_cosightings, "
+                "evidence_json) VALUES (?,?,?,?,?,?,?)",
+                [(run_ts, r.camera_id, r.status, r.offset_s, r.uncertainty_s, r.n_cosightings,
+                  json.dumps(list(r.evidence), sort_keys=True, default=str)) for r in rows],
+            )
+        return run_ts
+
+    def apply_clock_estimate(self, estimate_id: int) -> tuple[str, float]:
+        """Make a stored estimate its camera's clock offset (source ``estimate``). Returns (camera, offset).
+
+        Raises:
+            NotFoundError: no such estimate; InputError: the estimate has no offset (unanchored).
+        """
+        row = self.db.execute("SELECT camera_id, offset_s, uncertainty_s FROM clock_estimates WHERE id = ?",
+                              (estimate_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no clock estimate with id {estimate_id}")
+        if row[1] is None:
+            raise InputError(f"camera {row[0]}: its clock estimate has no offset (no path to a trusted clock)")
+        with self.index.transaction():
+            self.db.execute(
+                "UPDATE cameras SET clock_offset_s = ?, clock_source = 'estimate', clock_uncertainty_s = ?, "
+                "updated_ts = ? WHERE id = ?",
+                (row[1], row[2], _now(), row[0]),
+            )
+            self.db.execute("UPDATE clock_estimates SET applied_ts = ? WHERE id = ?", (_now(), estimate_id))
+            self._reapply_offset(row[0], float(row[1]))
+        return str(row[0]), float(row[1])
+
+    def _require_camera(self, camera_id: str) -> None:
+        if self.db.execute("SELECT 1 FROM cameras WHERE id = ?", (camera_id,)).fetchone() is None:
+            raise NotFoundError(f"unknown camera {camera_id!r}")
 
     def _reapply_offset(self, camera_id: str, offset: float) -> None:
         """Shift corrected times of a camera's clips and sightings to a new clock offset."""
@@ -232,7 +363,13 @@ class Writer:
              clip.status, _now(), FLAG_SEPARATOR.join(clip.flags), clip.segment, clip.segment_start_s,
              clip.segment_end_s),
         )
-        return int(cur.lastrowid or 0), True
+        clip_id = int(cur.lastrowid or 0)
+        entry = {"clip_id": clip_id, "sha256": clip.sha256, "path": shown(clip.path), "camera_id": clip.camera_id}
+        if clip.segment:
+            entry["segment"] = clip.segment
+        # the registration and its audit entry commit together
+        self._audit_in_transaction(audit_user(), "register clip", {"argv": sys.argv[1:]}, entry)
+        return clip_id, True
 
     def add_copy(self, copy: ClipCopy) -> bool:
         """Record a byte-identical copy of a registered clip at another path (idempotent by path).
@@ -249,6 +386,11 @@ class Writer:
                 (copy.clip_id, shown(copy.path), exact_bytes(copy.path), copy.camera_id,
                  None if copy.name_time is None else to_ts(copy.name_time), copy.conflict, _now()),
             )
+            if cur.rowcount > 0:  # a new location of the evidence (or a changed verdict on one) is audited
+                self._audit_in_transaction(
+                    audit_user(), "record copy", {"argv": sys.argv[1:]},
+                    {"clip_id": copy.clip_id, "path": shown(copy.path), "conflict": copy.conflict},
+                )
             return cur.rowcount > 0 and cur.lastrowid is not None
 
     def set_clip_status(self, clip_id: int, status: str) -> None:
@@ -414,23 +556,32 @@ class Writer:
 
     # -- audit --------------------------------------------------------------------------------
     def append_audit(self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]) -> str:
-        """Append an audit entry chained to the previous one by hash. Returns its hash."""
+        """Append an audit entry chained to the previous one by hash. Returns its hash.
+
+        Arguments holding file names that are not valid UTF-8 are kept (see :func:`audit_json`).
+        """
         with self.index.transaction():
-            row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            prev = GENESIS_HASH if row is None else str(row[0])
-            ts = _now()
-            args_json = json.dumps(dict(args), sort_keys=True, default=str, ensure_ascii=False)
-            counts_json = json.dumps(dict(counts), sort_keys=True, default=str)
-            digest = audit_hash(prev, ts, user, command, args_json, counts_json)
-            self.db.execute(
-                "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (ts, user, command, args_json, counts_json, prev, digest),
-            )
+            return self._audit_in_transaction(user, command, args, counts)
+
+    def _audit_in_transaction(
+        self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]
+    ) -> str:
+        """Append an audit entry inside the caller's open transaction. Returns its hash."""
+        row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = GENESIS_HASH if row is None else str(row[0])
+        ts = _now()
+        user, command = _storable(user), _storable(command)
+        args_json, counts_json = audit_json(args), json.dumps(dict(counts), sort_keys=True, default=str)
+        digest = audit_hash(prev, ts, user, command, args_json, counts_json)
+        self.db.execute(
+            "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (ts, user, command, args_json, counts_json, prev, digest),
+        )
         return digest
 
 
 def audit_hash(prev: str, ts: float, user: str, command: str, args_json: str, counts_json: str) -> str:
     """The chained hash of one audit entry (SHA-256 over the previous hash and the fields)."""
     payload = json.dumps([prev, repr(ts), user, command, args_json, counts_json], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()

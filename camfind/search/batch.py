@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import CamfindError, InputError
 from camfind.search.plates import PlatePattern, match_many, normalize_plate, parse_plate_pattern
 from camfind.search.query import plate_sightings, plates_of_tracks
@@ -42,8 +43,11 @@ KNOWN_COLUMNS = (*PATTERN_COLUMNS, "label", "note")
 #: The accepted forms, for error messages (and the command's help).
 WATCHLIST_FORMS = ("expected a header row naming a plate column (plate or pattern; label and note optional), "
                    "or no header and rows of plate,label,note whose plates have digits")
+#: ``time``, ``frame``, ``confidence`` and ``snapshot`` are the matching plate read's (the plate crop
+#: as read); ``first_seen``/``end_time`` span the sighting, ``vehicle_snapshot`` shows the vehicle.
 HIT_COLUMNS = ("watch", "label", "note", "plate", "distance", "camera_id", "time", "end_time", "confidence",
-               "snapshot", "track_id", "clip_sha256", "clip_path", "frame")
+               "snapshot", "snapshot_sha256", "track_id", "clip_sha256", "clip_path", "frame", "first_seen",
+               "vehicle_snapshot")
 
 
 @dataclass(frozen=True)
@@ -169,13 +173,29 @@ def hit_record(hit: BatchHit, tz: str) -> dict[str, Any]:
     from camfind.timeutil import iso_local
 
     s = hit.sighting
-    conf = s.plate_confidence if s.plate_confidence is not None else s.confidence
+    read = s.plate_time is not None and normalize_plate(s.plate or "") == normalize_plate(hit.plate)
+    conf = s.plate_confidence if s.plate_confidence is not None and read else s.confidence
     return {
         "watch": hit.watch.pattern.text, "label": hit.watch.label, "note": hit.watch.note, "plate": hit.plate,
-        "distance": hit.distance, "camera_id": s.camera_id, "time": iso_local(s.time, tz),
-        "end_time": iso_local(s.end_time, tz), "confidence": round(float(conf), 3), "snapshot": s.snapshot,
-        "track_id": s.track_id or None, "clip_sha256": s.clip_sha256, "clip_path": s.clip_path, "frame": s.frame,
+        "distance": hit.distance, "camera_id": s.camera_id,
+        "time": iso_local(s.plate_time if read and s.plate_time else s.time, tz),
+        "end_time": iso_local(s.end_time, tz), "confidence": round(float(conf), 3),
+        "snapshot": (s.plate_snapshot if read else None) or s.snapshot,
+        "snapshot_sha256": (s.plate_snapshot_sha256 if read else None) or s.snapshot_sha256,
+        "track_id": s.track_id or None, "clip_sha256": s.clip_sha256, "clip_path": s.clip_path,
+        "frame": s.plate_frame if read and s.plate_frame is not None else s.frame,
+        "first_seen": iso_local(s.time, tz), "vehicle_snapshot": s.snapshot,
     }
+
+
+def write_hits_csv(hits: Sequence[BatchHit], tz: str, out: IO[str]) -> int:
+    """Write the hits as CSV (:data:`HIT_COLUMNS`) to ``out``, text cells neutralised for
+    spreadsheets (see :mod:`camfind.csvsafe`). Returns the number of rows."""
+    writer = SafeDictWriter(out, fieldnames=list(HIT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for hit in hits:
+        writer.writerow(hit_record(hit, tz))
+    return len(hits)
 
 
 def hits_frame(hits: Sequence[BatchHit], tz: str) -> pd.DataFrame:

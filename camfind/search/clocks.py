@@ -9,6 +9,7 @@ False
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +21,10 @@ if TYPE_CHECKING:
 
 #: DVR clocks drift by a few seconds even when set: a shortfall this small is always explainable.
 DRIFT_S = 10.0
+#: A trusted (synchronised) clock with no recorded uncertainty is good to about half a second.
+TRUSTED_UNCERTAINTY_S = 0.5
+#: A hop is explained by the clocks when its shortfall is within this many sigmas of both together.
+UNCERTAINTY_SIGMAS = 2.0
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,9 @@ class ClockInfo:
     clip_id: int
     time_source: str
     offset_s: float
-    observed: bool  # a DVR-vs-true clock reading was recorded for the camera
+    observed: bool  # a DVR-vs-true clock reading was recorded for the camera (or its clock is trusted)
+    uncertainty_s: float | None = None  # of the camera's offset in use; None: unknown
+    source: str = "none"  # where the camera's offset came from: none, file, set-clock, osd, estimate
 
     def could_explain(self, shortfall_s: float) -> bool:
         """Whether an error in this clock of ``shortfall_s`` seconds is plausible: the clock was
@@ -40,6 +47,8 @@ class ClockInfo:
 
     def describe(self) -> str:
         applied = f"offset {self.offset_s:+.0f} s applied" if self.offset_s else "no offset applied"
+        if self.uncertainty_s is not None:
+            applied += f" (+- {self.uncertainty_s:.1f} s, from {self.source})"
         checked = "checked against true time" if self.observed else "never checked against true time"
         return f"camera {self.camera_id} clock: {applied}, start time from {self.time_source}, {checked}"
 
@@ -49,11 +58,47 @@ def clock_info(index: Index, sightings: Iterable[Sighting]) -> dict[int, ClockIn
     ids = sorted({s.clip_id for s in sightings})
     if not ids:
         return {}
-    observed = {r[0] for r in index.db.execute("SELECT DISTINCT camera_id FROM clock_observations")}
+    observed = {r[0] for r in index.db.execute(
+        "SELECT DISTINCT camera_id FROM clock_observations UNION SELECT id FROM cameras WHERE clock_trusted = 1")}
     rows = index.db.execute(
-        "SELECT id, camera_id, time_source, clock_offset_s FROM clips WHERE id IN (SELECT value FROM json_each(?))",
+        "SELECT c.id, c.camera_id, c.time_source, c.clock_offset_s, k.clock_uncertainty_s, k.clock_source, "
+        "k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id "
+        "WHERE c.id IN (SELECT value FROM json_each(?))",
         (json.dumps(ids),),
     )
     return {
-        int(r[0]): ClockInfo(r[1], int(r[0]), r[2], float(r[3] or 0.0), r[1] in observed) for r in rows
+        int(r[0]): ClockInfo(r[1], int(r[0]), r[2], float(r[3] or 0.0), r[1] in observed,
+                             _uncertainty(r[4], bool(r[6])), "trusted" if r[6] and r[5] == "none" else r[5])
+        for r in rows
     }
+
+
+def _uncertainty(stored: float | None, trusted: bool) -> float | None:
+    if stored is not None:
+        return float(stored)
+    return TRUSTED_UNCERTAINTY_S if trusted else None
+
+
+def explained_within_uncertainty(a: ClockInfo | None, b: ClockInfo | None, short_s: float) -> str | None:
+    """Whether a hop ``short_s`` seconds too quick from clock ``a``'s camera to clock ``b``'s is explained
+    by offsets within both clocks' uncertainties (two sigmas of the two together): the note to show, or
+    None when either uncertainty is unknown or the shortfall is beyond them."""
+    if a is None or b is None or a.uncertainty_s is None or b.uncertainty_s is None:
+        return None
+    within = UNCERTAINTY_SIGMAS * math.hypot(a.uncertainty_s, b.uncertainty_s)
+    if short_s > within:
+        return None
+    return (f"{short_s:.0f} s too quick for the distance, within the clocks' uncertainty ({within:.0f} s): "
+            + offset_fix(a, b, short_s))
+
+
+def offset_fix(a: ClockInfo, b: ClockInfo, short_s: float) -> str:
+    """The offsets that would make a hop ``short_s`` seconds longer: camera ``b``'s offset that much
+    smaller (its times later), or camera ``a``'s that much larger (its times earlier)."""
+
+    def now(c: ClockInfo) -> str:
+        unc = "" if c.uncertainty_s is None else f" +- {c.uncertainty_s:.1f}"
+        return f"now {c.offset_s:+.0f}{unc} s, {c.source}"
+
+    return (f"camera {b.camera_id} offset {b.offset_s - short_s:+.0f} s ({now(b)}) or camera {a.camera_id} "
+            f"offset {a.offset_s + short_s:+.0f} s ({now(a)}) would explain it")

@@ -7,7 +7,6 @@ them from one SQL cursor), so memory does not grow with the index. Columns: see
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.index.queries import list_cameras
 from camfind.search.files import atomic_output
@@ -31,7 +31,8 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
     "camera_id", "camera_name", "lat", "lon", "owner_type", "owner_name", "owner_contact", "address",
     "clip_path", "clip_sha256", "offset_s", "frame", "frame_offset_s", "class", "color", "plate",
     "direction", "direction_deg", "confidence", "plate_confidence", "face_distance", "track_id",
-    "snapshot_path", "snapshot_sha256",
+    "snapshot_path", "snapshot_sha256", "plate_time_local", "plate_frame", "plate_snapshot_path",
+    "plate_snapshot_sha256",
 )  # fmt: skip
 
 
@@ -89,6 +90,9 @@ class TimelineContext:
             "face_distance": "" if s.face_distance is None else round(s.face_distance, 4),
             "track_id": s.track_id or "", "snapshot_path": s.snapshot or "",
             "snapshot_sha256": s.snapshot_sha256 or "",
+            "plate_time_local": "" if s.plate_time is None else iso_local(s.plate_time, tz),
+            "plate_frame": "" if s.plate_frame is None else s.plate_frame,
+            "plate_snapshot_path": s.plate_snapshot or "", "plate_snapshot_sha256": s.plate_snapshot_sha256 or "",
         }
 
 
@@ -100,8 +104,9 @@ def timeline_rows(index: Index, sightings: Iterable[Sighting]) -> Iterator[dict[
 
 
 def write_timeline(index: Index, sightings: Iterable[Sighting], out: IO[str]) -> int:
-    """Stream the timeline CSV to ``out``. Returns the number of rows."""
-    writer = csv.DictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
+    """Stream the timeline CSV to ``out`` (text cells neutralised for spreadsheets, see
+    :mod:`camfind.csvsafe`). Returns the number of rows."""
+    writer = SafeDictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in timeline_rows(index, sightings):

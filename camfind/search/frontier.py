@@ -139,7 +139,13 @@ def _to_check(
 
 
 def footage_state(index: Index, camera_id: str, w_from: datetime, w_to: datetime) -> tuple[bool, str]:
-    """Whether the camera's ingested footage covers the window, and a phrase saying so."""
+    """Whether the camera's ingested footage covers the window, and a phrase saying so.
+
+    The window is worked out from sightings, never typed by the user: an empty or inverted one
+    (sightings that overlap in time) has no footage to look for, and is said so.
+    """
+    if w_to <= w_from:
+        return False, "an empty window: no footage to check"
     cov = coverage(index, w_from, w_to, camera_id)[0]
     if cov.clips and not cov.gaps:
         return True, "footage ingested (target not found in it)"
@@ -154,12 +160,17 @@ def find_gaps(index: Index, net: CameraNetwork, hops: Sequence[Hop], cls: str) -
     for prev, hop in zip(hops, hops[1:], strict=False):
         if prev.camera_id not in net or hop.camera_id not in net or prev.camera_id == hop.camera_id:
             continue
+        dt = (hop.first_seen - prev.last_seen).total_seconds()
+        if dt <= 0:  # overlapping sightings: nothing was passed unseen between them
+            if not hop.feasible:
+                gaps.append(Gap(prev.camera_id, hop.camera_id, prev.last_seen, hop.first_seen,
+                                overlap_note(prev, hop)))
+            continue
         notes = []
         path = net.shortest_path(prev.camera_id, hop.camera_id) or []
         for cam in path[1:-1]:
             _, footage = footage_state(index, cam, prev.last_seen, hop.first_seen)
             notes.append(f"passed {cam} unseen ({footage})")
-        dt = (hop.first_seen - prev.last_seen).total_seconds()
         slowest = net.travel_m(prev.camera_id, hop.camera_id) / plausible(cls)[0]
         if dt > slowest + STOP_S:
             notes.append(f"{dt:.0f} s between sightings, slow travel needs {slowest:.0f} s: stopped or detoured")
@@ -168,6 +179,14 @@ def find_gaps(index: Index, net: CameraNetwork, hops: Sequence[Hop], cls: str) -
         if notes:
             gaps.append(Gap(prev.camera_id, hop.camera_id, prev.last_seen, hop.first_seen, "; ".join(notes)))
     return gaps
+
+
+def overlap_note(prev: Hop, hop: Hop) -> str:
+    """Why two hops seen at overlapping times at cameras too far apart cannot both be the target."""
+    overlap = (prev.last_seen - hop.first_seen).total_seconds()
+    dist = "" if hop.distance_m_from_prev is None else f", {hop.distance_m_from_prev:.0f} m apart"
+    return (f"seen at {prev.camera_id} and {hop.camera_id} at overlapping times ({overlap:.0f} s overlap{dist}): "
+            "one target cannot be at both; a cloned or misread plate, or a wrong camera clock")
 
 
 def _floor_s(t: datetime) -> datetime:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,20 +29,18 @@ import numpy as np
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
+from camfind.search.classwords import resolve_class
+from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
 from camfind.timeutil import from_ts, to_ts
-from camfind.types import CLASSES, VEHICLE_CLASSES, Sighting
+from camfind.types import Sighting
 
 if TYPE_CHECKING:
     from camfind.index import Index
 
 logger = logging.getLogger(__name__)
 
-CLASS_ALIASES: dict[str, tuple[str, ...]] = {
-    "motorbike": ("motorcycle",), "scooter": ("motorcycle",), "bike": ("bicycle",),
-    "pedestrian": ("person",), "people": ("person",), "vehicle": tuple(sorted(VEHICLE_CLASSES)),
-}
 DIRECTION_TOLERANCE_DEG = 45.0
 Order = Literal["time", "distance"]
 
@@ -53,13 +52,16 @@ class SearchQuery:
     Attributes:
         time_from, time_to: aware datetimes; a sighting overlapping the window matches.
         cameras: camera ids. ``near`` (lat, lon) with ``radius_m`` adds the cameras within it.
-        cls: an object class (``car``, ``motorcycle``...; ``motorbike`` and ``vehicle`` accepted).
+        cls: an object class (``car``, ``motorcycle``...) or a word people use for one (``xe máy``,
+            ``bike``, ``ô tô``, ``vehicle``...: :data:`~camfind.search.classwords.CLASS_WORDS`).
         color: a colour name the analysis gives (red, white, silver/grey...; ``grey``, ``gray`` and
             ``silver`` mean ``silver/grey``); InputError for any other word.
         direction: a compass word or degrees; matched within +-45 degrees.
         plate: a plate pattern (exact, ``*``/``?`` wildcards, ``~N`` fuzzy).
         faces: 128-d encodings of the probe's faces; ``face_threshold`` is the match distance.
         limit: at most this many results. ``order``: ``time`` or ``distance`` (face probes).
+        raw_plates: let ``plate`` match reads that fail the Vietnamese plate rules too (by
+            default only valid plates match: an overlay's text or a half-read plate does not).
     """
 
     time_from: datetime | None = None
@@ -75,6 +77,7 @@ class SearchQuery:
     face_threshold: float = DEFAULT_FACE_THRESHOLD
     limit: int | None = None
     order: Order = "time"
+    raw_plates: bool = False
 
     def __post_init__(self) -> None:
         for name in ("time_from", "time_to"):
@@ -87,8 +90,8 @@ class SearchQuery:
             raise InputError(f"radius must be above 0 m, got {self.radius_m}")
         if self.near is not None and not (-90 <= self.near[0] <= 90 and -180 <= self.near[1] <= 180):
             raise InputError(f"--near expects LAT,LON, got {self.near[0]},{self.near[1]}")
-        if self.limit is not None and self.limit < 1:
-            raise InputError(f"limit must be at least 1, got {self.limit}")
+        if self.limit is not None and not 1 <= self.limit <= sys.maxsize:
+            raise InputError(f"limit must be between 1 and {sys.maxsize}, got {self.limit}")
         if self.face_threshold <= 0:
             raise InputError(f"face threshold must be above 0, got {self.face_threshold}")
         if self.order not in ("time", "distance"):
@@ -101,14 +104,7 @@ class SearchQuery:
     @property
     def classes(self) -> tuple[str, ...]:
         """The classes asked for (aliases expanded), empty for any."""
-        if self.cls is None:
-            return ()
-        word = self.cls.strip().lower()
-        if word in CLASS_ALIASES:
-            return CLASS_ALIASES[word]
-        if word not in CLASSES:
-            raise InputError(f"unknown class {self.cls!r}: expected one of {', '.join(CLASSES + tuple(CLASS_ALIASES))}")
-        return (word,)
+        return () if self.cls is None else resolve_class(self.cls).classes
 
     @property
     def direction_deg(self) -> float | None:
@@ -182,7 +178,7 @@ def plates_of_tracks(index: Index, track_ids: Collection[int]) -> dict[int, set[
     ids = json.dumps(sorted({int(t) for t in track_ids}))
     rows = index.db.execute(
         "SELECT id, plate_norm FROM tracks WHERE plate_norm IS NOT NULL AND id IN (SELECT value FROM json_each(?)) "
-        "UNION SELECT track_id, norm FROM plate_reads WHERE track_id IN (SELECT value FROM json_each(?))",
+        "UNION SELECT track_id, norm FROM plate_reads WHERE valid = 1 AND track_id IN (SELECT value FROM json_each(?))",
         (ids, ids),
     )
     out: dict[int, set[str]] = {}
@@ -279,13 +275,21 @@ def _window(
     return " AND ".join(conds), params
 
 
+#: A sighting's clock uncertainty: its camera's, or a trusted clock's when none is recorded.
+_CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted = 1 THEN {TRUSTED_UNCERTAINTY_S} END)"
+# A sighting's plate is the plate read behind it: for a plate search the most confident read the
+# pattern matched (never the track's other plate), else the most confident read of the track's
+# voted plate; its time, frame, snapshot and confidence are that read's.
 _TRACK_SQL = """
 SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
-       COALESCE(t.plate_text, (SELECT pr.text FROM plate_reads pr WHERE pr.track_id = t.id
-                               ORDER BY pr.confidence DESC LIMIT 1)),
-       t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path, s.sha256,
-       COALESCE(t.plate_confidence, (SELECT MAX(pr.confidence) FROM plate_reads pr WHERE pr.track_id = t.id))
+       {plate}, t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path,
+       s.sha256, COALESCE(pr.confidence, t.plate_confidence), pr.ts, pr.frame, ps.path, ps.sha256,
+       c.clock_offset_s, {clock_uncertainty}
 FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
+     JOIN cameras k ON k.id = c.camera_id
+LEFT JOIN plate_reads pr ON pr.id = (
+    SELECT p.id FROM plate_reads p WHERE p.track_id = t.id AND {read} ORDER BY p.confidence DESC, p.id LIMIT 1)
+LEFT JOIN snapshots ps ON ps.id = pr.snapshot_id
 WHERE {where}
 ORDER BY t.first_ts, t.camera_id, t.id
 """
@@ -293,15 +297,25 @@ ORDER BY t.first_ts, t.camera_id, t.id
 
 def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     where, params = _track_conditions(index, q, plan)
-    cur = index.db.execute(_TRACK_SQL.format(where=where), params)
+    if plan.plates is not None:
+        valid = "" if q.raw_plates else " AND p.valid = 1"
+        sql = _TRACK_SQL.format(plate="COALESCE(pr.text, t.plate_text)", where=where,
+                                clock_uncertainty=_CLOCK_UNCERTAINTY,
+                                read=f"p.norm IN (SELECT value FROM json_each(?)){valid}")
+        params = [json.dumps(list(plan.plates)), *params]
+    else:
+        sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
+                                read="p.norm = t.plate_norm AND p.valid = 1")
     tracks = plan.tracks or {}
-    for r in cur:
+    for r in index.db.execute(sql, params):
         yield Sighting(
             camera_id=r[1], time=from_ts(r[2]), end_time=from_ts(r[3]), cls=r[4], color=r[5],
             direction=r[6] or (None if r[7] is None else compass_word(r[7])), direction_deg=r[7],
             plate=r[8], confidence=float(r[9]), track_id=int(r[0]), clip_id=int(r[10]),
             clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
             face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
+            plate_time=None if r[17] is None else from_ts(r[17]), plate_frame=r[18], plate_snapshot=r[19],
+            plate_snapshot_sha256=r[20], clock_offset_s=r[21], clock_uncertainty_s=r[22],
         )
 
 
@@ -321,9 +335,10 @@ def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, l
     if q.direction_deg is not None:
         conds.append(_direction_condition("t.direction_deg", q.direction_deg, params))
     if plan.plates is not None:
+        valid = "" if q.raw_plates else " AND valid = 1"
         conds.append(
             "t.id IN (SELECT id FROM tracks WHERE plate_norm IN (SELECT value FROM json_each(?)) "
-            "UNION SELECT track_id FROM plate_reads WHERE norm IN (SELECT value FROM json_each(?)))"
+            f"UNION SELECT track_id FROM plate_reads WHERE norm IN (SELECT value FROM json_each(?)){valid})"
         )
         params += [json.dumps(list(plan.plates))] * 2
     if plan.tracks is not None:
@@ -344,35 +359,42 @@ def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
 
 def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
+    valid = "" if q.raw_plates else " AND pr.valid = 1"
     sql = f"""SELECT pr.id, pr.camera_id, pr.ts, pr.text, pr.confidence, pr.clip_id, c.sha256, c.path,
-              pr.frame, s.path, s.sha256
+              pr.frame, s.path, s.sha256, c.clock_offset_s, {_CLOCK_UNCERTAINTY}
               FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
-              LEFT JOIN snapshots s ON s.id = pr.snapshot_id
-              WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)) AND {where}
+              LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
+              WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)){valid} AND {where}
               ORDER BY pr.ts, pr.camera_id, pr.id"""
     for r in index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params]):
-        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3])
+        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3], clock=r[11:13])
 
 
 def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     dist = plan.face_orphans or {}
-    sql = """SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256
+    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256,
+             c.clock_offset_s, {_CLOCK_UNCERTAINTY}
              FROM face_sightings f JOIN clips c ON c.id = f.clip_id
-             LEFT JOIN snapshots s ON s.id = f.snapshot_id
+             LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
              WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
     for r in index.db.execute(sql, (json.dumps(list(dist)),)):
-        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])])
+        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])],
+                      clock=r[10:12])
 
 
 def _orphan(
     camera_id: str, ts: float, clip_id: int, sha: str, path: str, frame: int, snap: str | None,
     snap_sha: str | None, confidence: float, *, plate: str | None = None, face: float | None = None,
+    clock: Sequence[float | None] = (None, None),
 ) -> Sighting:
     return Sighting(
         camera_id=camera_id, time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
         direction=None, direction_deg=None, plate=plate, confidence=confidence, track_id=0,
         clip_id=int(clip_id), clip_sha256=sha, clip_path=path, frame=int(frame), snapshot=snap,
         snapshot_sha256=snap_sha, face_distance=face, plate_confidence=confidence if plate else None,
+        plate_time=from_ts(ts) if plate else None, plate_frame=int(frame) if plate else None,
+        plate_snapshot=snap if plate else None, plate_snapshot_sha256=snap_sha if plate else None,
+        clock_offset_s=clock[0], clock_uncertainty_s=clock[1],
     )
 
 

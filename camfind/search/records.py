@@ -8,6 +8,7 @@ trace`` (keys per the CLI contract; times ISO 8601 in the case's zone).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from camfind.timeutil import DEFAULT_TZ, iso_local
@@ -17,7 +18,8 @@ from camfind.types import CameraToCheck, Gap, Hop, Route, Sighting
 SIGHTING_KEYS: tuple[str, ...] = (
     "camera_id", "time", "end_time", "class", "color", "direction", "direction_deg", "plate", "confidence",
     "track_id", "clip_sha256", "clip_path", "frame", "snapshot", "snapshot_sha256", "plate_confidence",
-    "face_distance", "clip_id",
+    "face_distance", "clip_id", "plate_time", "plate_frame", "plate_snapshot", "plate_snapshot_sha256",
+    "face_distance", "clip_id", "time_dvr", "clock_offset_s", "clock_uncertainty_s",
 )  # fmt: skip
 
 
@@ -31,6 +33,10 @@ def sighting_record(s: Sighting, tz: str = DEFAULT_TZ) -> dict[str, Any]:
         "clip_path": s.clip_path, "frame": s.frame, "snapshot": s.snapshot, "snapshot_sha256": s.snapshot_sha256,
         "plate_confidence": None if s.plate_confidence is None else round(s.plate_confidence, 3),
         "face_distance": None if s.face_distance is None else round(s.face_distance, 4), "clip_id": s.clip_id,
+        "plate_time": None if s.plate_time is None else iso_local(s.plate_time, tz), "plate_frame": s.plate_frame,
+        "plate_snapshot": s.plate_snapshot, "plate_snapshot_sha256": s.plate_snapshot_sha256,
+        "time_dvr": None if s.clock_offset_s is None else iso_local(s.time + timedelta(seconds=s.clock_offset_s), tz),
+        "clock_offset_s": s.clock_offset_s, "clock_uncertainty_s": s.clock_uncertainty_s,
     }
 
 
@@ -42,7 +48,7 @@ def hop_record(hop: Hop, tz: str = DEFAULT_TZ) -> dict[str, Any]:
         "direction_deg": None if hop.direction_deg is None else round(hop.direction_deg, 1),
         "distance_m_from_prev": hop.distance_m_from_prev, "speed_kmh_from_prev": hop.speed_kmh_from_prev,
         "feasible": hop.feasible, "note": hop.note,
-        "evidence": list(dict.fromkeys(s.snapshot for s in hop.sightings if s.snapshot)),
+        "evidence": list(dict.fromkeys(p for s in hop.sightings for p in (s.snapshot, s.plate_snapshot) if p)),
         "sightings": [sighting_record(s, tz) for s in hop.sightings],
     }
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from camfind.errors import InputError
 from camfind.network import CameraNetwork, load_network
-from camfind.search.clocks import ClockInfo, clock_info
+from camfind.search.clocks import ClockInfo, clock_info, explained_within_uncertainty, offset_fix
 from camfind.search.faces import DEFAULT_FACE_THRESHOLD
 from camfind.search.frontier import find_gaps, next_cameras, previous_cameras
 from camfind.search.plates import PlatePattern, normalize_plate, parse_plate_pattern
@@ -221,6 +221,8 @@ def _with_speed(
     note = "" if feasible else infeasible_note(
         prev, hop, prev_group, dist, dt, cls, vmax, strengths, clocks
     )
+    if not feasible:
+        feasible, note = clock_verdict(prev_group, hop, dist, dt, vmax, clocks, note)
     shown = None if speed is None or speed == float("inf") else round(speed, 1)
     return _replace(hop, distance_m_from_prev=round(dist, 1), speed_kmh_from_prev=shown, feasible=feasible, note=note)
 
@@ -251,6 +253,21 @@ def infeasible_note(
     else:
         parts.append(f"clocks verified: a {short:.0f} s error is unlikely; the weaker match is more likely wrong")
     return "; ".join(parts)
+
+
+def clock_verdict(
+    prev_group: Sequence[Sighting], hop: Hop, dist: float, dt: float, vmax: float,
+    clocks: Mapping[int, ClockInfo], note: str,
+) -> tuple[bool, str]:
+    """A too-quick hop stays impossible only when no offsets within the two cameras' clock
+    uncertainties explain it; either way the note says which offset would. Returns (feasible, note)."""
+    a = clocks.get(max(prev_group, key=lambda s: s.end_time).clip_id)
+    b = clocks.get(min(hop.sightings, key=lambda s: s.time).clip_id)
+    short = dist / (vmax / 3.6) - dt
+    explained = explained_within_uncertainty(a, b, short)
+    if explained is not None:
+        return True, explained
+    return False, note if a is None or b is None else f"{note}; {offset_fix(a, b, short)}"
 
 
 def _replace(hop: Hop, **changes: object) -> Hop:

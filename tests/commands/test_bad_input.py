@@ -74,14 +74,14 @@ def test_clock_offset_of_millennia_is_refused(case: Path) -> None:
     assert rows(case, "SELECT clock_offset_s FROM cameras WHERE id = 'CAM01'") == [(0.0,)]
 
 
-@pytest.mark.parametrize("meters", ["inf", "1e400"])
+@pytest.mark.parametrize("meters", ["inf", "1e400", "nan", "1_00"])
 def test_infinite_link_length_is_refused(case: Path, meters: str) -> None:
     before = rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a")
     refused(run("cameras", "link", "CAM01", "CAM03", "--meters", meters), "finite")
     assert rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a") == before
 
 
-@pytest.mark.parametrize("direction", ["nan", "inf", "-inf", "1e400"])
+@pytest.mark.parametrize("direction", ["nan", "inf", "-inf", "1e400", "9_0", "\uff19\uff10"])
 def test_direction_that_is_no_bearing_is_refused(case: Path, direction: str) -> None:
     refused(run("search", "--direction", direction), "expected a direction", repr(direction))
 

@@ -132,6 +132,11 @@ def test_list_needs_an_index(index_path: Path) -> None:
         ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "A"},'
                       ' "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]}}]}',
          "feature 1: column geometry: expected a Point"),
+        ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": "10.7,106.7",'
+                      ' "properties": {"id": "A"}}]}', "feature 1: column geometry: expected a Point [lon, lat], got"),
+        ("c.geojson", '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": ["A"],'
+                      ' "geometry": {"type": "Point", "coordinates": [106.7, 10.7]}}]}',
+         "feature 1: properties: expected an object of named values, got a list"),
         ("c.geojson", '{"type": "Feature"}', "expected a GeoJSON FeatureCollection"),
         ("c.geojson", "{oops", "not valid JSON"),
         ("c.xlsx", "PK", "expected a .csv or .geojson"),
@@ -143,4 +148,23 @@ def test_bad_geojson_and_formats(index_path: Path, tmp_path: Path, name: str, co
     path.write_text(content)
     result = run("cameras", "import", path)
     assert result.exit_code == 2 and message in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert rows(index_path, "SELECT COUNT(*) FROM cameras") == [(0,)]
+
+
+def test_list_shows_heading_and_field_of_view(
+    index_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    path = tmp_path / "cams.csv"
+    path.write_text("id,lat,lon,heading_deg,fov_deg\nCAM01,10.77,106.70,90,75\nCAM02,10.78,106.70,-45,\n"
+                    "CAM03,10.79,106.70,,\n")
+    assert run("cameras", "import", path).exit_code == 0
+    table = run("cameras", "list").stdout
+    assert "heading_deg" in table and "fov_deg" in table
+    lines = {line.split("│")[1].strip(): line for line in table.splitlines() if line.startswith("│")}
+    assert "90 (E)" in lines["CAM01"] and "│ 75 " in lines["CAM01"]
+    assert "315 (NW)" in lines["CAM02"] and "not set" in lines["CAM03"]
+    listed = {c["id"]: c for c in run_json("cameras", "list")}
+    assert (listed["CAM01"]["heading_deg"], listed["CAM01"]["fov_deg"]) == (90.0, 75.0)
+    assert listed["CAM03"]["heading_deg"] is None

@@ -37,7 +37,9 @@ def test_clips_filters_and_formats(case: Path) -> None:
 
 def test_verify_detects_changed_and_missing(case: Path) -> None:
     ok = run_json("verify")
-    assert ok == {"checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert {k: ok[k] for k in ("checked", "ok", "changed", "missing", "problems")} == {
+        "checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert ok["index"] == {"integrity": "ok"}
     paths = [r[0] for r in rows(case, "SELECT path FROM clips ORDER BY id")]
     registered = rows(case, "SELECT sha256 FROM clips ORDER BY id")
     Path(paths[0]).chmod(0o644)
@@ -78,7 +80,7 @@ def test_coverage_window_and_camera(case: Path) -> None:
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from camfind.search.package import PackageReport
 
-    def fake_verify(path: Path) -> PackageReport:
+    def fake_verify(path: Path, **anchor: object) -> PackageReport:
         return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
 
     fake = types.ModuleType("camfind.search.package")
@@ -92,6 +94,27 @@ def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: py
     monkeypatch.setitem(sys.modules, "camfind.search.package", None)
     missing = run("verify", "--package", tmp_path)
     assert missing.exit_code == 2 and "unavailable" in missing.stderr
+
+
+def test_coverage_table_keeps_the_end_date_of_gaps_that_span_days(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = run("coverage", "--from", "2024-01-25 10:15:00", "--to", "2024-01-27 08:00", "--camera", "CAM02")
+    assert shown.exit_code == 0, shown.stderr
+    assert "2024-01-25 10:15:10 - 2024-01-27 08:00:00" in shown.stdout
+    same_day = run("coverage", "--camera", "CAM01")
+    assert "2024-01-25 10:15:02 - 10:20:00" in same_day.stdout  # one day: the end's date is not repeated
+
+
+def test_show_span_repeats_the_date_only_across_midnight() -> None:
+    from datetime import UTC, datetime
+
+    from camfind.commands._common import show_span
+
+    tz = "Asia/Ho_Chi_Minh"  # UTC+7: 16:59 UTC is 23:59, 17:01 UTC is 00:01 the next day
+    assert show_span(datetime(2024, 1, 25, 3, tzinfo=UTC), datetime(2024, 1, 25, 16, 59, tzinfo=UTC), tz) == (
+        "2024-01-25 10:00:00 - 23:59:00")
+    assert show_span(datetime(2024, 1, 25, 16, 59, tzinfo=UTC), datetime(2024, 1, 25, 17, 1, tzinfo=UTC), tz,
+                     " .. ") == "2024-01-25 23:59:00 .. 2024-01-26 00:01:00"
 
 
 def test_apply_osd_makes_the_on_screen_clock_the_start_audited_and_revertible(index_path: Path, tmp_path: Path) -> None:

@@ -67,6 +67,10 @@ def test_color_help_lists_the_colours_the_analysis_gives() -> None:
     ("args", "message"),
     [
         (["--near", "ten,eleven"], "--near expects LAT,LON"),
+        (["--near", "1_0.77,106.7"], "--near expects LAT,LON"),  # float() reads 1_0.77 as 10.77
+        (["--near", "10.77,106.7", "--radius", "1_0"], "--radius: expected a finite decimal number"),
+        (["--near", "10.77,106.7", "--radius", "0.5"], "--radius expects a number at least 1, got '0.5'"),
+        (["--threshold", "nan"], "--threshold: expected a finite decimal number"),
         (["--camera", "NOPE"], "unknown camera NOPE"),
         (["--class", "tank"], "unknown class"),
         (["--direction", "up"], "direction"),
@@ -128,3 +132,31 @@ def test_face_probe_with_real_photos(faces_db: Path, realdata: Path, monkeypatch
     assert route["target"] == "face obama2.jpg" and [h["camera_id"] for h in route["hops"]] == ["A", "D"]
     no_face = run("search", "--face", realdata / "plates" / "labels.csv")
     assert no_face.exit_code == 2 and "not an image" in no_face.stderr
+
+
+@pytest.mark.parametrize("limit", [str(2**63), "99999999999999999999", "1000000001"])
+@pytest.mark.parametrize("command", ["search", "audit"])
+def test_limit_beyond_the_bound_is_a_usage_error(db: Path, command: str, limit: str) -> None:
+    result = run(command, "--limit", limit)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert "--limit" in result.stderr and "1000000000" in result.stderr and "Traceback" not in result.stderr
+    assert run(command, "--limit", "1000000000").exit_code == 0
+
+
+def test_class_alias_is_named_on_stderr_only(db: Path) -> None:
+    result = run("search", "--class", "bike", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [r["class"] for r in json.loads(result.stdout)] == ["motorcycle"]
+    assert "--class 'bike' means motorcycle or bicycle: searching both" in result.stderr
+    plain = run("search", "--class", "motorcycle", "--json")
+    assert plain.stderr == "" and json.loads(plain.stdout) == json.loads(result.stdout)
+    shown = " ".join(run("search", "--help").stdout.split())
+    assert "xe máy" in shown and "bike, two-wheeler, xe hai bánh = motorcycle + bicycle" in shown
+
+
+def test_empty_search_says_so_in_table_mode_only(db: Path) -> None:
+    table = run("search", "--class", "xe đạp")
+    assert table.exit_code == 0 and table.stdout.strip() == "no sightings match the search"
+    assert json.loads(run("search", "--class", "xe đạp", "--json").stdout) == []
+    as_csv = run("search", "--class", "xe đạp", "--csv").stdout
+    assert "no sightings" not in as_csv and set(as_csv.splitlines()[0].split(",")) >= CONTRACT_KEYS

@@ -15,6 +15,7 @@ import numpy as np
 
 from camfind.index import Index
 from camfind.index.writer import AnalysisResult
+from camfind.recognition import vnplate
 from camfind.types import AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot, Track
 
 T0 = datetime(2024, 3, 1, 3, 0, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
@@ -142,15 +143,20 @@ class Scene:
             ))
             for text, conf in ([(t.plate, t.plate_conf)] if t.plate else []) + list(t.reads):
                 reads.append(PlateRead(clip_id, clip.camera_id, clip.time_at(best / FPS), best,
-                                       PlateText(text, conf), track_id=t.track_no, snapshot=snap))
+                                       _read(text, conf), track_id=t.track_no, snapshot=snap))
             if t.face is not None:
                 face = Face((2.0, 2.0, 20.0, 20.0), np.asarray(t.face, np.float32))
                 faces.append(FaceSighting(clip_id, clip.camera_id, clip.time_at(best / FPS), best, face,
                                           track_id=t.track_no, snapshot=snap))
         for offset, text, conf in spec.orphan_reads:
             frame = int(offset * FPS)
-            reads.append(PlateRead(clip_id, clip.camera_id, clip.time_at(offset), frame, PlateText(text, conf)))
+            reads.append(PlateRead(clip_id, clip.camera_id, clip.time_at(offset), frame, _read(text, conf)))
         self.index.writer.write_analysis(run, clip_id, AnalysisResult(tracks, (), reads, faces, snaps))
+
+
+def _read(text: str, conf: float) -> PlateText:
+    """A plate read as the analysis stores it: the text as read, valid where the plate rules say so."""
+    return PlateText(text, conf, valid=vnplate.parse(text).valid)
 
 
 def unit(seed: int, dim: int = 128) -> np.ndarray:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from searchscene import FACE_P, LAT, LON, T0, Scene, TrackSpec, near, sha256_file, unit
+from searchscene import FACE_P, LAT, LON, T0, Scene, TrackSpec, near, sha256_file, street_cameras, unit
 
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
@@ -91,6 +92,7 @@ def test_errors_are_named(street: tuple[Index, Scene]) -> None:
         search(idx, SearchQuery(cameras=("ZZ",)))
     for bad, why in [({"cls": "tank"}, "unknown class"), ({"direction": "up"}, "direction"),
                      ({"plate": "~1"}, "no letters"), ({"limit": 0}, "limit"),
+                     ({"limit": 2**63}, "limit must be between 1 and"),
                      ({"time_from": T0 + timedelta(1), "time_to": T0}, "after"),
                      # an unknown colour matched nothing and looked like "no such car"
                      ({"color": "blurple"}, r"unknown colour 'blurple': expected one of red, .*silver/grey"),
@@ -152,3 +154,35 @@ def test_streaming_iterator_is_lazy(street: tuple[Index, Scene]) -> None:
     first = next(it)
     assert first.camera_id == "D" or first.camera_id == "A"
     assert sum(1 for _ in it) == len(search(idx, SearchQuery())) - 1
+
+
+@pytest.fixture(scope="module")
+def two_plates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """One track voted 51F-123.45 that also holds a read of another valid plate and an overlay's text."""
+    root = tmp_path_factory.mktemp("two_plates")
+    index = Index.open(root / "case.db", create=True)
+    scene = Scene(index, root)
+    scene.cameras(street_cameras())
+    clip = scene.clip("A", datetime(2024, 3, 1, 3, 0, tzinfo=UTC))
+    scene.track(clip, TrackSpec(1.0, 3.0, plate="51F-123.45", plate_conf=0.9,
+                                reads=[("30A-999.99", 0.7), ("HOTLINE0815", 0.95)]))
+    scene.commit()
+    yield index
+    index.close()
+
+
+def test_a_plate_match_shows_the_plate_it_matched(two_plates: Index) -> None:
+    [hit] = search(two_plates, SearchQuery(plate="30A99999"))
+    assert hit.plate == "30A-999.99" and hit.plate_confidence == pytest.approx(0.7)
+    assert hit.plate_time is not None and hit.plate_frame is not None and hit.plate_snapshot
+    [own] = search(two_plates, SearchQuery(plate="51F12345"))
+    assert own.plate == "51F-123.45" and own.plate_confidence == pytest.approx(0.9)
+    [plain] = search(two_plates, SearchQuery())
+    assert plain.plate == "51F-123.45"  # without a plate filter: the track's voted plate
+
+
+def test_invalid_plate_text_matches_only_when_asked(two_plates: Index) -> None:
+    assert search(two_plates, SearchQuery(plate="HOTLINE0815")) == []
+    assert search(two_plates, SearchQuery(plate="HOTLINE*")) == []
+    [raw] = search(two_plates, SearchQuery(plate="HOTLINE0815", raw_plates=True))
+    assert raw.plate == "HOTLINE0815"

@@ -115,3 +115,53 @@ def test_group_hops_splits_long_returns(street: tuple[Index, Scene]) -> None:
     a = search(idx, SearchQuery(cameras=("A",)))
     assert len(group_hops(a, 300)) == 1
     assert len(group_hops(a, 0.5)) == 2
+
+
+def _clone_scene(tmp_path, second_start_s: float) -> Index:
+    """One plate at P and at Q (1 km apart, M between them) during overlapping times: a clone."""
+    idx = Index.open(tmp_path / "clone.db", create=True)
+    s = Scene(idx, tmp_path)
+    s.cameras([
+        Camera("P", 10.77, 106.70, owner_type="public", neighbors=("M",)),
+        Camera("M", 10.77, 106.7046, owner_type="public", neighbors=("P", "Q")),
+        Camera("Q", 10.77, 106.7092, owner_type="resident", neighbors=("M",)),
+    ])
+    p, q = s.clip("P", T0), s.clip("Q", T0 + timedelta(seconds=second_start_s))
+    s.clip("M", T0)
+    s.track(p, TrackSpec(1, 6, plate="51F-123.45", plate_conf=0.95))
+    s.track(q, TrackSpec(1, 6, plate="51F-123.45", plate_conf=0.6))
+    s.commit()
+    return idx
+
+
+@pytest.mark.parametrize("second_start_s", [0.0, 2.0])
+def test_overlapping_sightings_at_two_cameras_are_hops_flagged_impossible(tmp_path, second_start_s) -> None:
+    # same plate at P and at Q, 1 km apart, at the same moment (or overlapping): no window was given,
+    # so no internal window may fail as if it were user input
+    idx = _clone_scene(tmp_path, second_start_s)
+    route = trace(idx, TraceTarget(plate="51F12345"))
+    assert [h.camera_id for h in route.hops] == ["P", "Q"]
+    p, q = route.hops
+    assert p.feasible and not q.feasible
+    assert q.first_seen < p.last_seen  # they overlap
+    assert "at the same time" in q.note and "weaker match: Q" in q.note
+    gap = route.gaps[0]
+    assert (gap.after_camera_id, gap.before_camera_id) == ("P", "Q")
+    assert "seen at P and Q at overlapping times" in gap.note
+    assert {c.camera_id for c in route.next_cameras} | {c.camera_id for c in route.previous_cameras} <= {"M"}
+    idx.close()
+
+
+def test_overlapping_sightings_at_cameras_side_by_side_are_feasible(tmp_path) -> None:
+    # two linked cameras 30 m apart seeing one car at once: two hops, both possible, no gap
+    idx = Index.open(tmp_path / "near.db", create=True)
+    s = Scene(idx, tmp_path)
+    s.cameras([Camera("P", 10.77, 106.70, neighbors=("Q",)), Camera("Q", 10.77, 106.70027, neighbors=("P",))])
+    p, q = s.clip("P", T0), s.clip("Q", T0 + timedelta(seconds=2))
+    s.track(p, TrackSpec(1, 6, plate="51F-123.45"))
+    s.track(q, TrackSpec(1, 6, plate="51F-123.45"))
+    s.commit()
+    route = trace(idx, TraceTarget(plate="51F12345"))
+    assert [(h.camera_id, h.feasible) for h in route.hops] == [("P", True), ("Q", True)]
+    assert route.hops[1].speed_kmh_from_prev is None and route.gaps == ()
+    idx.close()

@@ -32,7 +32,9 @@ def test_hits_for_all_entries_in_one_pass(street: tuple[Index, Scene], tmp_path:
     ]
     df = hits_frame(hits, idx.tz)
     assert list(df.columns[:6]) == ["watch", "label", "note", "plate", "distance", "camera_id"]
-    assert df.iloc[0]["note"] == "case 12" and df.iloc[0]["time"] == "2024-03-01T10:00:01+07:00"
+    # time is the matching plate read's (frame 20 of the track seen from 10:00:01)
+    assert df.iloc[0]["note"] == "case 12" and df.iloc[0]["time"] == "2024-03-01T10:00:02+07:00"
+    assert df.iloc[0]["first_seen"] == "2024-03-01T10:00:01+07:00"
     assert summary(wl, hits) == "4 watchlist entries, 3 with hits, 6 hits at 4 camera(s)"
 
 

@@ -434,14 +434,16 @@ class Writer:
                                  f"camfind analyze --clip {clip_id} --osd --force first")
             target = filed if revert else osd
             self._shift_clip(clip_id, target - raw)
+            # osd_drift_s stays "OSD start minus raw start": nil once applied, the measured one back on revert
             if revert:
                 self.db.execute("UPDATE clips SET start_raw_ts = ?, time_source = ?, filed_start_raw_ts = NULL, "
-                                "filed_time_source = NULL WHERE id = ?", (filed, filed_source, clip_id))
+                                "filed_time_source = NULL, osd_drift_s = osd_start_ts - ? WHERE id = ?",
+                                (filed, filed_source, filed, clip_id))
             else:
                 self.db.execute(
                     "UPDATE clips SET filed_start_raw_ts = COALESCE(filed_start_raw_ts, start_raw_ts), "
                     "filed_time_source = COALESCE(filed_time_source, time_source), start_raw_ts = ?, "
-                    "time_source = 'osd' WHERE id = ?", (osd, clip_id))
+                    "time_source = 'osd', osd_drift_s = 0 WHERE id = ?", (osd, clip_id))
         return float(raw), float(target)
 
     def _shift_clip(self, clip_id: int, shift: float) -> None:

@@ -145,9 +145,11 @@ def test_osd_reading_applied_moves_the_clip_and_its_sightings_and_keeps_the_file
     timing = clip_timings(cams)[cid]
     assert (timing.filed_start_raw, timing.filed_time_source, timing.osd_text) == (T0, "filename",
                                                                                   "25/01/2024 10:16:07")
+    assert timing.osd_drift_s == 0.0 and timing.osd_start == osd, "no drift left once applied"
     first = cams.db.execute("SELECT first_ts FROM tracks WHERE clip_id = ?", (cid,)).fetchone()[0]
     assert first == pytest.approx(seen.timestamp() + 67.4)
     cams.writer.apply_osd_start(cid, revert=True)
     c = get_clip(cams, cid)
     assert (c.start_raw, c.time_source, c.start) == (T0, "filename", T0 - timedelta(seconds=30))
     assert clip_timings(cams)[cid].filed_start_raw is None
+    assert clip_timings(cams)[cid].osd_drift_s == pytest.approx(67.4)

@@ -74,6 +74,7 @@ UNENCODED_REASONS = {
     "small": "too small to match",
     "blurred": "too blurred to match",
 }
+_ADVICE = {"small": "use a closer or larger photo of the face", "blurred": "use a sharper photo"}
 
 MODEL_FILES = {
     "landmarks68": "shape_predictor_68_face_landmarks.dat",
@@ -211,8 +212,7 @@ def usable_faces(faces: Sequence[Face], name: str) -> list[Face]:
     widest = max(f.box[2] - f.box[0] for f in faces)
     detail = f" ({widest:.0f} px wide, {MIN_ENCODE_PX} needed)" if reason == "small" else ""
     raise NoUsableFaceError(
-        f"{name}: the probe's face is {UNENCODED_REASONS[reason]}{detail}: "
-        f"use a sharper, closer, frontal photo", reason)
+        f"{name}: the probe's face is {UNENCODED_REASONS[reason]}{detail}: {_ADVICE[reason]}", reason)
 
 
 def face_distance(a: Face | np.ndarray, b: Face | np.ndarray) -> float:

@@ -49,12 +49,14 @@ __all__ = ["DEFAULT_DETECTOR", "DETECTORS", "DEFAULT_MATCH_THRESHOLD", "FaceEngi
 #: pair 0.52-0.53, best different-person pair 0.66-0.68 (YuNet or HOG boxes); the threshold sits
 #: in that gap (see benchmarks/recognition.py).
 DEFAULT_MATCH_THRESHOLD = 0.6
-#: Faces narrower than this (source pixels) are kept but not encoded. Measured on realdata/faces
-#: shrunk so the face is N px wide, then enlarged again as the pipeline does (benchmarks/
-#: recognition.py, faces by size): at 16 px 58/72 same-person pairs match and a different pair
-#: does too; at 20 px 68/72; from 24 px 72/72 with none different, the photo's own full-size
-#: encoding 0.34-0.40 away at 24 px and 0.24-0.29 at 32. CCTV adds blur and compression: 32.
-MIN_ENCODE_PX = 32
+#: Faces narrower than this (source pixels, YuNet's box) are kept but not encoded. Measured on
+#: realdata/faces shrunk so the face is N px wide, then enlarged again as the pipeline does
+#: (benchmarks/recognition.py, faces by size): at 16 px 58/72 same-person pairs match and a
+#: different pair does too; at 20 px 67/71; from 24 px 72/72 with no different pair, the photo's
+#: own full-size encoding 0.34-0.40 away at 24 px, 0.29-0.35 at 28, 0.24-0.29 at 32. 28 leaves a
+#: margin for CCTV blur and compression and is about where dlib's HOG boxes were gated before
+#: (30 px; its boxes are ~1.14x YuNet's width).
+MIN_ENCODE_PX = 28
 #: A face too small to encode has only the detector's word for it: kept from this YuNet
 #: confidence. On street and CCTV frames of realdata (video/, vn/) the small faces YuNet scores
 #: 0.68-0.88 are faces; under 0.6 helmets and backs of heads come in with real faces.

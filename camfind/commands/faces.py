@@ -49,7 +49,7 @@ def match(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
-    """Is the probe's face in each image? Prints the number of faces (``unencoded``: those too
+    """Is the probe's face in each image? Prints the number of faces ("unencoded": those too
     small or blurred to compare), the closest face's distance to the probe (lower is
     closer) and whether it is under the threshold. No index needed.
 

@@ -59,3 +59,17 @@ def test_faces_match_counts_faces_it_cannot_compare(probes: dict[str, Path]) -> 
     small, same = json.loads(result.stdout)
     assert (small["faces"], small["unencoded"], small["best_distance"], small["match"]) == (1, 1, None, False)
     assert (same["faces"], same["unencoded"], same["best_distance"], same["match"]) == (1, 0, 0.0, True)
+
+
+def test_an_unknown_detector_is_one_line(probes: dict[str, Path]) -> None:
+    result = run("faces", "match", probes["sharp"], probes["sharp"], "--detector", "haar")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "expected one of yunet, hog, cnn, got 'haar'" in result.stderr
+
+
+def test_the_hog_detector_still_matches(probes: dict[str, Path], realdata: Path) -> None:
+    other = realdata / "faces" / "obama" / "obama2.jpg"
+    result = run("faces", "match", probes["sharp"], other, "--detector", "hog", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["match"] is True and row["unencoded"] == 0

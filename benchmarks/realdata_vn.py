@@ -20,9 +20,10 @@ Scored per item and in total (rules in benchmarks/vn_scoring.py):
   in time, within 45 degrees.
 * stills: legible plates read by ``plates read``, misreads, false reads.
 * colour on labelled image boxes: every labelled vehicle with a box and a scorable colour in the
-  stills (groups with ``count`` left out), its colour computed as the pipeline does (body region of
-  the box, pixel votes, decision: ``camfind.analysis.color.track_color``) on the EXIF-oriented
-  image, against the label.
+  stills (groups with ``count`` left out), cut from the EXIF-oriented image as a track sample (the
+  box and the track book's margin) and named by ``camfind.analysis.color`` (``box_votes``: body
+  region, white balance on the sample around the box, pixel votes; ``decide``), against the
+  label; also with votes on the body crop alone (``color_votes``, white-balanced on itself).
 
 Prints tables, then one JSON object as the LAST line of stdout.
 
@@ -219,10 +220,11 @@ def colour_on_boxes(realdata: Path, images: list[dict[str, Any]]) -> dict[str, A
     """Colour of every labelled vehicle box in the stills, as the pipeline computes it."""
     from vn_colour import box_colours
 
-    rows = box_colours(realdata, images)
-    right = sum(1 for r in rows if r["ok"])
+    rows = box_colours(realdata, images, "sample")
+    body = box_colours(realdata, images, "body")
+    right, body_right = sum(1 for r in rows if r["ok"]), sum(1 for r in body if r["ok"])
     return {"right": right, "total": len(rows), "rate": round(right / len(rows), 3) if rows else None,
-            "rows": rows}
+            "body_crop_right": body_right, "rows": rows}
 
 
 # ---------------------------------------------------------------- report
@@ -295,7 +297,8 @@ def print_tables(result: dict[str, Any]) -> None:
         print(f"  total: {json.dumps(result['totals']['images'])}")
     colour = result.get("colour_on_image_boxes")
     if colour:
-        print(f"colour on labelled image boxes: {colour['right']}/{colour['total']} right")
+        print(f"colour on labelled image boxes: {colour['right']}/{colour['total']} right (box_votes on the "
+              f"track sample); {colour['body_crop_right']}/{colour['total']} (color_votes on the body crop alone)")
         for r in colour["rows"]:
             if not r["ok"]:
                 print(f"      {r['object']:<10} {r['class']:<10} label {r['label']!r:<40} got {r['got']}")

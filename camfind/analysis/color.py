@@ -11,8 +11,8 @@ out:
   count) of the object with its surroundings (:func:`box_votes`), else of the body crop alone
   (:func:`color_votes`); it is taken out of every pixel, so a white car under a blue-tinted
   camera stays white and a red car stays red;
-* saturation: how far grey things scatter around the cast (``Balance.spread``) sets how much
-  tint white paint may show, so a camera that over-saturates does not turn white cars silver;
+* white stays white: paint the camera shows bright and untinted is white even where the scene's
+  greys are tinted (warm asphalt, an over-saturating camera) and the correction would tint it;
 * bins: dark pixels are ``black``; clearly tinted ones (Lab chroma) are named by hue; the rest
   are light (white, or tinted light paint: silver) or mid grey (``silver/grey``).
 
@@ -57,12 +57,14 @@ _DARK_L = 35.0  # below: black (tyres, shadow, black paint; black paint that mir
 _CHROMA = 25.0  # at or above (after the cast is out): a colour
 _LIGHT_L = 68.0  # at or above, untinted: light paint (white or silver)
 _WHITE_L = 72.0  # ... and at or above this, with almost no tint: white
-_WHITE_TINT = 4.0  # the most tint white paint has on a clean camera ...
-_WHITE_SPREAD = 1.5  # ... or this many times the scatter of grey things (processed, noisy cameras)
-_MAX_WHITE_TINT = 10.0
-# White balance: near-neutral pixels give the cast; casts larger than this are not believed.
+_WHITE_TINT = 5.0  # the most tint white paint shows
+# White balance: near-neutral pixels give the cast; channel gains beyond _MAX_GAIN are not believed.
 _NEUTRAL_CHROMA = 15.0
-_MAX_CAST = 14.0
+_MAX_GAIN = 1.35
+_CLIPPED = 250
+_BRIGHT_GREYS = 0.75  # the quantile of lightness above which near-neutral pixels give the cast
+_MIN_CAST = 3.0  # a median tint of grey things below this is their own (warm asphalt), not a cast
+_NEUTRAL_L = (25.0, 97.0)  # neither dark (noisy, tinted by the sensor) nor blown out (clipped to white)
 _MIN_NEUTRAL = 0.1  # share of the reference's pixels that must be near-neutral
 # Decision.
 _CHROMA_SHARE = 0.30  # share of body pixels that must be coloured for a hue to win
@@ -96,7 +98,7 @@ def body_region(box: Box, cls: str) -> Box:
     if cls == "person":
         return (x1 + 0.25 * w, y1 + 0.2 * h, x2 - 0.25 * w, y1 + 0.55 * h)
     if cls in ("motorcycle", "bicycle"):
-        return (x1 + 0.2 * w, y1 + 0.4 * h, x2 - 0.2 * w, y1 + 0.75 * h)
+        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.8 * h)
     return (x1 + 0.12 * w, y1 + 0.4 * h, x2 - 0.12 * w, y2 - 0.12 * h)
 
 
@@ -127,94 +129,115 @@ def _lab(image_bgr: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Balance:
-    """A camera's colour cast (Lab ``a``, ``b``) and how far grey things scatter around it.
+    """A camera's colour cast, as the BGR channel gains that undo it.
 
-    ``spread`` is the median tint of near-neutral pixels once the cast is out: small for a clean
-    camera, larger for a processed or noisy one that tints grey paint in every direction.
+    ``gains`` is None when the picture had too few near-neutral pixels to tell, ``(1, 1, 1)``
+    when its greys are grey.
     """
 
-    a: float = 0.0
-    b: float = 0.0
-    spread: float = 0.0
+    gains: tuple[float, float, float] | None = None
+
+    def apply(self, pixels_bgr: np.ndarray) -> np.ndarray:
+        """Pixels (any shape ending in 3 channels) with the cast taken out, as uint8."""
+        if self.gains is None or self.gains == (1.0, 1.0, 1.0):
+            return pixels_bgr.astype(np.uint8, copy=False)
+        out = pixels_bgr.astype(np.float32) * np.asarray(self.gains, np.float32)
+        return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def estimate_balance(image_bgr: np.ndarray, max_side: int = 96) -> Balance:
-    """The colour cast of an image from its near-neutral pixels.
-
-    Road, tyres, windows, white and grey paint should be grey: the median tint of the pixels
-    that are nearly grey (and neither black nor blown out) is what the camera added. No cast
-    when too few pixels are near-neutral; a cast is capped at ``_MAX_CAST``.
-    """
+    """The colour cast of an image from its near-neutral pixels (see :func:`balance_of`)."""
     if image_bgr.size == 0:
         return Balance()
-    lab = _lab(_small(image_bgr, max_side))
+    return balance_of(_small(image_bgr, max_side).reshape(-1, 3))
+
+
+def balance_of(pixels_bgr: np.ndarray) -> Balance:
+    """The colour cast of BGR pixel rows (uint8, shape (N, 3)) from the near-neutral ones.
+
+    Road, tyres, windows, white and grey paint should be grey: the per-channel median of the
+    pixels that are nearly grey (and neither black nor blown out) says what the camera added,
+    and gains that make it grey undo it (von Kries). No cast when too few pixels are
+    near-neutral; each gain is kept within ``1 / _MAX_GAIN .. _MAX_GAIN``.
+    """
+    if len(pixels_bgr) == 0:
+        return Balance()
+    lab = _lab(pixels_bgr.reshape(-1, 1, 3))
     chroma = np.hypot(lab[:, 1], lab[:, 2])
-    near = (chroma < _NEUTRAL_CHROMA) & (lab[:, 0] > _DARK_L) & (lab[:, 0] < 97.0)
+    clipped = pixels_bgr.reshape(-1, 3).max(axis=1) >= _CLIPPED  # a channel at the sensor's limit lies
+    near = (chroma < _NEUTRAL_CHROMA) & (lab[:, 0] > _NEUTRAL_L[0]) & (lab[:, 0] < _NEUTRAL_L[1]) & ~clipped
     if near.sum() < max(4, _MIN_NEUTRAL * len(lab)):
         return Balance()
-    a, b = float(np.median(lab[near, 1])), float(np.median(lab[near, 2]))
-    size = float(np.hypot(a, b))
-    if size > _MAX_CAST:
-        a, b = a * _MAX_CAST / size, b * _MAX_CAST / size
-    spread = float(np.median(np.hypot(lab[near, 1] - a, lab[near, 2] - b)))
-    return Balance(a, b, spread)
+    # The brightest of them (white paint, highlights, sky) show the light best; darker greys
+    # carry their own tint (warm asphalt, sunlit kerbs) and sensor noise.
+    near &= lab[:, 0] >= np.quantile(lab[near, 0], _BRIGHT_GREYS)
+    grey = pixels_bgr.reshape(-1, 3)[near].astype(np.float32)
+    if float(np.hypot(np.median(lab[near, 1]), np.median(lab[near, 2]))) < _MIN_CAST:
+        return Balance((1.0, 1.0, 1.0))  # grey things are grey: no cast
+    median = np.maximum(np.median(grey, axis=0), 1.0)
+    gains = np.clip(float(median.mean()) / median, 1.0 / _MAX_GAIN, _MAX_GAIN)
+    return Balance((float(gains[0]), float(gains[1]), float(gains[2])))
 
 
 def color_votes(image_bgr: np.ndarray, max_side: int = 64, *, balance: Balance | None = None) -> Counter[str]:
     """Pixel counts per colour name over a body crop (downscaled to ``max_side`` for speed).
 
     ``balance``: the camera's colour cast (:func:`estimate_balance`, of a larger view of the
-    scene when the caller has one); by default it is estimated from the crop itself.
+    scene when the caller has one, see :func:`box_votes`); by default it is estimated from the
+    crop itself.
     """
     if image_bgr.size == 0:
         return Counter()
     image_bgr = _small(image_bgr, max_side)
     if balance is None:
         balance = estimate_balance(image_bgr)
-    lab = _lab(image_bgr)
-    lab[:, 1] -= balance.a
-    lab[:, 2] -= balance.b
+    fixed = balance.apply(image_bgr)
+    lab = _lab(fixed)
     light_l, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
     chroma_v = np.hypot(a, b)
+    # Paint the camera shows untinted is white whatever the estimate of the cast says.
+    raw = lab if balance.gains is None or balance.gains == (1.0, 1.0, 1.0) else _lab(image_bgr)
+    tint = np.minimum(chroma_v, np.hypot(raw[:, 1], raw[:, 2]))
     dark = light_l < _DARK_L
     chroma = ~dark & (chroma_v >= _CHROMA)
     grey = ~dark & ~chroma
     light = grey & (light_l >= _LIGHT_L)
-    white_tint = float(np.clip(_WHITE_SPREAD * balance.spread, _WHITE_TINT, _MAX_WHITE_TINT))
-    white = light & (light_l >= _WHITE_L) & (chroma_v < white_tint)
+    white = light & (light_l >= _WHITE_L) & (tint < _WHITE_TINT)
     votes: Counter[str] = Counter()
     votes["black"] = int(dark.sum())
     votes["white"] = int(white.sum())
     votes[_SILVER] = int((light & ~white).sum())
     votes["silver/grey"] = int((grey & ~light).sum())
     if chroma.any():
-        names, val = _hue_names(lab[chroma])
-        names[(names == "orange") & (val < 150)] = "brown"  # dark orange/yellow is brown
+        hsv = cv2.cvtColor(fixed, cv2.COLOR_BGR2HSV).reshape(-1, 3)[chroma].astype(np.int32)
+        names = _hue_name(hsv[:, 0])
+        names[(names == "orange") & (hsv[:, 2] < 150)] = "brown"  # dark orange/yellow is brown
         votes.update(Counter(names.tolist()))
     return votes
 
 
-def _hue_names(lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hue names and HSV value of cast-corrected Lab pixels."""
-    raw = np.empty((len(lab), 1, 3), np.float32)
-    raw[:, 0, 0] = lab[:, 0] * 255.0 / 100.0
-    raw[:, 0, 1:] = lab[:, 1:] + 128.0
-    bgr = cv2.cvtColor(np.clip(raw, 0, 255).astype(np.uint8), cv2.COLOR_LAB2BGR)
-    hsv = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
-    return _hue_name(hsv[:, 0]), hsv[:, 2]
-
-
-def box_votes(image_bgr: np.ndarray, box: Box, cls: str) -> Counter[str]:
-    """Votes over the body of ``box``, white-balanced on all of ``image_bgr``.
+def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96) -> Counter[str]:
+    """Votes over the body of ``box``, white-balanced on what lies around it in ``image_bgr``.
 
     ``image_bgr`` is the object with its surroundings (a track sample: the box and a margin, or a
     whole frame): road and background say what cast the camera adds, which the object's own
-    pixels cannot when it fills its box (a pale teal car, a cream scooter).
+    pixels cannot when it fills its box (a pale teal car, a cream scooter). With nothing
+    near-neutral around the box, the whole image is the reference.
     """
     region = crop(image_bgr, body_region(box, cls))
     if region.size == 0:
         return Counter()
-    return color_votes(region, balance=estimate_balance(image_bgr))
+    small = _small(image_bgr, max_side)
+    k = small.shape[1] / image_bgr.shape[1]
+    h, w = small.shape[:2]
+    outside = np.ones((h, w), bool)
+    outside[max(0, int(box[1] * k)):max(0, int(np.ceil(box[3] * k))),
+            max(0, int(box[0] * k)):max(0, int(np.ceil(box[2] * k)))] = False
+    pixels = small.reshape(-1, 3)
+    balance = balance_of(pixels[outside.reshape(-1)])
+    if balance.gains is None:  # nothing near-neutral around the box
+        balance = balance_of(pixels)
+    return color_votes(region, balance=balance)
 
 
 def decide(votes: Counter[str]) -> str | None:

@@ -4,8 +4,8 @@ Pixels of the object's body are put in bins in CIE Lab, after the camera's colou
 out:
 
 * body only: the band of a car box below the glass (which mirrors the sky) and above the road;
-  the middle band of a motorcycle box, below a rider's jacket and above the wheels (the bike's
-  panels, where a person looks to name its colour); a person's torso;
+  the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
+  to name its colour); a person's torso;
 * white balance (:class:`Balance`): the cast is the median tint of the near-neutral pixels (road,
   tyres, trim, white and grey paint; strongly coloured paint is not near-neutral and does not
   count) of the object with its surroundings (:func:`box_votes`), else of the body crop alone
@@ -53,7 +53,9 @@ _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (150, "purple"), (170, "pink"), (180, "red"),
 )
 # Pixel bins, CIE Lab units (L 0..100, chroma = distance from grey in a/b).
-_DARK_L = 35.0  # below: black (tyres, shadow, black paint; black paint that mirrors the sky is ~30)
+_DARK_L = 35.0  # below: black (tyres, shadow, black paint; black paint that mirrors the sky is ~30) ...
+_DARK_CHROMA = 30.0  # ... unless tinted at least this much (dark red paint in shade) ...
+_BLACK_L = 20.0  # ... and below this black whatever the tint (tyres, deep shadow: tint is noise)
 _CHROMA = 25.0  # at or above (after the cast is out): a colour
 _LIGHT_L = 68.0  # at or above, untinted: light paint (white or silver)
 _WHITE_L = 72.0  # ... and at or above this, with almost no tint: white
@@ -70,7 +72,7 @@ _MIN_NEUTRAL = 0.1  # share of the reference's pixels that must be near-neutral
 _CHROMA_SHARE = 0.30  # share of body pixels that must be coloured for a hue to win
 _PAINT_SHARE = 0.15  # ... or this share, when one hue holds _ONE_HUE of the coloured pixels
 _ONE_HUE = 0.6
-_LIGHT_SHARE = 0.35  # share of achromatic pixels that must be light for white or silver
+_LIGHT_SHARE = 0.25  # share of achromatic pixels that must be light for white or silver
 _WHITE_SHARE = 0.55  # share of light pixels that must be white for white
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
 
@@ -87,9 +89,10 @@ def normalize_color(name: str) -> str:
 def body_region(box: Box, cls: str) -> Box:
     """The part of a box whose colour names the object.
 
-    People: the torso. Motorcycles and bicycles: the lower part, the bike's body and panels
-    (a rider's clothes are above it, the road below). Cars, buses, trucks: the band below the
-    windows (glass mirrors the sky) and above the road.
+    People: the torso. Motorcycles and bicycles: the bike's panels, below a rider's clothes and
+    above the wheels (the lower middle of a box seen from behind or in front, the middle of a
+    side view). Cars, buses, trucks: the band below the windows (glass mirrors the sky) and above
+    the road. Objects of no known class (motion): the middle of the box.
     """
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
@@ -97,8 +100,12 @@ def body_region(box: Box, cls: str) -> Box:
         return (x1 + 0.2 * w, y1 + 0.7 * h, x2 - 0.2 * w, y2)
     if cls == "person":
         return (x1 + 0.25 * w, y1 + 0.2 * h, x2 - 0.25 * w, y1 + 0.55 * h)
-    if cls in ("motorcycle", "bicycle"):
-        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.8 * h)
+    if cls in ("motorcycle", "bicycle") and h >= 1.5 * w:  # seen from behind or in front: a rider sits above
+        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.75 * h)
+    if cls in ("motorcycle", "bicycle"):  # side view: tank and panels between the seat and the wheels
+        return (x1 + 0.2 * w, y1 + 0.25 * h, x2 - 0.2 * w, y1 + 0.65 * h)
+    if cls == "unknown":  # a moving blob of no known class (a car from straight above): its middle
+        return (x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y2 - 0.15 * h)
     return (x1 + 0.12 * w, y1 + 0.4 * h, x2 - 0.12 * w, y2 - 0.12 * h)
 
 
@@ -198,7 +205,8 @@ def color_votes(image_bgr: np.ndarray, max_side: int = 64, *, balance: Balance |
     # Paint the camera shows untinted is white whatever the estimate of the cast says.
     raw = lab if balance.gains is None or balance.gains == (1.0, 1.0, 1.0) else _lab(image_bgr)
     tint = np.minimum(chroma_v, np.hypot(raw[:, 1], raw[:, 2]))
-    dark = light_l < _DARK_L
+    # Dark pixels are black unless strongly tinted (a red tank in shade is red); very dark is black.
+    dark = (light_l < _BLACK_L) | ((light_l < _DARK_L) & (chroma_v < _DARK_CHROMA))
     chroma = ~dark & (chroma_v >= _CHROMA)
     grey = ~dark & ~chroma
     light = grey & (light_l >= _LIGHT_L)
@@ -256,7 +264,7 @@ def decide(votes: Counter[str]) -> str | None:
             return hue
     grey_total = sum(votes.get(k, 0) for k in achromatic)
     light = votes.get("white", 0) + votes.get(_SILVER, 0)
-    # Windows, tyres and shadows are never white: a third of light paint makes a light object.
+    # Windows, tyres and shadows are never white: a quarter of light paint makes a light object.
     if light >= _LIGHT_SHARE * grey_total:
         return "white" if votes.get("white", 0) >= _WHITE_SHARE * light else "silver/grey"
     return "black" if votes.get("black", 0) >= votes.get("silver/grey", 0) + light else "silver/grey"

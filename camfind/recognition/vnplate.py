@@ -355,12 +355,26 @@ def vote(readings: Sequence[PlateText]) -> PlateText | None:
     layout = _vote_layout(group)
     best = max(group, key=lambda r: r.confidence)
     voted = "".join(chars)
+    top = _vote_top_len(group, length)
+    if top:  # the rows as read: "30H" over "908.72" is a car's plate, "30-H9" over "0872" a motorbike's
+        voted = voted[:top] + "\n" + voted[top:]
     mean_conf = sum(r.confidence for r in group) / len(group)
     confidence = sum(shares) / len(shares) * mean_conf
     plate = parse(voted, confidence=confidence, layout=layout, box=best.box)
     if not plate.valid and best.norm == voted:
         return PlateText(best.text, confidence, best.layout, best.valid, best.box, voted)
     return plate
+
+
+def _vote_top_len(group: Sequence[PlateText], length: int) -> int | None:
+    """The top row's length (letters+digits) the two-row readings of ``group`` agree on most."""
+    tally: dict[int, float] = defaultdict(float)
+    for reading in group:
+        if "\n" in reading.raw:
+            top = len(normalize(reading.raw.split("\n", 1)[0]))
+            if 0 < top < length:
+                tally[top] += _weight(reading)
+    return max(tally.items(), key=lambda kv: kv[1])[0] if tally else None
 
 
 def _weight(reading: PlateText) -> float:

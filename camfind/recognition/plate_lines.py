@@ -220,3 +220,29 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
     return cv2.warpAffine(image, m, (nw, nh), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def quad_box(quad: np.ndarray) -> Box:
+    """The axis-aligned box around a 4x2 quad."""
+    q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
+    x1, y1 = q.min(axis=0)
+    x2, y2 = q.max(axis=0)
+    return (float(x1), float(y1), float(x2), float(y2))
+
+
+def warp_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The text inside a (tilted) quad, cut out and turned level by a perspective warp.
+
+    Corners are taken in order top-left, top-right, bottom-right, bottom-left whatever order
+    they come in; the output is as wide and high as the quad's longer edges.
+    """
+    q = np.asarray(quad, dtype=np.float32).reshape(4, 2)
+    centre = q.mean(axis=0)
+    q = q[np.argsort(np.arctan2(q[:, 1] - centre[1], q[:, 0] - centre[0]))]  # clockwise on screen
+    start = int(np.argmin(q.sum(axis=1)))
+    tl, tr, br, bl = np.roll(q, -start, axis=0)
+    w = int(round(max(np.hypot(*(tr - tl)), np.hypot(*(br - bl)), 2)))
+    h = int(round(max(np.hypot(*(bl - tl)), np.hypot(*(br - tr)), 2)))
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], dtype=np.float32), dst)
+    return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

@@ -162,32 +162,52 @@ class TextPlateFinder:
         return search(_check_image(image_bgr), regions, self._find_in)
 
     def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
-        boxes = self.text_boxes(img)
-        lines = [b for b in plate_lines.group_lines(boxes, min_overlap=LINE_OVERLAP) if b[3] - b[1] >= MIN_LINE_HEIGHT]
+        quads = self.text_quads(img)
+        boxes = [plate_lines.quad_box(q) for q in quads]
+        lines = plate_lines.group_lines(boxes, min_overlap=LINE_OVERLAP)
+        lines = [b for b in lines if b[3] - b[1] >= MIN_LINE_HEIGHT]
         lines = sorted(lines, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:MAX_LINES]
         if not lines:
             return []
-        reads = self.ocr.recognize([plate_lines.crop(img, b, pad=0.05) for b in lines])
+        reads = self.ocr.recognize([_line_crop(img, line, quads, boxes) for line in lines])
         return candidates_from_lines(lines, reads)
 
-    def text_boxes(self, img: np.ndarray) -> list[Box]:
-        """Text boxes of the whole image at each scale of :func:`detection_sides`, de-duplicated."""
+    def text_quads(self, img: np.ndarray) -> list[np.ndarray]:
+        """Text regions (4x2 corners, frame px) at each scale of :func:`detection_sides`, the
+        same text found at two scales kept once (its finer-scale, smaller box)."""
         h, w = img.shape[:2]
-        boxes: list[Box] = []
+        quads: list[np.ndarray] = []
         for side in detection_sides(w, h):
             scale = side / max(h, w)
             if side <= TILE * FINE_FROM:
-                boxes.extend(self.ocr.detect(img, max_side=side))
+                quads.extend(self._detect(img, side))
                 continue
             tile = int(round(TILE / scale))
             for tx1, ty1, tx2, ty2 in plate_lines.tile_grid(w, h, tile, tile // 6):
                 part = img[int(ty1) : int(ty2), int(tx1) : int(tx2)]
                 part_side = max(32, int(round(max(part.shape[:2]) * scale)))
-                boxes.extend(
-                    (x1 + tx1, y1 + ty1, x2 + tx1, y2 + ty1)
-                    for x1, y1, x2, y2 in self.ocr.detect(part, max_side=part_side)
-                )
-        return _dedupe_boxes(boxes)
+                quads.extend(q + np.array([tx1, ty1], dtype=np.float32) for q in self._detect(part, part_side))
+        return _dedupe_quads(quads)
+
+    def _detect(self, img: np.ndarray, side: int) -> list[np.ndarray]:
+        quads_of = getattr(self.ocr, "detect_quads", None)
+        if quads_of is not None:
+            return [np.asarray(q, dtype=np.float32).reshape(4, 2) for q in quads_of(img, max_side=side)]
+        return [_box_quad(b) for b in self.ocr.detect(img, max_side=side)]
+
+
+def _box_quad(box: Box) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float32)
+
+
+def _line_crop(img: np.ndarray, line: Box, quads: Sequence[np.ndarray], boxes: Sequence[Box]) -> np.ndarray:
+    """A text line cut out for a quick reading: its quad warped level where the line is one
+    tilted detection, else the line's box."""
+    inside = [k for k, b in enumerate(boxes) if plate_lines.overlap_of_smaller(b, line) > 0.9]
+    if len(inside) == 1 and abs(plate_lines.text_angle([quads[inside[0]]])) >= 4.0:
+        return plate_lines.warp_quad(img, quads[inside[0]])
+    return plate_lines.crop(img, line, pad=0.05)
 
 
 def detection_sides(width: int, height: int) -> list[int]:
@@ -200,12 +220,15 @@ def detection_sides(width: int, height: int) -> list[int]:
     return sides
 
 
-def _dedupe_boxes(boxes: Sequence[Box]) -> list[Box]:
-    """Drop a box mostly inside a smaller one kept already (the same text seen at two scales)."""
-    kept: list[Box] = []
-    for box in sorted(boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])):
-        if all(plate_lines.iou(box, k) < 0.5 for k in kept):
-            kept.append(box)
+def _dedupe_quads(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Drop a quad whose box mostly overlaps a smaller one kept already (one text, two scales)."""
+    kept: list[np.ndarray] = []
+    kept_boxes: list[Box] = []
+    for quad in sorted(quads, key=lambda q: float(cv2.contourArea(q.astype(np.float32)))):
+        box = plate_lines.quad_box(quad)
+        if all(plate_lines.iou(box, k) < 0.5 for k in kept_boxes):
+            kept.append(quad)
+            kept_boxes.append(box)
     return kept
 
 

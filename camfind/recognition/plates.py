@@ -114,21 +114,26 @@ class OcrPlateReader:
         return self._auto(img)
 
     def _candidate(self, img: np.ndarray) -> PlateText:
-        """One plate in a loose crop: the text rows detected in it read as a one-row plate (the
-        largest row) and as a two-row plate (the two largest stacked rows); the reading that is
-        valid with the fewest fixes wins; the whole crop is read as a plate where neither is."""
+        """One plate in a loose crop: the text rows detected in it read as a two-row plate (the
+        two largest rows, where stacked), then as a one-row plate (the largest row); the first
+        reading valid without fixes wins, else the best of them; the whole crop is read as a
+        plate where neither is valid."""
         img, boxes = self._level(img)
         h, w = img.shape[:2]
         full: Box = (0.0, 0.0, float(w), float(h))
         rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * h]
-        tried: list[_Scored] = []
-        if rows:
-            largest = max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))
-            tried.append(self._read_boxes(img, [largest], "one-row", full, pad=0.05))
+        tries: list[tuple[list[Box], str]] = []
         if len(rows) >= 2:
             top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
             if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
-                tried.append(self._read_boxes(img, [top, bottom], "two-row", full, pad=0.05))
+                tries.append(([top, bottom], "two-row"))
+        if rows:
+            tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+        tried: list[_Scored] = []
+        for boxes_, layout in tries:
+            tried.append(self._read_boxes(img, boxes_, layout, full, pad=0.05))
+            if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
+                return tried[-1].plate
         best = max(tried, key=lambda s: s.key, default=None)
         if best is not None and best.plate.valid:
             return best.plate

@@ -55,6 +55,7 @@ BASE_SIDE = 1280
 FINE_SIDE = 2560
 FINE_FROM = 1.25
 TILE = 1280
+MAX_UPSCALE = 2.0
 #: A search region is grown by this share of its size on each side before it is searched.
 REGION_GROW = 0.1
 #: Text lines lower than this (frame px) cannot be read; at most MAX_LINES are looked at.
@@ -173,20 +174,12 @@ class TextPlateFinder:
         return candidates_from_lines(lines, reads)
 
     def text_quads(self, img: np.ndarray) -> list[np.ndarray]:
-        """Text regions (4x2 corners, frame px) at each scale of :func:`detection_sides`, the
+        """Text regions (4x2 corners, frame px) over the parts of :func:`scaled_parts`, the
         same text found at two scales kept once (its finer-scale, smaller box)."""
-        h, w = img.shape[:2]
         quads: list[np.ndarray] = []
-        for side in detection_sides(w, h):
-            scale = side / max(h, w)
-            if side <= TILE * FINE_FROM:
-                quads.extend(self._detect(img, side))
-                continue
-            tile = int(round(TILE / scale))
-            for tx1, ty1, tx2, ty2 in plate_lines.tile_grid(w, h, tile, tile // 6):
-                part = img[int(ty1) : int(ty2), int(tx1) : int(tx2)]
-                part_side = max(32, int(round(max(part.shape[:2]) * scale)))
-                quads.extend(q + np.array([tx1, ty1], dtype=np.float32) for q in self._detect(part, part_side))
+        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0]):
+            part = img[int(y1) : int(y2), int(x1) : int(x2)]
+            quads.extend(q + np.array([x1, y1], dtype=np.float32) for q in self._detect(part, side))
         return _dedupe_quads(quads)
 
     def _detect(self, img: np.ndarray, side: int) -> list[np.ndarray]:
@@ -210,14 +203,22 @@ def _line_crop(img: np.ndarray, line: Box, quads: Sequence[np.ndarray], boxes: S
     return plate_lines.crop(img, line, pad=0.05)
 
 
-def detection_sides(width: int, height: int) -> list[int]:
-    """Long sides the frame is detected at: :data:`BASE_SIDE` (up- or down-scaled to it), and
-    :data:`FINE_SIDE` (never beyond the frame's own size) for a frame much larger than that."""
+def scaled_parts(width: int, height: int) -> list[tuple[Box, int]]:
+    """Where and at what size a frame is searched: (part of the frame, long side it is scaled
+    to). The whole frame at :data:`BASE_SIDE` (up- or down-scaled to it); and a frame larger
+    than :data:`FINE_FROM` times that, again at up to :data:`FINE_SIDE` (never beyond its own
+    size), in tiles of :data:`TILE` px at that scale overlapping by a sixth."""
     long = max(width, height)
-    sides = [BASE_SIDE]
-    if long > BASE_SIDE * FINE_FROM:
-        sides.append(min(long, FINE_SIDE))
-    return sides
+    whole: Box = (0.0, 0.0, float(width), float(height))
+    parts: list[tuple[Box, int]] = [(whole, int(min(BASE_SIDE, MAX_UPSCALE * long)))]
+    if long <= BASE_SIDE * FINE_FROM:
+        return parts
+    scale = min(long, FINE_SIDE) / long
+    tile = int(round(TILE / scale))
+    for box in plate_lines.tile_grid(width, height, tile, tile // 6):
+        side = max(32, int(round(max(box[2] - box[0], box[3] - box[1]) * scale)))
+        parts.append((box, side))
+    return parts
 
 
 def _dedupe_quads(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -295,8 +296,18 @@ class YoloPlateFinder:
         return search(_check_image(image_bgr), regions, self._find_in)
 
     def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
+        found: list[PlateCandidate] = []
+        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0]):
+            part = img[int(y1) : int(y2), int(x1) : int(x2)]
+            found.extend(
+                replace(c, box=(c.box[0] + x1, c.box[1] + y1, c.box[2] + x1, c.box[3] + y1))
+                for c in self._detect(part, side)
+            )
+        return _nms(found)
+
+    def _detect(self, img: np.ndarray, side: int) -> list[PlateCandidate]:
         lo, hi = self.imgsz
-        size = min(max(int(np.ceil(max(img.shape[:2]) / 32)) * 32, lo), hi)
+        size = min(max(int(np.ceil(min(side, max(img.shape[:2])) / 32)) * 32, lo), hi)
         result = self._model.predict(img, imgsz=size, conf=self.conf, verbose=False)[0]
         data = result.boxes.data.cpu().numpy() if result.boxes is not None else np.zeros((0, 6))
         out: list[PlateCandidate] = []
@@ -306,7 +317,17 @@ class YoloPlateFinder:
             layout = "one-row" if (x2 - x1) >= 2.0 * (y2 - y1) else "two-row"
             box = (float(x1), float(y1), float(x2), float(y2))
             out.append(PlateCandidate(box, _clip01(float(score)), layout))
-        return sorted(out, key=lambda c: -c.score)
+        return out
+
+
+def _nms(cands: Sequence[PlateCandidate]) -> list[PlateCandidate]:
+    """Best score first; a candidate mostly inside one kept already (the same plate found whole
+    and in a tile, or cut by a tile's edge) is dropped."""
+    kept: list[PlateCandidate] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        if all(plate_lines.overlap_of_smaller(c.box, k.box) <= 0.5 for k in kept):
+            kept.append(c)
+    return kept
 
 
 def fastanpr_weights() -> Path:

@@ -35,6 +35,24 @@ def test_tiles_cover_the_image_with_the_overlap(width: int, height: int, tile: i
         assert a_end - b_start >= overlap  # a thing up to `overlap` wide lies whole in one tile
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "sides"),
+    [
+        (3024, 4032, [1280] + [1280] * 6),  # a phone photo: whole, then 2x3 tiles at 2560
+        (1600, 1200, [1280]),  # at most 1.25x the base size: whole only
+        (1280, 720, [1280]),
+        (854, 480, [1280]),  # upscaled to the base size
+        (300, 200, [600]),  # a region: upscaled at most twice
+    ],
+)
+def test_scaled_parts(width: int, height: int, sides: list[int]) -> None:
+    parts = platefind.scaled_parts(width, height)
+    assert [side for _, side in parts] == sides
+    assert parts[0][0] == (0.0, 0.0, float(width), float(height))
+    for (x1, y1, x2, y2), side in parts[1:]:
+        assert max(x2 - x1, y2 - y1) * 2560 / max(width, height) == pytest.approx(side, abs=1)
+
+
 def test_tile_overlap_must_be_smaller_than_the_tile() -> None:
     with pytest.raises(ValueError, match="overlap"):
         plate_lines.tile_grid(100, 100, 50, 50)

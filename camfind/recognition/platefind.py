@@ -320,12 +320,12 @@ class YoloPlateFinder:
         return out
 
 
-def _nms(cands: Sequence[PlateCandidate]) -> list[PlateCandidate]:
-    """Best score first; a candidate mostly inside one kept already (the same plate found whole
-    and in a tile, or cut by a tile's edge) is dropped."""
+def _nms(cands: Sequence[PlateCandidate], views: int = 2) -> list[PlateCandidate]:
+    """Best score first, at most ``views`` candidates per place (the same plate found in the
+    whole frame and in a tile: each view is read, the surer reading is kept)."""
     kept: list[PlateCandidate] = []
     for c in sorted(cands, key=lambda c: -c.score):
-        if all(plate_lines.overlap_of_smaller(c.box, k.box) <= 0.5 for k in kept):
+        if sum(plate_lines.overlap_of_smaller(c.box, k.box) > 0.5 for k in kept) < views:
             kept.append(c)
     return kept
 

@@ -54,6 +54,9 @@ LAYOUT_HINTS: tuple[str, ...] = ("one-row", "two-row", "unknown")
 BASE_SIDE = 1280
 FINE_SIDE = 2560
 FINE_FROM = 1.25
+#: The text detector misses characters under ~10 px: any frame larger than the base size is
+#: searched at the finer scale too (YOLO's plate detector holds up at the base size).
+TEXT_FINE_FROM = 1.0
 TILE = 1280
 MAX_UPSCALE = 2.0
 #: A search region is grown by this share of its size on each side before it is searched.
@@ -66,6 +69,9 @@ MAX_LINES = 96
 #: are a plate's rows where they overlap by at most ROW_OVERLAP.
 LINE_OVERLAP = 0.75
 ROW_OVERLAP = 0.75
+#: Boxes join one line across a gap of at most this times the line height (the space in
+#: "51F 598.81"); more would join a tilted plate's row with whatever lies beside it.
+LINE_GAP = 0.6
 #: Candidates read per frame, largest score first.
 MAX_CANDIDATES = 32
 #: Margin (share of the candidate's height) cut around a candidate, and the height a crop is
@@ -165,7 +171,7 @@ class TextPlateFinder:
     def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
         quads = self.text_quads(img)
         boxes = [plate_lines.quad_box(q) for q in quads]
-        lines = plate_lines.group_lines(boxes, min_overlap=LINE_OVERLAP)
+        lines = plate_lines.group_lines(boxes, max_gap=LINE_GAP, min_overlap=LINE_OVERLAP)
         lines = [b for b in lines if b[3] - b[1] >= MIN_LINE_HEIGHT]
         lines = sorted(lines, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:MAX_LINES]
         if not lines:
@@ -177,7 +183,7 @@ class TextPlateFinder:
         """Text regions (4x2 corners, frame px) over the parts of :func:`scaled_parts`, the
         same text found at two scales kept once (its finer-scale, smaller box)."""
         quads: list[np.ndarray] = []
-        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0]):
+        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0], fine_from=TEXT_FINE_FROM):
             part = img[int(y1) : int(y2), int(x1) : int(x2)]
             quads.extend(q + np.array([x1, y1], dtype=np.float32) for q in self._detect(part, side))
         return _dedupe_quads(quads)
@@ -195,23 +201,27 @@ def _box_quad(box: Box) -> np.ndarray:
 
 
 def _line_crop(img: np.ndarray, line: Box, quads: Sequence[np.ndarray], boxes: Sequence[Box]) -> np.ndarray:
-    """A text line cut out for a quick reading: its quad warped level where the line is one
-    tilted detection, else the line's box."""
-    inside = [k for k, b in enumerate(boxes) if plate_lines.overlap_of_smaller(b, line) > 0.9]
-    if len(inside) == 1 and abs(plate_lines.text_angle([quads[inside[0]]])) >= 4.0:
-        return plate_lines.warp_quad(img, quads[inside[0]])
+    """A text line cut out for a quick reading: where one tilted detection makes (nearly) the
+    whole line, that quad warped level, else the line's box."""
+    best = max(range(len(boxes)), key=lambda k: plate_lines.iou(boxes[k], line), default=None)
+    if (
+        best is not None
+        and plate_lines.iou(boxes[best], line) >= 0.8
+        and abs(plate_lines.text_angle([quads[best]])) >= 4.0
+    ):
+        return plate_lines.warp_quad(img, quads[best])
     return plate_lines.crop(img, line, pad=0.05)
 
 
-def scaled_parts(width: int, height: int) -> list[tuple[Box, int]]:
+def scaled_parts(width: int, height: int, *, fine_from: float = FINE_FROM) -> list[tuple[Box, int]]:
     """Where and at what size a frame is searched: (part of the frame, long side it is scaled
     to). The whole frame at :data:`BASE_SIDE` (up- or down-scaled to it); and a frame larger
-    than :data:`FINE_FROM` times that, again at up to :data:`FINE_SIDE` (never beyond its own
+    than ``fine_from`` times that, again at up to :data:`FINE_SIDE` (never beyond its own
     size), in tiles of :data:`TILE` px at that scale overlapping by a sixth."""
     long = max(width, height)
     whole: Box = (0.0, 0.0, float(width), float(height))
     parts: list[tuple[Box, int]] = [(whole, int(min(BASE_SIDE, MAX_UPSCALE * long)))]
-    if long <= BASE_SIDE * FINE_FROM:
+    if long <= BASE_SIDE * fine_from:
         return parts
     scale = min(long, FINE_SIDE) / long
     tile = int(round(TILE / scale))

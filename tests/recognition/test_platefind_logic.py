@@ -220,3 +220,11 @@ def test_altered_weights_are_refused_before_loading(tmp_path: Path) -> None:
     fake.write_bytes(b"not the model")
     with pytest.raises(ModelError, match="refusing to load"):
         platefind.YoloPlateFinder(fake)
+
+
+def test_two_views_of_a_place_are_kept_for_reading() -> None:
+    """The YOLO finder's hits over the whole frame and its tiles: at most two per place."""
+    same = [PlateCandidate((100.0 + d, 100.0, 150.0 + d, 140.0), 0.9 - d / 100, "two-row") for d in (0.0, 2.0, 4.0)]
+    apart = PlateCandidate((400.0, 100.0, 450.0, 140.0), 0.3, "two-row")
+    kept = platefind._nms([*same, apart])
+    assert kept == [same[0], same[1], apart]

@@ -36,21 +36,23 @@ def test_tiles_cover_the_image_with_the_overlap(width: int, height: int, tile: i
 
 
 @pytest.mark.parametrize(
-    ("width", "height", "sides"),
+    ("width", "height", "fine_from", "sides"),
     [
-        (3024, 4032, [1280] + [1280] * 6),  # a phone photo: whole, then 2x3 tiles at 2560
-        (1600, 1200, [1280]),  # at most 1.25x the base size: whole only
-        (1280, 720, [1280]),
-        (854, 480, [1280]),  # upscaled to the base size
-        (300, 200, [600]),  # a region: upscaled at most twice
+        (3024, 4032, 1.25, [1280] + [1280] * 6),  # a phone photo: whole, then 2x3 tiles at 2560
+        (1600, 1200, 1.25, [1280]),  # at most 1.25x the base size: whole only
+        (1600, 1200, 1.0, [1280, 1280, 1280]),  # ... or whole, then 2 tiles at its own size
+        (1280, 720, 1.0, [1280]),
+        (854, 480, 1.0, [1280]),  # upscaled to the base size
+        (300, 200, 1.0, [600]),  # a region: upscaled at most twice
     ],
 )
-def test_scaled_parts(width: int, height: int, sides: list[int]) -> None:
-    parts = platefind.scaled_parts(width, height)
+def test_scaled_parts(width: int, height: int, fine_from: float, sides: list[int]) -> None:
+    parts = platefind.scaled_parts(width, height, fine_from=fine_from)
     assert [side for _, side in parts] == sides
     assert parts[0][0] == (0.0, 0.0, float(width), float(height))
+    fine = min(max(width, height), 2560) / max(width, height)
     for (x1, y1, x2, y2), side in parts[1:]:
-        assert max(x2 - x1, y2 - y1) * 2560 / max(width, height) == pytest.approx(side, abs=1)
+        assert max(x2 - x1, y2 - y1) * fine == pytest.approx(side, abs=1)
 
 
 def test_tile_overlap_must_be_smaller_than_the_tile() -> None:
@@ -228,3 +230,15 @@ def test_two_views_of_a_place_are_kept_for_reading() -> None:
     apart = PlateCandidate((400.0, 100.0, 450.0, 140.0), 0.3, "two-row")
     kept = platefind._nms([*same, apart])
     assert kept == [same[0], same[1], apart]
+
+
+def test_a_two_row_reading_with_an_empty_row_is_not_taken_for_a_two_row_plate() -> None:
+    """A one-row plate split in halves reads as nothing over the whole line: that must not pass
+    for a two-row plate as surely as a reading with both rows (the one-row reading wins)."""
+    from camfind.recognition.plates import _variants
+
+    box = (0.0, 0.0, 100.0, 60.0)
+    empty_top = max(s.key for s in _variants([_read(""), _read("30F58793")], "two-row", box))
+    both_rows = max(s.key for s in _variants([_read("30F5"), _read("8793")], "two-row", box))
+    one_row = max(s.key for s in _variants([_read("30F58793")], "one-row", box))
+    assert empty_top[1] == 0.0 and both_rows[1] == 1.0 and one_row > empty_top

@@ -116,25 +116,36 @@ def make_readers(names: list[str]) -> tuple[dict[str, Any], dict[str, float]]:
         t0 = time.perf_counter()
         finder = load_plate_finder(name, reader)
         loads[name] = round(time.perf_counter() - t0, 2)
-        runs[name] = _finder_run(finder, reader)
+        runs[name] = _FinderRun(finder, reader)
     return runs, loads
 
 
 def _scene_run(reader: OcrPlateReader) -> Any:
-    def run(img: np.ndarray) -> tuple[list[PlateText], int]:
+    def run(img: np.ndarray) -> tuple[list[PlateText], int, float | None]:
         plates = reader.read(img, crop_kind="scene")
-        return plates, len(plates)
+        return plates, len(plates), None
 
     return run
 
 
-def _finder_run(finder: Any, reader: PlateReader) -> Any:
-    def run(img: np.ndarray) -> tuple[list[PlateText], int]:
-        cands = finder.find(img)
-        plates = read_plates_in_frame(img, finder=_Fixed(cands), reader=reader)
-        return plates, len(cands)
+class _FinderRun:
+    """Finds (timed apart), then reads the candidates found."""
 
-    return run
+    def __init__(self, finder: Any, reader: PlateReader) -> None:
+        self.finder = finder
+        self.reader = reader
+
+    def __call__(self, img: np.ndarray) -> tuple[list[PlateText], int, float | None]:
+        t = time.perf_counter()
+        cands = self.finder.find(img)
+        find_ms = (time.perf_counter() - t) * 1000
+        plates = read_plates_in_frame(img, finder=_Fixed(cands), reader=self.reader)
+        return plates, len(cands), find_ms
+
+    def time_find(self, img: np.ndarray, regions: list[Any]) -> float:
+        t = time.perf_counter()
+        self.finder.find(img, regions)
+        return (time.perf_counter() - t) * 1000
 
 
 class _Fixed:
@@ -156,18 +167,22 @@ def images_benchmark(realdata: Path, items: list[dict[str, Any]], runs: dict[str
         for item in items:
             img = cv2.imread(str(realdata / "vn" / item["file"]))
             t = time.perf_counter()
-            plates, ncand = run(img)
+            plates, ncand, find_ms = run(img)
             ms = (time.perf_counter() - t) * 1000
             s = score(plates, [o.get("plate") for o in item["objects"]])
             rows.append({"id": item["id"], "size": f"{img.shape[1]}x{img.shape[0]}", "candidates": ncand,
-                         "ms": round(ms), **s, "texts": [p.text for p in plates]})
+                         "ms": round(ms), "find_ms": None if find_ms is None else round(find_ms), **s,
+                         "texts": [p.text for p in plates]})
         total = {k: sum(len(r[k]) for r in rows) for k in ("read", "misread", "missed", "false")}
         total["legible"] = sum(r["legible"] for r in rows)
         total["median_ms"] = round(statistics.median(r["ms"] for r in rows))
         total["mean_ms"] = round(statistics.mean(r["ms"] for r in rows))
+        finds = [r["find_ms"] for r in rows if r["find_ms"] is not None]
+        total["median_find_ms"] = round(statistics.median(finds)) if finds else None
         out[name] = {"total": total, "images": rows}
         print(f"\nfull frames, {name}: read {total['read']}/{total['legible']}, misread {total['misread']}, "
-              f"missed {total['missed']}, false {total['false']}, median {total['median_ms']} ms/image")
+              f"missed {total['missed']}, false {total['false']}, median {total['median_ms']} ms/image "
+              f"(finding {total['median_find_ms']})")
         for r in rows:
             print(f"  {r['id']:6} {r['size']:>10} cand {r['candidates']:3d} {r['ms']:6d} ms  read {len(r['read'])}/"
                   f"{r['legible']} misread {r['misread']} missed {r['missed']} false {r['false']}")
@@ -202,6 +217,8 @@ def clips_benchmark(realdata: Path, items: list[dict[str, Any]], runs: dict[str,
             for name, run in runs.items():
                 key = f"{item['id']}/{size_name}/{name}"
                 ms: list[float] = []
+                find: list[float] = []
+                region_find: list[float] = []
                 cands: list[int] = []
                 seen: set[str] = set()
                 in_view: set[str] = set()
@@ -213,8 +230,13 @@ def clips_benchmark(realdata: Path, items: list[dict[str, Any]], runs: dict[str,
                     img = cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if size else frame
                     labels = [o.get("plate") for o in item["objects"] if o["t"][0] <= t <= o["t"][1]]
                     t0 = time.perf_counter()
-                    plates, ncand = run(img)
+                    plates, ncand, find_ms = run(img)
                     ms.append((time.perf_counter() - t0) * 1000)
+                    if find_ms is not None:
+                        find.append(find_ms)
+                        h, w = img.shape[:2]  # one moving region's cost: a box a third of the frame a side
+                        region = [(w / 3, h / 3, 2 * w / 3, 2 * h / 3)]
+                        region_find.append(run.time_find(img, region))
                     cands.append(ncand)
                     s = score(plates, labels)
                     s["false"] = score(plates, every)["false"]  # seen outside its labelled time: not false
@@ -225,12 +247,16 @@ def clips_benchmark(realdata: Path, items: list[dict[str, Any]], runs: dict[str,
                     false.extend(f"{t:.1f}s {x}" for x in s["false"])
                 out[key] = {
                     "frames": len(frames), "size": f"{img.shape[1]}x{img.shape[0]}",
-                    "median_ms": round(statistics.median(ms)), "mean_candidates": round(float(np.mean(cands)), 1),
+                    "median_ms": round(statistics.median(ms)),
+                    "median_find_ms": round(statistics.median(find)) if find else None,
+                    "median_region_find_ms": round(statistics.median(region_find)) if region_find else None,
+                    "mean_candidates": round(float(np.mean(cands)), 1),
                     "plates_read_per_frame": f"{per_frame_read}/{per_frame_legible}",
                     "distinct_plates_read": f"{len(seen)}/{len(in_view)}", "false": false,
                 }  # fmt: skip
                 r = out[key]
-                print(f"clip {key:22} {r['size']:>9} {r['frames']:3d} frames, {r['median_ms']:6d} ms/frame, "
+                print(f"clip {key:22} {r['size']:>9} {r['frames']:3d} frames, {r['median_ms']:6d} ms/frame "
+                      f"(finding {r['median_find_ms']}, in a 1/3 region {r['median_region_find_ms']}), "
                       f"cand {r['mean_candidates']:5}, read per frame {r['plates_read_per_frame']}, "
                       f"distinct {r['distinct_plates_read']}, false {len(false)}")
     return out

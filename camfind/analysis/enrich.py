@@ -9,10 +9,11 @@ these traceable to the clip, frame and time.
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -73,6 +74,7 @@ class Enricher:
         self.clip = clip
         self.store = store
         self.overlays = overlays
+        self._finder: Any = None  # loaded with the first plate search (False: none to be had)
         self.plates, self.faces = plates, faces
         self.plate_frames, self.face_frames, self.faces_wanted = plate_frames, face_frames, faces_wanted
 
@@ -106,7 +108,7 @@ class Enricher:
         reads: list[PlateRead] = []
         for s in usable[: self.plate_frames]:
             mask = self.overlays.mask if self.overlays is not None else OverlayMask()
-            found = [p for p in self.plates.read(s.image, crop_kind="scene") if p.norm
+            found = [p for p in self._read(s.image) if p.norm
                      and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
                 continue
@@ -121,6 +123,24 @@ class Enricher:
             if _agree(reads):
                 break  # two valid reads of the same plate: a third would not change the vote
         return reads
+
+    def _read(self, image: np.ndarray) -> list[PlateText]:
+        """The plates in a vehicle crop: found by the plate finder (text lines, paired rows), each
+        cut at full resolution and read as a plate; the reader's own scene search without one."""
+        assert self.plates is not None
+        if self._finder is None and os.environ.get("CAMFIND_SCENE_PLATES") != "1":
+            try:
+                from camfind.recognition.platefind import load_plate_finder
+
+                self._finder = load_plate_finder("text", self.plates)  # type: ignore[arg-type]
+            except Exception as exc:  # a reader without a text detector: its own search
+                log.info("no plate finder (%s): plates read by scene search", exc)
+                self._finder = False
+        if not self._finder:
+            return self.plates.read(image, crop_kind="scene")
+        from camfind.recognition.platefind import read_plates_in_frame
+
+        return read_plates_in_frame(image, finder=self._finder, reader=self.plates)  # type: ignore[arg-type]
 
     def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
         assert self.faces is not None

@@ -45,8 +45,8 @@ from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
 from camfind.masks import MASK_COLUMN, parse_mask
-from camfind.recognition.vnplate import vote
-from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
+from camfind.recognition.vnplate import vehicle_kind, vote
+from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, PlateText, Snapshot, Track
 
 log = logging.getLogger(__name__)
 
@@ -303,6 +303,17 @@ def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
     return [d for _, d in sorted(by_frame.items())]
 
 
+def plate_fits(plate: PlateText, cls: str) -> bool:
+    """Whether a plate's shape can be on a vehicle of class ``cls``: a car's one-row plate read in
+    a motorbike's crop is the car's beside it, a motorbike's plate in a car's crop the bike's."""
+    kind = vehicle_kind(plate)
+    if kind == "car":
+        return cls not in ("motorcycle", "bicycle")
+    if kind == "motorcycle":
+        return cls not in ("car", "bus", "truck")
+    return True
+
+
 def _overlay(mask: OverlayMask, dets: list[Detection]) -> bool:
     """A track the overlay explains: most of its boxes lie inside the mask."""
     return bool(mask) and sum(mask.covers(d.box) for d in dets) > 0.5 * len(dets)
@@ -332,7 +343,8 @@ def _build_tracks(
             _drop_all(store, f)
         return []
     reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
-    for r in [r for r in reads if r.plate.box is not None and mask.covers(r.plate.box)]:
+    for r in [r for r in reads if (r.plate.box is not None and mask.covers(r.plate.box))
+              or not plate_fits(r.plate, cls)]:
         reads.remove(r)
         if r.snapshot is not None:
             store.drop(r.snapshot)

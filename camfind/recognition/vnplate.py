@@ -323,6 +323,26 @@ def _replacement(ch: str, want_letter: bool, alts: Mapping[str, float]) -> str |
     return table.get(ch)
 
 
+def vehicle_kind(plate: PlateText) -> str | None:
+    """What a valid plate's shape says about its vehicle: ``car`` (one row, or two rows with a
+    one-letter series: "30H 908.72"), ``motorcycle`` (two rows with a letter+digit series:
+    "59-X1 234.56"), or None where the shape is shared ("59-KA 191.66" bikes, two-letter car series).
+
+    >>> [vehicle_kind(parse(t, layout=k)) for t, k in [("51F59881", "one-row"), ("59X123456", "two-row")]]
+    ['car', 'motorcycle']
+    """
+    if not plate.valid:
+        return None
+    if plate.layout == "one-row":
+        return "car"
+    series = normalize(plate.text.split(" ", 1)[0])[2:]
+    if len(series) == 2 and series[0].isalpha() and series[1].isdigit():
+        return "motorcycle"
+    if len(series) == 1:
+        return "car"
+    return None
+
+
 def vote(readings: Sequence[PlateText]) -> PlateText | None:
     """Combine several readings of one vehicle into one plate.
 

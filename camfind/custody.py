@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
 from camfind.ingest.hashing import sha256_file
+from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 
 if TYPE_CHECKING:
@@ -86,17 +87,22 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     if damage:
         raise damaged_index(index.path, "integrity check: " + "; ".join(damage[:3]))
     clips = list_clips(index)
+    copies = _copy_paths(index)
     problems: list[ClipProblem] = []
+    bad_clips = 0
+    seen: dict[tuple[str, str], ClipProblem | None] = {}  # a file split in segments is hashed once
     for n, clip in enumerate(clips, start=1):
-        problem = _check(clip.id or 0, clip.path, clip.sha256)
-        if problem is not None:
-            logger.info("clip %s %s: %s", clip.id, problem.kind, clip.path)  # the report names it
-            problems.append(problem)
+        found = _check_locations(clip.id or 0, [clip.path, *copies.get(clip.id or 0, ())], clip.sha256, seen)
+        for bad in found:
+            logger.info("clip %s %s: %s", clip.id, bad.kind, bad.path)  # the report names it
+        problems.extend(found)
+        bad_clips += bool(found)
         if progress is not None:
             progress(n, len(clips), clip.path)
     changed = tuple(p.path for p in problems if p.kind == "changed")
     missing = tuple(p.path for p in problems if p.kind == "missing")
-    clip_ok = len(clips) - len(problems)
+    clip_ok = len(clips) - bad_clips
+    clip_problems = len(problems)
     snapshots = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id").fetchall()
     for clip_id, path, sha in snapshots:
         problem = _check(int(clip_id), str(path), str(sha))
@@ -104,8 +110,30 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
             logger.info("snapshot %s: %s", problem.kind, path)
             detail = "content differs from analysis" if problem.kind == "changed" else problem.detail
             problems.append(dataclasses.replace(problem, what="snapshot", detail=detail))
-    snap_ok = len(snapshots) - (len(problems) - (len(clips) - clip_ok))
+    snap_ok = len(snapshots) - (len(problems) - clip_problems)
     return VerifyReport(len(clips), clip_ok, changed, missing, tuple(problems), len(snapshots), snap_ok)
+
+
+def _copy_paths(index: Index) -> dict[int, list[str]]:
+    """Paths of the byte-identical copies recorded for each clip (verified with the clip)."""
+    from camfind.index.queries import clip_copies
+
+    return {cid: [c.path for c in found] for cid, found in clip_copies(index).items()}
+
+
+def _check_locations(
+    clip_id: int, paths: Sequence[str], expected: str, seen: dict[tuple[str, str], ClipProblem | None]
+) -> list[ClipProblem]:
+    """Every location of one clip's bytes (the registered file first, then its copies); a file
+    already checked for another clip (the segments of one recording) is not read again."""
+    found = []
+    for path in paths:
+        if (path, expected) not in seen:
+            seen[(path, expected)] = _check(clip_id, path, expected)
+        problem = seen[(path, expected)]
+        if problem is not None:
+            found.append(dataclasses.replace(problem, clip_id=clip_id, path=shown(problem.path)))
+    return found
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:

@@ -143,7 +143,8 @@ def _stream(
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     cadence = _Cadence()
-    frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None)
+    frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
+                         start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
 
         def finish(fragments: Iterable[Fragment]) -> None:

@@ -46,6 +46,7 @@ class ClipFacts:
     duration_s: float
     time_source: str
     clock_offset_s: float
+    seg_start_s: float = 0.0  # where the clip begins in its file (a segment of a split recording)
 
 
 class TimelineContext:
@@ -58,12 +59,13 @@ class TimelineContext:
 
     def _clip(self, clip_id: int) -> ClipFacts:
         row = self.index.db.execute(
-            "SELECT id, start_ts, fps, duration_s, time_source, clock_offset_s FROM clips WHERE id = ?",
+            "SELECT id, start_ts, fps, duration_s, time_source, clock_offset_s, seg_start_s FROM clips WHERE id = ?",
             (clip_id,),
         ).fetchone()
         if row is None:
             raise EvidenceError(f"sighting refers to clip {clip_id}, which is not in the index")
-        return ClipFacts(int(row[0]), float(row[1]), float(row[2]), float(row[3]), row[4], float(row[5] or 0))
+        return ClipFacts(int(row[0]), float(row[1]), float(row[2]), float(row[3]), row[4], float(row[5] or 0),
+                         float(row[6] or 0))
 
     def row(self, s: Sighting) -> dict[str, Any]:
         """One timeline row for a sighting."""

@@ -228,8 +228,8 @@ class _Builder:
         if key not in self._extracts:
             name = f"{len(self._extracts) + 1:04d}_{s.camera_id}_{s.clip_sha256[:12]}_{start:.1f}-{end:.1f}s"
             rel = f"extracts/{_safe(name)}{extract_suffix(s.clip_path)}"
-            try:
-                ex = extract_segment(s.clip_path, self.root / rel, start, end)
+            try:  # a segment's times are from where it begins in its file
+                ex = extract_segment(s.clip_path, self.root / rel, clip.seg_start_s + start, clip.seg_start_s + end)
             except EvidenceError as exc:
                 self.problems.append(str(exc))
                 self._extracts[key] = ("", "", "")

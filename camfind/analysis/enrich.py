@@ -9,7 +9,6 @@ these traceable to the clip, frame and time.
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,10 +18,11 @@ import cv2
 import numpy as np
 
 from camfind.analysis.color import body_region, color_votes, crop
+from camfind.analysis.frames import Frame
 from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.trackbook import Fragment, Sample
-from camfind.types import Box, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot
+from camfind.types import Box, Clip, Detection, Face, FaceSighting, PlateRead, PlateText, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -124,23 +124,44 @@ class Enricher:
                 break  # two valid reads of the same plate: a third would not change the vote
         return reads
 
-    def _read(self, image: np.ndarray) -> list[PlateText]:
+    def sweep(self, frame: Frame, regions: Sequence[Box], tracked: Sequence[Detection]) -> Findings:
+        """Plates found in a whole frame's ``regions`` (moving parts no vehicle track covers, or
+        the frame itself where nothing is tracked): each read is given to the tracked box that
+        holds it (``track_id``: the fragment's number), else it stays loose (``track_id`` None)
+        for a plate-only sighting. Returned as the findings of fragment 0."""
+        found = Findings(0)
+        if self.plates is None:
+            return found
+        mask = self.overlays.mask if self.overlays is not None else OverlayMask()
+        for plate in self._read(frame.image, regions=list(regions)):
+            if plate.box is None or not plate.norm or mask.covers(plate.box):
+                continue
+            owner = _holder(plate.box, tracked)
+            no = owner.track_no if owner is not None else None
+            snap = self.store.save(crop(frame.image, _pad(plate.box, 0.15)), frame=frame.index, kind="plate",
+                                   track_no=no or 0, time=self.clip.time_at(frame.offset_s), box=plate.box,
+                                   provisional=True)
+            found.plate_reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id,
+                                               self.clip.time_at(frame.offset_s), frame.index, plate,
+                                               track_id=no, snapshot=snap))
+        return found
+
+    def _read(self, image: np.ndarray, regions: list[Box] | None = None) -> list[PlateText]:
         """The plates in a vehicle crop: found by the plate finder (text lines, paired rows), each
         cut at full resolution and read as a plate; the reader's own scene search without one."""
         assert self.plates is not None
-        if self._finder is None and os.environ.get("CAMFIND_SCENE_PLATES") != "1":
-            try:
+        if self._finder is None:
+            self._finder = False  # a reader without a text detector searches by itself
+            if getattr(self.plates, "ocr", None) is not None:
                 from camfind.recognition.platefind import load_plate_finder
 
                 self._finder = load_plate_finder("text", self.plates)  # type: ignore[arg-type]
-            except Exception as exc:  # a reader without a text detector: its own search
-                log.info("no plate finder (%s): plates read by scene search", exc)
-                self._finder = False
         if not self._finder:
             return self.plates.read(image, crop_kind="scene")
         from camfind.recognition.platefind import read_plates_in_frame
 
-        return read_plates_in_frame(image, finder=self._finder, reader=self.plates)  # type: ignore[arg-type]
+        return read_plates_in_frame(image, finder=self._finder, reader=self.plates,  # type: ignore[arg-type]
+                                    regions=regions)
 
     def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
         assert self.faces is not None
@@ -168,6 +189,15 @@ class Enricher:
             if len(out) >= self.faces_wanted:
                 break  # encodings are the costly part; two views of a face are enough to match
         return out
+
+
+def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:
+    """The tracked box holding a plate's centre (the smallest, of a class that carries plates or
+    rides): the vehicle whose plate it is."""
+    cx, cy = (plate[0] + plate[2]) / 2, (plate[1] + plate[3]) / 2
+    holding = [d for d in tracked if d.track_no is not None and (d.cls in PLATE_CLASSES or d.cls == "person")
+               and d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]]
+    return min(holding, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]), default=None)
 
 
 def _agree(reads: Sequence[PlateRead]) -> bool:

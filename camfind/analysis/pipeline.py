@@ -36,7 +36,7 @@ from camfind.analysis.overlay import (
     OverlayMask,
     OverlayWatch,
 )
-from camfind.analysis.plategroups import plate_parts, same_plate
+from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_parts, same_plate
 from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
@@ -86,6 +86,7 @@ class _Stream:
     width: int
     height: int
     seen: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    loose: list[PlateRead] = field(default_factory=list)  # plates read where no track was
 
 
 def analyze_clip(
@@ -143,6 +144,7 @@ def _stream(
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     cadence = _Cadence()
+    sweep = PlateSweep()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
@@ -170,6 +172,9 @@ def _stream(
                 tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
+                regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
+                if regions is not None:
+                    behind.submit(0, enrich.sweep, frame, regions, tracked)
             else:
                 cadence.skipped()
             finish(book.close_stale(t))
@@ -178,7 +183,15 @@ def _stream(
         if book is not None:
             finish(book.close_all())
         for no, found_ in behind.results():
-            out.findings[no].append(found_)
+            if no == 0:  # a frame's sweep: each read to the fragment holding it, else loose
+                for r in found_.plate_reads:
+                    held = r.track_id is not None and r.track_id in out.detections
+                    if held:
+                        out.findings[r.track_id or 0].append(Findings(r.track_id or 0, plate_reads=[r]))
+                    else:
+                        out.loose.append(replace(r, track_id=None))
+            else:
+                out.findings[no].append(found_)
     out.votes = tracker.votes()
     out.appearance = tracker.appearance()
     return out
@@ -280,6 +293,17 @@ def _assemble(
             detections += [replace(d, track_no=number) for d in built.detections]
             plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in built.reads]
             faces += [replace(f, track_id=number, snapshot=retag(f.snapshot)) for f in built.faces]
+    used: set[int] = set()
+    for built_track, held in plate_only_tracks(clip, stream.loose):
+        used.update(id(r) for r in held)
+        number = len(tracks) + 1
+        retag = _Retagger(store, number)
+        tracks.append(replace(built_track, track_no=number, snapshot=retag(built_track.snapshot)))
+        detections += [replace(d, track_no=number) for d in _plate_boxes(clip, held, built_track.cls)]
+        plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in held]
+    for r in stream.loose:
+        if id(r) not in used and r.snapshot is not None:
+            store.drop(r.snapshot)
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
@@ -302,6 +326,16 @@ def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
             if d.frame not in by_frame or d.score > by_frame[d.frame].score:
                 by_frame[d.frame] = d
     return [d for _, d in sorted(by_frame.items())]
+
+
+def _plate_boxes(clip: Clip, reads: Sequence[PlateRead], cls: str) -> list[Detection]:
+    """A plate-only sighting's boxes: where its plate was read."""
+    out: dict[int, Detection] = {}
+    for r in reads:
+        if r.plate.box is not None and r.frame not in out:
+            offset = (r.time - clip.start).total_seconds()
+            out[r.frame] = Detection(r.frame, offset, r.plate.box, cls, round(r.plate.confidence, 4))
+    return [out[f] for f in sorted(out)]
 
 
 def plate_fits(plate: PlateText, cls: str) -> bool:
@@ -344,6 +378,8 @@ def _build_tracks(
             _drop_all(store, f)
         return []
     reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
+    if cls == "person" and any(vehicle_kind(r.plate) == "motorcycle" for r in reads):
+        cls = "motorcycle"  # a motorbike's plate under a person: its rider
     for r in [r for r in reads if (r.plate.box is not None and mask.covers(r.plate.box))
               or not plate_fits(r.plate, cls)]:
         reads.remove(r)

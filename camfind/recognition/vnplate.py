@@ -325,8 +325,9 @@ def _replacement(ch: str, want_letter: bool, alts: Mapping[str, float]) -> str |
 
 def vehicle_kind(plate: PlateText) -> str | None:
     """What a valid plate's shape says about its vehicle: ``car`` (one row, or two rows with a
-    one-letter series: "30H 908.72"), ``motorcycle`` (two rows with a letter+digit series:
-    "59-X1 234.56"), or None where the shape is shared ("59-KA 191.66" bikes, two-letter car series).
+    one-letter series: "30H 908.72"), ``motorcycle`` (two rows with a letter+digit series,
+    "59-X1 234.56", or two ordinary letters, "59-KA 191.66"), or None where the shape is shared
+    (two rows with a special series such as LD, NG, KT, which cars carry too).
 
     >>> [vehicle_kind(parse(t, layout=k)) for t, k in [("51F59881", "one-row"), ("59X123456", "two-row")]]
     ['car', 'motorcycle']
@@ -340,6 +341,8 @@ def vehicle_kind(plate: PlateText) -> str | None:
         return "motorcycle"
     if len(series) == 1:
         return "car"
+    if len(series) == 2 and (series not in SPECIAL_SERIES or series == "MD"):
+        return "motorcycle"  # two letters over five digits: AA-AD under 50 cc, KA, GA...
     return None
 
 

@@ -212,16 +212,29 @@ class PlateText:
 
 @dataclass(frozen=True)
 class Face:
-    """A face found in one image: its box, quality and 128-d encoding."""
+    """A face found in one image: its box, quality and 128-d encoding.
+
+    ``encoding`` is None for a face that was found but cannot be told apart from others: too
+    small, too blurred or blurred for the encoder. It is kept (box, quality, snapshot) as a sighting,
+    never matched; ``unencoded`` says why (``small``, ``blurred``).
+    """
 
     box: Box
-    encoding: np.ndarray
+    encoding: np.ndarray | None
     quality: float = 1.0
+    unencoded: str = ""
 
     def __post_init__(self) -> None:
         _check_box(self.box)
-        if self.encoding.shape != (128,):
+        if self.encoding is not None and self.encoding.shape != (128,):
             raise ValueError(f"expected a 128-d encoding, got shape {self.encoding.shape}")
+        if self.encoding is not None and self.unencoded:
+            raise ValueError(f"a face with an encoding has no unencoded reason, got {self.unencoded!r}")
+
+    @property
+    def encoded(self) -> bool:
+        """Whether the face carries an encoding (can be matched)."""
+        return self.encoding is not None
 
 
 @dataclass(frozen=True)

@@ -367,6 +367,46 @@ def _rebuilt_without_unique_sha256(db: sqlite3.Connection | None) -> str:
                       "ALTER TABLE clips_rebuilt RENAME TO clips;", *(f"{sql};" for sql in extras)])
 
 
+def _m004_unencoded_faces() -> str:
+    """Faces too small or blurred to encode are kept as sightings with a NULL encoding.
+
+    SQLite cannot relax a column's constraint in place: the table is rebuilt with the same
+    columns, ids and AUTOINCREMENT counter (the face-matrix cache key), indexes and trigger.
+    """
+    columns = "id, clip_id, track_id, camera_id, ts, frame, x1, y1, x2, y2, quality, encoding, snapshot_id"
+    return f"""
+        CREATE TABLE face_sightings_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: face-matrix cache key
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            track_id INTEGER REFERENCES tracks (id) ON DELETE CASCADE,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            ts REAL NOT NULL,
+            frame INTEGER NOT NULL,
+            x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+            quality REAL NOT NULL,
+            -- 128 float32, or NULL: a face seen but too small/blurred to encode (never matched)
+            encoding BLOB CHECK (encoding IS NULL OR length(encoding) = 512),
+            snapshot_id INTEGER REFERENCES snapshots (id)
+        );
+        INSERT INTO face_sightings_new ({columns}) SELECT {columns} FROM face_sightings ORDER BY id;
+        DELETE FROM sqlite_sequence WHERE name = 'face_sightings_new';
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'face_sightings_new', seq FROM sqlite_sequence WHERE name = 'face_sightings';
+        DROP TABLE face_sightings;
+        ALTER TABLE face_sightings_new RENAME TO face_sightings;
+        CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
+        CREATE INDEX face_sightings_time ON face_sightings (ts);
+        CREATE INDEX face_sightings_track ON face_sightings (track_id);
+        CREATE INDEX face_sightings_snapshot ON face_sightings (snapshot_id);
+        CREATE INDEX face_sightings_clip ON face_sightings (clip_id);
+        CREATE TRIGGER face_sightings_deleted AFTER DELETE ON face_sightings BEGIN
+            INSERT INTO meta (key, value) VALUES ('face_deletions', '1')
+                ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT);
+        END;
+        """
+
+
+
 #: Migrations whose script is built from the database as it stands (called with the connection).
 _NEEDS_DB = frozenset({"003_clip_custody"})
 
@@ -374,6 +414,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", _m001_initial),
     ("002_clock_estimates", _m002_clock_estimates),
     ("003_clip_custody", _m003_clip_custody),
+    ("004_unencoded_faces", _m004_unencoded_faces),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -408,6 +449,8 @@ def migrate(db: sqlite3.Connection) -> int:
             f"BEGIN IMMEDIATE;\n{body}\n"
             f"INSERT INTO schema_migrations (version, name, applied_ts) "
             f"VALUES ({number}, '{name}', {now});\n"
+            # an index made before this migration shows its new version in meta too
+            f"UPDATE meta SET value = '{number}' WHERE key = 'schema_version';\n"
         )
         keys = int(db.execute("PRAGMA foreign_keys").fetchone()[0])
         db.execute("PRAGMA foreign_keys=OFF")

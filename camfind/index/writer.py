@@ -552,7 +552,7 @@ class Writer:
                quality, encoding, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
             (f.clip_id, None if f.track_id is None else track_ids.get(f.track_id), f.camera_id,
              to_ts(f.time), f.frame, *f.face.box, f.face.quality,
-             np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
+             None if f.face.encoding is None else np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
              None if f.snapshot is None else snap_ids.get(f.snapshot.path)),
         )
 

@@ -118,3 +118,15 @@ def test_custody_migration_keeps_an_existing_index_and_lets_one_file_hold_severa
             idx.db.execute(insert, ("a" * 64, ""))
         with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
             idx.db.execute("DELETE FROM cameras")
+
+
+def test_an_upgraded_index_records_its_new_version(index_path: Path) -> None:
+    from camfind.index import schema
+
+    db = sqlite3.connect(index_path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts REAL)")
+    db.executescript("BEGIN;" + schema._m001_initial() + "INSERT INTO schema_migrations VALUES (1, '001_initial', 0);"
+                     "INSERT INTO meta VALUES ('timezone', 'Asia/Ho_Chi_Minh'), ('schema_version', '1');COMMIT;")
+    db.close()
+    with Index.open(index_path) as idx:
+        assert idx.meta("schema_version") == str(SCHEMA_VERSION) != "1"

@@ -40,7 +40,7 @@ class PlateReaderLike(Protocol):
 
 
 class FaceEngineLike(Protocol):
-    def faces(self, image_bgr: np.ndarray) -> list[Face]: ...
+    def faces(self, image_bgr: np.ndarray, *, upscaled: float = 1.0) -> list[Face]: ...
 
 
 @dataclass
@@ -175,18 +175,18 @@ class Enricher:
                 continue
             up = min(4.0, max(1.0, FACE_INPUT_W / region.shape[1]))
             big = cv2.resize(region, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC) if up > 1 else region
-            faces = self.faces.faces(big)
+            faces = self.faces.faces(big, upscaled=up)  # the size gate counts the clip's own pixels
             if not faces:
                 continue
-            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * f.quality)
+            face = max(faces, key=lambda f: (f.encoding is not None, (f.box[2] - f.box[0]) * f.quality))
             ox, oy = max(0, int(head[0])), max(0, int(head[1]))  # where crop() cut the region
             in_crop = (face.box[0] / up + ox, face.box[1] / up + oy, face.box[2] / up + ox, face.box[3] / up + oy)
             frame_box = s.to_frame(in_crop)
             snap = self._snap(s, crop(s.image, _pad(in_crop, 0.3)), "face", track_no, frame_box)
             out.append(FaceSighting(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
-                                    s.frame, Face(frame_box, face.encoding, face.quality),
+                                    s.frame, Face(frame_box, face.encoding, face.quality, face.unencoded),
                                     track_id=track_no, snapshot=snap))
-            if len(out) >= self.faces_wanted:
+            if sum(f.face.encoding is not None for f in out) >= self.faces_wanted:
                 break  # encodings are the costly part; two views of a face are enough to match
         return out
 

@@ -285,8 +285,9 @@ def _assemble(
     detections: list[Detection] = []
     plates: list[PlateRead] = []
     faces: list[FaceSighting] = []
-    for members in ordered:
-        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask):
+    claimed, loose = _claim_loose(clip, stream, ordered)
+    for k, members in enumerate(ordered):
+        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask, claimed.get(k, [])):
             number = len(tracks) + 1
             retag = _Retagger(store, number)
             tracks.append(replace(built.track, track_no=number, snapshot=retag(built.track.snapshot)))
@@ -294,19 +295,45 @@ def _assemble(
             plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in built.reads]
             faces += [replace(f, track_id=number, snapshot=retag(f.snapshot)) for f in built.faces]
     used: set[int] = set()
-    for built_track, held in plate_only_tracks(clip, stream.loose):
+    for built_track, held in plate_only_tracks(clip, loose):
         used.update(id(r) for r in held)
         number = len(tracks) + 1
         retag = _Retagger(store, number)
         tracks.append(replace(built_track, track_no=number, snapshot=retag(built_track.snapshot)))
         detections += [replace(d, track_no=number) for d in _plate_boxes(clip, held, built_track.cls)]
         plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in held]
-    for r in stream.loose:
+    for r in loose:
         if id(r) not in used and r.snapshot is not None:
             store.drop(r.snapshot)
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+def _claim_loose(
+    clip: Clip, stream: _Stream, groups: list[list[int]], within_s: float = 1.0
+) -> tuple[dict[int, list[PlateRead]], list[PlateRead]]:
+    """Loose plate reads (a sweep found them where no track was yet, or no longer) given to the
+    linked object whose box, within ``within_s`` of the read, holds the plate's centre; the rest
+    stay loose for plate-only sightings."""
+    claimed: dict[int, list[PlateRead]] = defaultdict(list)
+    loose: list[PlateRead] = []
+    boxes = [[d for m in members for d in stream.detections[m]] for members in groups]
+    for r in stream.loose:
+        box, offset = r.plate.box, (r.time - clip.start).total_seconds()
+        best: tuple[float, int] | None = None
+        if box is not None:
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            for k, dets in enumerate(boxes):
+                for d in dets:
+                    dt = abs(d.offset_s - offset)
+                    if dt <= within_s and d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]:
+                        best = min(best or (dt, k), (dt, k))
+        if best is None:
+            loose.append(r)
+        else:
+            claimed[best[1]].append(r)
+    return claimed, loose
 
 
 @dataclass(frozen=True)
@@ -363,7 +390,7 @@ def _keep(cls: str, dets: list[Detection]) -> bool:
 
 def _build_tracks(
     clip: Clip, camera: Camera, stream: _Stream, members: list[int], store: SnapshotStore,
-    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(),
+    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(), extra: Sequence[PlateRead] = (),
 ) -> list[_Built]:
     """The tracks of one linked object: one, or one per plate where its reads show several."""
     votes: dict[str, float] = defaultdict(float)
@@ -376,8 +403,11 @@ def _build_tracks(
     if not _keep(cls, dets) or _overlay(mask, dets):
         for f in found:
             _drop_all(store, f)
+        for r in extra:
+            if r.snapshot is not None:
+                store.drop(r.snapshot)
         return []
-    reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
+    reads = sorted([*(r for f in found for r in f.plate_reads), *extra], key=lambda r: r.frame)
     if cls == "person" and any(vehicle_kind(r.plate) == "motorcycle" for r in reads):
         cls = "motorcycle"  # a motorbike's plate under a person: its rider
     for r in [r for r in reads if (r.plate.box is not None and mask.covers(r.plate.box))
@@ -462,8 +492,9 @@ def _plate_picture(reads: Sequence[PlateRead]) -> Snapshot | None:
 
 
 def _best_faces(store: SnapshotStore, seen: list[FaceSighting]) -> list[FaceSighting]:
-    """The best few face sightings of a track (by size x quality); the others' files dropped."""
-    ranked = sorted(seen, key=lambda s: -(s.face.box[2] - s.face.box[0]) * s.face.quality)
+    """The best few face sightings of a track (encoded first, then by size x quality); the others'
+    files dropped."""
+    ranked = sorted(seen, key=lambda s: (s.face.encoding is None, -(s.face.box[2] - s.face.box[0]) * s.face.quality))
     for extra in ranked[MAX_FACES_PER_TRACK:]:
         if extra.snapshot is not None:
             store.drop(extra.snapshot)

@@ -242,3 +242,9 @@ def test_a_two_row_reading_with_an_empty_row_is_not_taken_for_a_two_row_plate() 
     both_rows = max(s.key for s in _variants([_read("30F5"), _read("8793")], "two-row", box))
     one_row = max(s.key for s in _variants([_read("30F58793")], "one-row", box))
     assert empty_top[1] == 0.0 and both_rows[1] == 1.0 and one_row > empty_top
+
+
+def test_yolo_finder_without_the_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(platefind.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match=r"AGPL-3.0.*camfind\[anpr\].*--no-deps fastanpr==0.1.13"):
+        platefind.load_plate_finder("yolo")

@@ -391,16 +391,21 @@ def read_plates_in_frame(
         plate: the same text or the same place read twice is kept once.
     """
     img = _check_image(image)
-    plates: list[PlateText] = []
-    for cand in finder.find(img, regions)[:MAX_CANDIDATES]:
-        crop = candidate_crop(img, cand)
-        got = reader.read(crop, crop_kind="candidate")
-        if not got:
-            continue
-        plate = got[0]
-        if plate.valid or plate_like(plate.norm):
-            plates.append(replace(plate, box=cand.box))
-    return _distinct(plates)
+    plates = [read_candidate(img, c, reader=reader) for c in finder.find(img, regions)[:MAX_CANDIDATES]]
+    return _distinct([p for p in plates if p is not None])
+
+
+def read_candidate(image: np.ndarray, candidate: PlateCandidate, *, reader: PlateReader) -> PlateText | None:
+    """Read one candidate as a plate crop (see :func:`read_plates_in_frame`).
+
+    Returns:
+        The plate with its box in frame pixels, or None where the reading is neither a valid
+        Vietnamese plate nor plate-like.
+    """
+    got = reader.read(candidate_crop(image, candidate), crop_kind="candidate")
+    if not got or not (got[0].valid or plate_like(got[0].norm)):
+        return None
+    return replace(got[0], box=candidate.box)
 
 
 def candidate_crop(image: np.ndarray, cand: PlateCandidate) -> np.ndarray:

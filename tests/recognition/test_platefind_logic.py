@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from camfind.errors import InputError, ModelError
-from camfind.recognition import plate_lines, platefind
+from camfind.recognition import plate_lines, plate_yolo, platefind
 from camfind.recognition.ocr import LineRead
 from camfind.recognition.platefind import PlateCandidate, candidates_from_lines, read_plates_in_frame, search
 from camfind.types import Box, PlateText
@@ -221,14 +221,14 @@ def test_altered_weights_are_refused_before_loading(tmp_path: Path) -> None:
     fake = tmp_path / "best.pt"
     fake.write_bytes(b"not the model")
     with pytest.raises(ModelError, match="refusing to load"):
-        platefind.YoloPlateFinder(fake)
+        plate_yolo.YoloPlateFinder(fake)
 
 
 def test_two_views_of_a_place_are_kept_for_reading() -> None:
     """The YOLO finder's hits over the whole frame and its tiles: at most two per place."""
     same = [PlateCandidate((100.0 + d, 100.0, 150.0 + d, 140.0), 0.9 - d / 100, "two-row") for d in (0.0, 2.0, 4.0)]
     apart = PlateCandidate((400.0, 100.0, 450.0, 140.0), 0.3, "two-row")
-    kept = platefind._nms([*same, apart])
+    kept = plate_yolo._nms([*same, apart])
     assert kept == [same[0], same[1], apart]
 
 
@@ -242,3 +242,9 @@ def test_a_two_row_reading_with_an_empty_row_is_not_taken_for_a_two_row_plate() 
     both_rows = max(s.key for s in _variants([_read("30F5"), _read("8793")], "two-row", box))
     one_row = max(s.key for s in _variants([_read("30F58793")], "one-row", box))
     assert empty_top[1] == 0.0 and both_rows[1] == 1.0 and one_row > empty_top
+
+
+def test_yolo_finder_without_the_extra_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plate_yolo.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match=r"AGPL-3.0.*camfind\[anpr\].*--no-deps fastanpr==0.1.13"):
+        platefind.load_plate_finder("yolo")

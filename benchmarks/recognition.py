@@ -16,7 +16,7 @@ frames of each clip, unlabelled): faces found, how many encoded, milliseconds pe
 Prints tables, then one JSON object on the last line.
 
 Usage: python benchmarks/recognition.py [--realdata DIR] [--backends rapidocr,easyocr]
-       [--limit N] [--no-faces] [--frames N]
+       [--limit N] [--no-faces] [--finder text|yolo] [--frames N]
        (``--backends ''`` runs the faces part alone)
 """
 
@@ -43,12 +43,13 @@ from camfind.recognition.plates import load_plate_reader
 from camfind.recognition.vnplate import normalize
 
 
-def plates_benchmark(realdata: Path, backend: str, limit: int | None) -> dict[str, Any]:
-    """Accuracy per (folder, layout) and timings of one OCR backend."""
+def plates_benchmark(realdata: Path, backend: str, limit: int | None, finder: str | None = None) -> dict[str, Any]:
+    """Accuracy per (folder, layout) and timings of one OCR backend (and plate finder, used
+    where a crop is not read directly, as `plates read` runs it)."""
     with open(realdata / "plates" / "labels.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))[:limit]
     t0 = time.perf_counter()
-    reader = load_plate_reader(backend)
+    reader = load_plate_reader(backend, finder=finder)
     load_s = time.perf_counter() - t0
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"n": 0, "exact": 0, "ms": [], "misses": []})
     all_ms: list[float] = []
@@ -79,6 +80,7 @@ def plates_benchmark(realdata: Path, backend: str, limit: int | None) -> dict[st
     exact = sum(g["exact"] for g in groups.values())
     return {
         "backend": backend,
+        "finder": finder,
         "load_s": round(load_s, 2),
         "groups": table,
         "overall_accuracy": round(exact / max(len(rows), 1), 4),
@@ -225,7 +227,7 @@ def _frames_of(path: Path, count: int) -> list[Any]:
 
 
 def print_plates(result: dict[str, Any]) -> None:
-    print(f"\nplates, backend {result['backend']} (model load {result['load_s']} s)")
+    print(f"\nplates, backend {result['backend']}, finder {result['finder']} (model load {result['load_s']} s)")
     print(f"{'folder/layout':45} {'n':>4} {'exact':>6} {'acc':>7} {'med ms':>8}")
     for name, g in result["groups"].items():
         print(f"{name:45} {g['n']:4d} {g['exact']:6d} {g['accuracy']:7.1%} {g['median_ms']:8.1f}")
@@ -277,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="rapidocr,easyocr")
     parser.add_argument("--limit", type=int, default=None, help="only the first N plates (quick runs)")
     parser.add_argument("--no-faces", action="store_true")
+    parser.add_argument("--finder", default=None, help="plate finder for scenes (text, yolo); default none")
     parser.add_argument("--frames", type=int, default=4, help="frames per real clip for faces on street frames")
     args = parser.parse_args(argv)
     realdata = Path(args.realdata)
@@ -287,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"machine": f"{platform.machine()} {os.cpu_count()} cpu", "loadavg_1m_at_start": load}
     out["plates"] = []
     for backend in [b.strip() for b in args.backends.split(",") if b.strip()]:
-        result = plates_benchmark(realdata, backend, args.limit)
+        result = plates_benchmark(realdata, backend, args.limit, args.finder)
         print_plates(result)
         out["plates"].append(result)
     if not args.no_faces:

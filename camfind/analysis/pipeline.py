@@ -36,7 +36,7 @@ from camfind.analysis.overlay import (
     OverlayMask,
     OverlayWatch,
 )
-from camfind.analysis.plategroups import plate_parts, same_plate
+from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_parts, same_plate
 from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
@@ -45,8 +45,8 @@ from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
 from camfind.masks import MASK_COLUMN, parse_mask
-from camfind.recognition.vnplate import vote
-from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
+from camfind.recognition.vnplate import vehicle_kind, vote
+from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, PlateText, Snapshot, Track
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ class _Stream:
     width: int
     height: int
     seen: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    loose: list[PlateRead] = field(default_factory=list)  # plates read where no track was
 
 
 def analyze_clip(
@@ -143,6 +144,7 @@ def _stream(
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     cadence = _Cadence()
+    sweep = PlateSweep()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
@@ -170,6 +172,9 @@ def _stream(
                 tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
+                regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
+                if regions is not None:
+                    behind.submit(0, enrich.sweep, frame, regions, tracked)
             else:
                 cadence.skipped()
             finish(book.close_stale(t))
@@ -178,7 +183,15 @@ def _stream(
         if book is not None:
             finish(book.close_all())
         for no, found_ in behind.results():
-            out.findings[no].append(found_)
+            if no == 0:  # a frame's sweep: each read to the fragment holding it, else loose
+                for r in found_.plate_reads:
+                    held = r.track_id is not None and r.track_id in out.detections
+                    if held:
+                        out.findings[r.track_id or 0].append(Findings(r.track_id or 0, plate_reads=[r]))
+                    else:
+                        out.loose.append(replace(r, track_id=None))
+            else:
+                out.findings[no].append(found_)
     out.votes = tracker.votes()
     out.appearance = tracker.appearance()
     return out
@@ -272,17 +285,55 @@ def _assemble(
     detections: list[Detection] = []
     plates: list[PlateRead] = []
     faces: list[FaceSighting] = []
-    for members in ordered:
-        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask):
+    claimed, loose = _claim_loose(clip, stream, ordered)
+    for k, members in enumerate(ordered):
+        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask, claimed.get(k, [])):
             number = len(tracks) + 1
             retag = _Retagger(store, number)
             tracks.append(replace(built.track, track_no=number, snapshot=retag(built.track.snapshot)))
             detections += [replace(d, track_no=number) for d in built.detections]
             plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in built.reads]
             faces += [replace(f, track_id=number, snapshot=retag(f.snapshot)) for f in built.faces]
+    used: set[int] = set()
+    for built_track, held in plate_only_tracks(clip, loose):
+        used.update(id(r) for r in held)
+        number = len(tracks) + 1
+        retag = _Retagger(store, number)
+        tracks.append(replace(built_track, track_no=number, snapshot=retag(built_track.snapshot)))
+        detections += [replace(d, track_no=number) for d in _plate_boxes(clip, held, built_track.cls)]
+        plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in held]
+    for r in loose:
+        if id(r) not in used and r.snapshot is not None:
+            store.drop(r.snapshot)
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+def _claim_loose(
+    clip: Clip, stream: _Stream, groups: list[list[int]], within_s: float = 1.0
+) -> tuple[dict[int, list[PlateRead]], list[PlateRead]]:
+    """Loose plate reads (a sweep found them where no track was yet, or no longer) given to the
+    linked object whose box, within ``within_s`` of the read, holds the plate's centre; the rest
+    stay loose for plate-only sightings."""
+    claimed: dict[int, list[PlateRead]] = defaultdict(list)
+    loose: list[PlateRead] = []
+    boxes = [[d for m in members for d in stream.detections[m]] for members in groups]
+    for r in stream.loose:
+        box, offset = r.plate.box, (r.time - clip.start).total_seconds()
+        best: tuple[float, int] | None = None
+        if box is not None:
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            for k, dets in enumerate(boxes):
+                for d in dets:
+                    dt = abs(d.offset_s - offset)
+                    if dt <= within_s and d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]:
+                        best = min(best or (dt, k), (dt, k))
+        if best is None:
+            loose.append(r)
+        else:
+            claimed[best[1]].append(r)
+    return claimed, loose
 
 
 @dataclass(frozen=True)
@@ -304,6 +355,27 @@ def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
     return [d for _, d in sorted(by_frame.items())]
 
 
+def _plate_boxes(clip: Clip, reads: Sequence[PlateRead], cls: str) -> list[Detection]:
+    """A plate-only sighting's boxes: where its plate was read."""
+    out: dict[int, Detection] = {}
+    for r in reads:
+        if r.plate.box is not None and r.frame not in out:
+            offset = (r.time - clip.start).total_seconds()
+            out[r.frame] = Detection(r.frame, offset, r.plate.box, cls, round(r.plate.confidence, 4))
+    return [out[f] for f in sorted(out)]
+
+
+def plate_fits(plate: PlateText, cls: str) -> bool:
+    """Whether a plate's shape can be on a vehicle of class ``cls``: a car's one-row plate read in
+    a motorbike's crop is the car's beside it, a motorbike's plate in a car's crop the bike's."""
+    kind = vehicle_kind(plate)
+    if kind == "car":
+        return cls not in ("motorcycle", "bicycle")
+    if kind == "motorcycle":
+        return cls not in ("car", "bus", "truck")
+    return True
+
+
 def _overlay(mask: OverlayMask, dets: list[Detection]) -> bool:
     """A track the overlay explains: most of its boxes lie inside the mask."""
     return bool(mask) and sum(mask.covers(d.box) for d in dets) > 0.5 * len(dets)
@@ -318,7 +390,7 @@ def _keep(cls: str, dets: list[Detection]) -> bool:
 
 def _build_tracks(
     clip: Clip, camera: Camera, stream: _Stream, members: list[int], store: SnapshotStore,
-    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(),
+    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(), extra: Sequence[PlateRead] = (),
 ) -> list[_Built]:
     """The tracks of one linked object: one, or one per plate where its reads show several."""
     votes: dict[str, float] = defaultdict(float)
@@ -331,9 +403,15 @@ def _build_tracks(
     if not _keep(cls, dets) or _overlay(mask, dets):
         for f in found:
             _drop_all(store, f)
+        for r in extra:
+            if r.snapshot is not None:
+                store.drop(r.snapshot)
         return []
-    reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
-    for r in [r for r in reads if r.plate.box is not None and mask.covers(r.plate.box)]:
+    reads = sorted([*(r for f in found for r in f.plate_reads), *extra], key=lambda r: r.frame)
+    if cls == "person" and any(vehicle_kind(r.plate) == "motorcycle" for r in reads):
+        cls = "motorcycle"  # a motorbike's plate under a person: its rider
+    for r in [r for r in reads if (r.plate.box is not None and mask.covers(r.plate.box))
+              or not plate_fits(r.plate, cls)]:
         reads.remove(r)
         if r.snapshot is not None:
             store.drop(r.snapshot)
@@ -414,8 +492,9 @@ def _plate_picture(reads: Sequence[PlateRead]) -> Snapshot | None:
 
 
 def _best_faces(store: SnapshotStore, seen: list[FaceSighting]) -> list[FaceSighting]:
-    """The best few face sightings of a track (by size x quality); the others' files dropped."""
-    ranked = sorted(seen, key=lambda s: -(s.face.box[2] - s.face.box[0]) * s.face.quality)
+    """The best few face sightings of a track (encoded first, then by size x quality); the others'
+    files dropped."""
+    ranked = sorted(seen, key=lambda s: (s.face.encoding is None, -(s.face.box[2] - s.face.box[0]) * s.face.quality))
     for extra in ranked[MAX_FACES_PER_TRACK:]:
         if extra.snapshot is not None:
             store.drop(extra.snapshot)

@@ -32,6 +32,17 @@ def read(
         str,
         typer.Option("--crop", help="What the images are: auto, plate (each is one plate) or scene."),
     ] = "auto",
+    finder: Annotated[
+        str,
+        typer.Option(
+            "--finder",
+            help=(
+                "How plates are found in a photo or frame: text (PP-OCRv4 text detection, default), "
+                "yolo (fastanpr's plate detector, AGPL-3.0: pip install 'camfind[anpr]') or "
+                "scene (one text-detection pass, the older path)."
+            ),
+        ),
+    ] = "text",
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -49,9 +60,12 @@ def read(
         raise typer.BadParameter(f"expected rapidocr or easyocr, got {backend!r}", param_hint="--backend")
     if crop not in ("auto", "plate", "scene"):
         raise typer.BadParameter(f"expected auto, plate or scene, got {crop!r}", param_hint="--crop")
+    if finder not in ("text", "yolo", "scene"):
+        raise typer.BadParameter(f"expected text, yolo or scene, got {finder!r}", param_hint="--finder")
     objects: list[dict[str, Any]] = []
     failed = 0
-    for result in read_plate_files(images, backend=backend, crop_kind=crop):
+    found = read_plate_files(images, backend=backend, crop_kind=crop, finder=None if finder == "scene" else finder)
+    for result in found:
         if result.error is not None:
             typer.echo(f"camfind: {result.error}", err=True)
             failed += 1

@@ -31,6 +31,7 @@ from camfind.recognition.faces import (
     load_face_engine,
     usable_faces,
 )
+from camfind.recognition.platefind import DEFAULT_FINDER
 from camfind.recognition.plates import PlateReader, load_plate_reader
 from camfind.types import Box, Face, PlateText
 
@@ -142,13 +143,18 @@ def read_plate_files(
     backend: str = "rapidocr",
     reader: PlateReader | None = None,
     crop_kind: str = "auto",
+    finder: str | None = DEFAULT_FINDER,
 ) -> Iterator[PlatesInImage]:
     """Read the plates in each image file, loading the plate reader once.
 
+    A plate crop is read as it is; a photo or frame is searched with the plate finder
+    ``finder`` (:data:`camfind.recognition.platefind.FINDERS`; None: one pass of text
+    detection) and every candidate is read as a plate crop, boxes in image pixels.
+
     Raises:
-        ModelError: the OCR backend cannot be loaded (before any file is read).
+        ModelError: the OCR backend or the finder cannot be loaded (before any file is read).
     """
-    reader = reader or load_plate_reader(backend)
+    reader = reader or load_plate_reader(backend, finder=finder)
     for path in paths:
         try:
             plates = reader.read(load_image(path), crop_kind=crop_kind)

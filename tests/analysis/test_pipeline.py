@@ -98,7 +98,7 @@ class PaintPlates:
 class PaintFaces:
     """A face wherever the skin-coloured head is in view."""
 
-    def faces(self, image: np.ndarray) -> list[Face]:
+    def faces(self, image: np.ndarray, *, upscaled: float = 1.0) -> list[Face]:
         heads = _blobs(image, (130, 150, 200), (170, 190, 240))
         return [Face(b, np.full(128, 0.1), 0.9) for b in heads]
 

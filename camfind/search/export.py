@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -32,7 +33,7 @@ TIMELINE_COLUMNS: tuple[str, ...] = (
     "clip_path", "clip_sha256", "offset_s", "frame", "frame_offset_s", "class", "color", "plate",
     "direction", "direction_deg", "confidence", "plate_confidence", "face_distance", "track_id",
     "snapshot_path", "snapshot_sha256", "plate_time_local", "plate_frame", "plate_snapshot_path",
-    "plate_snapshot_sha256",
+    "plate_snapshot_sha256", "time_dvr_local", "clock_uncertainty_s",
 )  # fmt: skip
 
 
@@ -93,6 +94,9 @@ class TimelineContext:
             "plate_time_local": "" if s.plate_time is None else iso_local(s.plate_time, tz),
             "plate_frame": "" if s.plate_frame is None else s.plate_frame,
             "plate_snapshot_path": s.plate_snapshot or "", "plate_snapshot_sha256": s.plate_snapshot_sha256 or "",
+            # as the DVR showed it (corrected time + the clip's offset), and how sure that offset is
+            "time_dvr_local": iso_local(s.time + timedelta(seconds=clip.clock_offset_s), tz),
+            "clock_uncertainty_s": "" if s.clock_uncertainty_s is None else round(s.clock_uncertainty_s, 1),
         }
 
 

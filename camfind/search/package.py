@@ -315,7 +315,10 @@ clock_offset_s has been applied; time_source says where the clip's start time ca
 end_time_* = last seen; offset_s = seconds from the clip's start to first seen; frame = the
 frame of the snapshot and frame_offset_s its offset into the clip; confidence = detection
 confidence, plate_confidence = OCR confidence, face_distance = distance from the face probe;
-track_id is empty for a plate read or face that belongs to no track. A text cell that begins
+track_id is empty for a plate read or face that belongs to no track; plate_time_local,
+plate_frame and plate_snapshot_path name the plate read behind the plate shown;
+time_dvr_local = first seen as the DVR's clock showed it, clock_uncertainty_s = how sure the
+camera's clock offset is (empty: unknown). A text cell that begins
 with = + - @, a tab, a carriage return or ' is written with one more ' in front, so that
 spreadsheets show it as text and never run it as a formula: drop that one leading ' to read the
 text as it was recorded.

@@ -196,3 +196,11 @@ def test_package_reports_a_changed_clip_and_builds_into_an_empty_folder(tmp_path
     with pytest.raises(EvidenceError, match="no evidence package"):
         verify_package(tmp_path / "nowhere")
     idx.close()
+
+
+def test_timeline_shows_dvr_time_and_clock_uncertainty(street: tuple[Index, Scene], tmp_path: Path) -> None:
+    idx, _ = street
+    export_timeline(idx, iter_sightings(idx, SearchQuery(plate="51F12345")), tmp_path / "t.csv")
+    first = next(csv.DictReader((tmp_path / "t.csv").open(encoding="utf-8")))
+    assert first["time_dvr_local"] == first["time_local"]  # camera A's clock has no offset
+    assert "clock_uncertainty_s" in first and first["plate_frame"] == "20"

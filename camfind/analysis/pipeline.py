@@ -37,7 +37,7 @@ from camfind.analysis.overlay import (
     OverlayWatch,
 )
 from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_parts, same_plate
-from camfind.analysis.riders import merge_riders, track_class
+from camfind.analysis.riders import SecondLook, implausible_person, merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.stages import Behind, prefetch
@@ -145,6 +145,7 @@ def _stream(
     book: TrackBook | None = None
     cadence = _Cadence()
     sweep = PlateSweep()
+    look = SecondLook()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
@@ -169,7 +170,7 @@ def _stream(
                 stats.detected_frames += 1
                 mask = overlays.mask if overlays is not None else OverlayMask()
                 blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
-                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
+                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs, look)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
                 regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
@@ -257,15 +258,20 @@ def _enrich_and_free(enrich: Enricher, frag: Fragment, cls: str) -> Findings:
         frag.samples.clear()  # the crops are not needed any more
 
 
-def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detection]:
+def _detect(
+    models: Models, frame: Frame, motion_boxes: list[Box], look: SecondLook | None = None
+) -> list[Detection]:
     """Named detections of a frame (zooming in on moving blobs the whole-frame pass did not
-    explain: small far objects), plus the moving blobs none of them explains as ``unknown``."""
-    named = models.detector.detect(frame.image)
+    explain: small far objects; and under lone people, where a motorbike may be), plus the
+    moving blobs none of them explains as ``unknown``."""
+    h, w = frame.image.shape[:2]
+    named = [d for d in models.detector.detect(frame.image) if not implausible_person(d, w)]
     if motion_boxes:
-        h, w = frame.image.shape[:2]
         regions = zoom_regions(motion_boxes, named, w, h)
         named = detect_in_regions(models.detector, frame.image, regions, named)
     named = merge_riders(named)
+    if look is not None:
+        named = look(frame.offset_s, named, lambda rs: detect_in_regions(models.detector, frame.image, rs), w, h)
     found = named + unknown_detections(motion_boxes, named)
     return [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in found]
 

@@ -20,9 +20,10 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
+from camfind.analysis.boxes import iou
 from camfind.types import Box, Detection
 
 TWO_WHEELERS = frozenset({"motorcycle", "bicycle"})
@@ -135,3 +136,79 @@ def speed_hps(dets: Sequence[Detection]) -> float:
 
 def _union(boxes: Sequence[Box]) -> Box:
     return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+#: Second looks at lone people per frame (each one detector pass on a zoomed crop), and how long
+#: what a look found holds for a box in about the same place.
+LOOKS_PER_FRAME = 2
+LOOK_HOLDS_S = 2.0
+MIN_LOOK_H = 32.0  # px: smaller people are too small for the zoomed detector to find a bike under
+SAME_PLACE = 0.3  # IoU
+
+Detect = Callable[[Sequence[tuple[int, int, int, int]]], list[Detection]]
+
+
+@dataclass
+class _Look:
+    t: float
+    person: Box
+    bike: Box | None  # the bike found under it, or None: nobody rides here
+
+
+@dataclass
+class SecondLook:
+    """Looks again, zoomed in, under people the whole-frame pass found without a two-wheeler.
+
+    At a distance the detector boxes a motorbike's rider and misses the bike (a queue at a red
+    light: the riders are people standing still). A crop around the person, seen larger, shows the
+    bike. What a look found is remembered for a box in about the same place for
+    :data:`LOOK_HOLDS_S` (the bike moved with it), so each rider costs a look every few seconds.
+    """
+
+    looks: list[_Look] = field(default_factory=list)
+
+    def __call__(self, t: float, dets: list[Detection], detect: Detect, width: int, height: int) -> list[Detection]:
+        self.looks = [k for k in self.looks if t - k.t <= LOOK_HOLDS_S]
+        lone = [d for d in dets if d.cls == "person" and d.box[3] - d.box[1] >= MIN_LOOK_H]
+        out = [d for d in dets if d not in lone]
+        budget = LOOKS_PER_FRAME
+        for person in sorted(lone, key=lambda d: -(d.box[3] - d.box[1])):
+            known = max(self.looks, key=lambda k: iou(k.person, person.box), default=None)
+            if known is None or iou(known.person, person.box) < SAME_PLACE:
+                if budget == 0:
+                    out.append(person)
+                    continue
+                budget -= 1
+                known = _Look(t, person.box, _bike_under(person, detect(  # one zoomed pass
+                    [_look_region(person.box, width, height)])))
+                self.looks.append(known)
+            if known.bike is None:
+                out.append(person)
+            else:  # the bike found under this rider, moved as the rider did
+                dx, dy = person.box[0] - known.person[0], person.box[1] - known.person[1]
+                b = known.bike
+                bike = (b[0] + dx, b[1] + dy, b[2] + dx, b[3] + dy)
+                out.append(replace(person, cls="motorcycle", box=_union([person.box, bike])))
+        return out
+
+
+def _look_region(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """A square-ish crop around a person and the space under them, where a bike would be."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    side = max(1.3 * h, 2.0 * w)
+    cx, top = (x1 + x2) / 2, y1 - 0.1 * h
+    return (max(0, int(cx - side / 2)), max(0, int(top)), min(width, int(cx + side / 2)),
+            min(height, int(top + side)))
+
+
+def _bike_under(person: Detection, found: Sequence[Detection]) -> Box | None:
+    bikes = [d for d in found if d.cls in TWO_WHEELERS and rides(person.box, d.box)]
+    return max(bikes, key=lambda d: d.score).box if bikes else None
+
+
+def implausible_person(det: Detection, width: int) -> bool:
+    """A 'person' box wider than tall spanning a good part of the frame: the detector's guess at
+    a crowd or a whole scene, not one person."""
+    w, h = det.box[2] - det.box[0], det.box[3] - det.box[1]
+    return det.cls == "person" and w > 1.2 * h and w > 0.3 * width

@@ -62,3 +62,44 @@ def test_fast_person_track_is_a_rider() -> None:
     assert track_class({"person": 5.0}, walk(50.0)) == "person"
     assert track_class({"person": 5.0}, walk(200.0)) == "motorcycle"
     assert track_class({"person": 5.0}, walk(200.0, n=2)) == "person"  # too few boxes to say
+
+
+def test_second_look_finds_the_bike_under_a_lone_rider_once() -> None:
+    from camfind.analysis.riders import SecondLook
+
+    calls: list[object] = []
+
+    def zoomed(regions: object) -> list[Detection]:
+        calls.append(regions)
+        return [det((102.0, 150.0, 158.0, 222.0), "motorcycle", score=0.7)]
+
+    look = SecondLook()
+    rider = det((105.0, 90.0, 155.0, 200.0), "person")
+    [out] = look(0.0, [rider], zoomed, 640, 360)
+    assert out.cls == "motorcycle" and out.box == (102.0, 90.0, 158.0, 222.0)
+    moved = det((115.0, 92.0, 165.0, 202.0), "person")  # half a second later, 10 px on
+    [again] = look(0.5, [moved], zoomed, 640, 360)
+    assert again.cls == "motorcycle" and again.box == (112.0, 92.0, 168.0, 224.0)
+    assert len(calls) == 1  # remembered: one zoomed pass per rider every few seconds
+
+
+def test_second_look_leaves_a_pedestrian_and_respects_its_budget() -> None:
+    from camfind.analysis.riders import LOOKS_PER_FRAME, SecondLook
+
+    calls: list[object] = []
+
+    def nothing(regions: object) -> list[Detection]:
+        calls.append(regions)
+        return []
+
+    walkers = [det((50.0 * k, 90.0, 50.0 * k + 40, 220.0), "person") for k in range(5)]
+    out = SecondLook()(0.0, walkers, nothing, 640, 360)
+    assert [d.cls for d in out] == ["person"] * 5 and len(calls) == LOOKS_PER_FRAME
+
+
+def test_a_wide_person_box_over_the_scene_is_implausible() -> None:
+    from camfind.analysis.riders import implausible_person
+
+    assert implausible_person(det((71.0, 9.0, 983.0, 524.0), "person"), 1006)
+    assert not implausible_person(det((200.0, 0.0, 420.0, 360.0), "person"), 640)  # close, tall
+    assert not implausible_person(det((71.0, 9.0, 983.0, 524.0), "car"), 1006)

@@ -31,9 +31,9 @@ from typing import Any
 
 import cv2
 
-from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD, face_distance, load_face_engine
+from camfind.recognition.faces import face_distance, load_face_engine
 from camfind.recognition.plates import load_plate_reader
-from camfind.recognition.vnplate import normalize
+from camfind.vocab import FACE_MATCH_THRESHOLD, normalize_plate
 
 
 def plates_benchmark(realdata: Path, backend: str, limit: int | None) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def plates_benchmark(realdata: Path, backend: str, limit: int | None) -> dict[st
         plates = reader.read(image)
         ms = (time.perf_counter() - t) * 1000
         got = plates[0] if plates else None
-        ok = got is not None and got.norm == normalize(row["plate_text"])
+        ok = got is not None and got.norm == normalize_plate(row["plate_text"])
         g = groups[f"{Path(row['file']).parent.name}/{row['layout']}"]
         g["n"] += 1
         g["exact"] += int(ok)
@@ -103,7 +103,7 @@ def faces_benchmark(realdata: Path) -> dict[str, Any]:
     for (a, (ia, fa)), (b, (ib, fb)) in itertools.combinations(found.items(), 2):
         (same if ia == ib else diff).append((face_distance(fa, fb), a, b))
     worst_same, best_diff = max(same), min(diff)
-    thr = DEFAULT_MATCH_THRESHOLD
+    thr = FACE_MATCH_THRESHOLD
     return {
         "images": len(rows),
         "without_face": missing,

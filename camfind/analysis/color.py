@@ -4,7 +4,7 @@ Pixels of the object's body (the middle of a vehicle box, the torso of a person)
 bins: dark pixels are ``black``, bright unsaturated ones ``white``, the rest of the unsaturated
 ones ``silver/grey``; saturated pixels are named by hue. Windows, tyres and shadows are dark and
 unsaturated, so a clearly coloured body wins when enough of its pixels are saturated; otherwise
-the most common achromatic bin is the colour.
+the most common achromatic bin is the colour. The names are :data:`camfind.vocab.COLOR_NAMES`.
 
 Example:
     >>> import numpy as np
@@ -23,15 +23,6 @@ import numpy as np
 
 from camfind.types import Box
 
-#: Every colour name camfind stores, in search order.
-COLOR_NAMES: tuple[str, ...] = (
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
-    "white", "black", "silver/grey",
-)
-_ALIASES = {
-    "grey": "silver/grey", "gray": "silver/grey", "silver": "silver/grey", "silver/gray": "silver/grey",
-    "violet": "purple", "tan": "brown", "beige": "brown", "cyan": "blue", "navy": "blue",
-}
 # OpenCV hue is 0..179. Upper bounds of each hue band.
 _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (7, "red"), (19, "orange"), (34, "yellow"), (85, "green"), (128, "blue"),
@@ -43,15 +34,6 @@ _ONE_HUE = 0.6
 _LIGHT_SHARE = 0.35  # share of achromatic pixels that must be light for white or silver
 _WHITE_SHARE = 0.6  # share of light pixels that must be untinted for white
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
-
-
-def normalize_color(name: str) -> str:
-    """A colour word as stored (``gray``/``silver`` -> ``silver/grey``); ValueError if unknown."""
-    word = name.strip().lower()
-    word = _ALIASES.get(word, word)
-    if word not in COLOR_NAMES:
-        raise ValueError(f"expected a colour among {', '.join(COLOR_NAMES)}, got {name!r}")
-    return word
 
 
 def body_region(box: Box, cls: str) -> Box:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from camfind.commands._common import CsvOpt, JsonOpt, emit_rows
-from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
+from camfind.vocab import FACE_DETECTORS, FACE_MATCH_THRESHOLD
 
 app = typer.Typer(
     help="Faces: compare a probe photo with images.\n\nExample: camfind faces match suspect.jpg frame_0412.png",
@@ -30,7 +30,7 @@ def match(
             max=2.0,
             help="Distance at or under which a face matches (measured on real photos).",
         ),
-    ] = DEFAULT_MATCH_THRESHOLD,
+    ] = FACE_MATCH_THRESHOLD,
     detector: Annotated[
         str, typer.Option("--detector", help="Face detector: hog (fast) or cnn (finds more, slow on CPU).")
     ] = "hog",
@@ -50,8 +50,8 @@ def match(
     """
     from camfind.recognition.stills import match_face_files
 
-    if detector not in ("hog", "cnn"):
-        raise typer.BadParameter(f"expected hog or cnn, got {detector!r}", param_hint="--detector")
+    if detector not in FACE_DETECTORS:
+        raise typer.BadParameter(f"expected {' or '.join(FACE_DETECTORS)}, got {detector!r}", param_hint="--detector")
     rows: list[dict[str, Any]] = []
     failed = 0
     results = match_face_files(probe, images, threshold=threshold, detector=detector, upsample=upsample)

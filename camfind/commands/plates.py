@@ -9,6 +9,7 @@ import typer
 
 from camfind.commands import plates_batch
 from camfind.commands._common import CsvOpt, JsonOpt, emit_csv, emit_json, emit_table
+from camfind.vocab import OCR_BACKENDS
 
 app = typer.Typer(
     help=(
@@ -45,8 +46,8 @@ def read(
     """
     from camfind.recognition.stills import read_plate_files
 
-    if backend not in ("rapidocr", "easyocr"):
-        raise typer.BadParameter(f"expected rapidocr or easyocr, got {backend!r}", param_hint="--backend")
+    if backend not in OCR_BACKENDS:
+        raise typer.BadParameter(f"expected {' or '.join(OCR_BACKENDS)}, got {backend!r}", param_hint="--backend")
     if crop not in ("auto", "plate", "scene"):
         raise typer.BadParameter(f"expected auto, plate or scene, got {crop!r}", param_hint="--crop")
     objects: list[dict[str, Any]] = []

@@ -11,6 +11,7 @@ from camfind.commands._common import CsvOpt, JsonOpt, decimal_option, emit_rows,
 from camfind.errors import InputError
 from camfind.numbers import parse_decimal
 from camfind.search.classwords import aliases_help, resolve_class
+from camfind.vocab import COLOR_NAMES, FACE_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
     from camfind.search.query import SearchQuery
@@ -29,8 +30,8 @@ ClassOpt = Annotated[
 ]
 ColorOpt = Annotated[
     str | None,
-    typer.Option("--color", "--colour", help="Colour: red, orange, yellow, green, blue, purple, pink, brown, white, "
-                 "black or silver/grey (grey, gray, silver)."),
+    typer.Option("--color", "--colour", help=f"Colour: {', '.join(COLOR_NAMES[:-1])} or {COLOR_NAMES[-1]} "
+                 "(grey, gray, silver)."),
 ]
 DirectionOpt = Annotated[
     str | None, typer.Option("--direction", help="N NE E SE S SW W NW or degrees; matched within +-45.")
@@ -40,7 +41,8 @@ PlateOpt = Annotated[
 ]
 FaceOpt = Annotated[Path | None, typer.Option("--face", help="Probe image: every face in it is searched for.")]
 ThresholdOpt = Annotated[
-    float | None, decimal_option("--threshold", "Face match distance (default 0.6).", lo=0.01, hi=2.0)
+    float | None,
+    decimal_option("--threshold", f"Face match distance (default {FACE_MATCH_THRESHOLD:g}).", lo=0.01, hi=2.0),
 ]
 
 
@@ -103,7 +105,6 @@ def build_query(
     face: Path | None, threshold: float | None, limit: int | None, order: str | None, *, raw_plates: bool = False,
 ) -> SearchQuery:
     """A :class:`~camfind.search.query.SearchQuery` from command-line values (shared by export)."""
-    from camfind.search.faces import DEFAULT_FACE_THRESHOLD
     from camfind.search.query import SearchQuery
     from camfind.timeutil import parse_time
 
@@ -120,7 +121,7 @@ def build_query(
         time_to=None if time_to is None else parse_time(time_to, tz),
         cameras=tuple(camera or ()), near=None if near is None else parse_point(near), radius_m=radius,
         cls=cls, color=color, direction=direction, plate=plate, faces=faces,
-        face_threshold=DEFAULT_FACE_THRESHOLD if threshold is None else threshold, limit=limit,
+        face_threshold=FACE_MATCH_THRESHOLD if threshold is None else threshold, limit=limit,
         order=cast(Literal["time", "distance"], order or ("distance" if faces else "time")), raw_plates=raw_plates,
     )
 

@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from camfind.commands._common import JsonOpt, emit_json, index_session, out, show_span
 from camfind.commands.search import FaceOpt, FromOpt, ThresholdOpt, ToOpt
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
     from camfind.types import CameraToCheck, Route
@@ -41,7 +42,6 @@ def trace(
     Example: camfind trace --plate 51F-123.45 --html route.html
     """
     from camfind.index.queries import list_cameras
-    from camfind.search.faces import DEFAULT_FACE_THRESHOLD
     from camfind.search.files import write_atomic
     from camfind.search.geojson import route_geojson
     from camfind.search.records import route_record
@@ -58,7 +58,7 @@ def trace(
             faces = encode_probe(face)
         target = TraceTarget(plate=plate, faces=faces, track_id=track, label=face.name if face else "")
         opts = TraceOptions(frontier_rings=rings,
-                            face_threshold=DEFAULT_FACE_THRESHOLD if threshold is None else threshold)
+                            face_threshold=FACE_MATCH_THRESHOLD if threshold is None else threshold)
         route = run_trace(index, target, None if time_from is None else parse_time(time_from, index.tz),
                           None if time_to is None else parse_time(time_to, index.tz), opts)
         counts.update(hops=len(route.hops), next_cameras=len(route.next_cameras))

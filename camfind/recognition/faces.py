@@ -26,15 +26,10 @@ import numpy as np
 
 from camfind.errors import InputError, ModelError
 from camfind.types import Face
+from camfind.vocab import FACE_DETECTORS
 
 logger = logging.getLogger(__name__)
 
-#: Distance at or under which two encodings are taken for the same person. Measured on
-#: realdata/faces (every pair of identities.csv, multi/ and video/ left out): worst same-person
-#: pair 0.526, best different-person pair 0.676; the threshold sits in that gap (see
-#: benchmarks/recognition.py).
-DEFAULT_MATCH_THRESHOLD = 0.6
-DETECTORS: tuple[str, ...] = ("hog", "cnn")
 #: Faces smaller than this (box side, px) are not encoded: too few pixels to tell people apart.
 MIN_FACE_PX = 30
 #: Variance of the Laplacian of the face resized to 128 px: under this it is too blurred.
@@ -85,8 +80,8 @@ class FaceEngine:
     """Detects, gates and encodes faces. Load once with :func:`load_face_engine`."""
 
     def __init__(self, detector: str = "hog") -> None:
-        if detector not in DETECTORS:
-            raise ModelError(f"unknown face detector {detector!r}; expected one of {', '.join(DETECTORS)}")
+        if detector not in FACE_DETECTORS:
+            raise ModelError(f"unknown face detector {detector!r}; expected one of {', '.join(FACE_DETECTORS)}")
         try:
             import dlib
         except ImportError as exc:

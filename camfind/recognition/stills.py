@@ -24,13 +24,13 @@ import numpy as np
 from camfind.errors import InputError
 from camfind.ingest.hashing import open_readonly
 from camfind.recognition.faces import (
-    DEFAULT_MATCH_THRESHOLD,
     FaceEngine,
     face_distance,
     load_face_engine,
 )
 from camfind.recognition.plates import PlateReader, load_plate_reader
 from camfind.types import Box, Face, PlateText
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def match_face_files(
     probe: str | Path,
     paths: Iterable[str | Path],
     *,
-    threshold: float = DEFAULT_MATCH_THRESHOLD,
+    threshold: float = FACE_MATCH_THRESHOLD,
     detector: str = "hog",
     upsample: int = 1,
     engine: FaceEngine | None = None,

@@ -8,8 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from camfind.analysis.color import COLOR_NAMES, dominant_color, normalize_color, track_color
+from camfind.analysis.color import dominant_color, track_color
 from camfind.types import Box
+from camfind.vocab import COLOR_NAMES, normalize_color
 
 ASPHALT = (70, 72, 75)  # BGR
 

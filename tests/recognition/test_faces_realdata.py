@@ -13,13 +13,13 @@ import pytest
 
 from camfind.errors import InputError, ModelError
 from camfind.recognition.faces import (
-    DEFAULT_MATCH_THRESHOLD,
     FaceEngine,
     face_distance,
     landmark_score,
     load_face_engine,
 )
 from camfind.types import Face
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def test_every_pair_decided_right_at_the_default_threshold(labelled_faces: dict[
     for (a, (ia, fa)), (b, (ib, fb)) in itertools.combinations(labelled_faces.items(), 2):
         (same if ia == ib else diff).append((face_distance(fa, fb), a, b))
     assert len(same) >= 35 and len(diff) >= 135
-    assert max(same)[0] <= DEFAULT_MATCH_THRESHOLD, f"same person not matched: {max(same)}"
-    assert min(diff)[0] > DEFAULT_MATCH_THRESHOLD, f"different people matched: {min(diff)}"
+    assert max(same)[0] <= FACE_MATCH_THRESHOLD, f"same person not matched: {max(same)}"
+    assert min(diff)[0] > FACE_MATCH_THRESHOLD, f"different people matched: {min(diff)}"
 
 
 def test_faces_carry_boxes_quality_and_unit_encodings(labelled_faces: dict[str, tuple[str, Face]]) -> None:
@@ -81,7 +81,7 @@ def test_probe_found_among_group_photo_faces(
     group = engine.faces(cv2.imread(str(realdata / "faces" / "multi" / "obama_and_biden.jpg")))
     for probe_file in ("faces/obama/obama2.jpg", "faces/biden/biden2.jpg"):
         probe = labelled_faces[probe_file][1]
-        assert min(face_distance(probe, f) for f in group) <= DEFAULT_MATCH_THRESHOLD, probe_file
+        assert min(face_distance(probe, f) for f in group) <= FACE_MATCH_THRESHOLD, probe_file
 
 
 def test_textures_are_not_taken_for_faces(engine: FaceEngine, realdata: Path) -> None:

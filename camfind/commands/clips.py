@@ -16,14 +16,10 @@ from camfind.types import Clip
 CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "frames", "status", "sha256", "path")
 CLIP_STATUSES = ("registered", "analyzed", "failed")
 
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
-    app.command("clips")(clips)
-    app.command("verify")(verify)
-    app.command("coverage")(coverage)
+app = typer.Typer()
 
 
+@app.command("clips")
 def clips(
     camera: Annotated[str | None, typer.Option("--camera", help="Only this camera's clips.")] = None,
     status: Annotated[
@@ -69,6 +65,7 @@ def _table_row(row: dict[str, Any], clip: Clip, tz: str) -> dict[str, Any]:
             "start_raw": show_local(clip.start_raw, tz), "sha256": clip.sha256[:12]}
 
 
+@app.command("verify")
 def verify(
     package: Annotated[
         Path | None, typer.Option("--package", help="Verify an exported evidence package folder instead.")
@@ -122,6 +119,7 @@ def _verify_package(package: Path, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
+@app.command("coverage")
 def coverage(
     time_from: Annotated[str | None, typer.Option("--from", help="Window start (default: earliest footage).")] = None,
     time_to: Annotated[str | None, typer.Option("--to", help="Window end (default: latest footage).")] = None,

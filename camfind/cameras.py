@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind.errors import InputError
+from camfind.masks import MASK_COLUMN, parse_mask
 from camfind.numbers import parse_decimal
 from camfind.types import OWNER_TYPES, Camera
 
@@ -231,6 +232,11 @@ def camera_from_mapping(row: Mapping[str, Any], where: str = "row") -> Camera:
     neighbors = tuple(dict.fromkeys(n.strip() for n in text("neighbors").split(";") if n.strip()))
     heading = number("heading_deg", -360.0, 360.0)
     extra = {str(k): str(v) for k, v in row.items() if k not in COLUMNS and v not in (None, "")}
+    if MASK_COLUMN in extra:
+        try:
+            parse_mask(extra[MASK_COLUMN], 1, 1)
+        except InputError as exc:
+            raise InputError(f"{where}: column {MASK_COLUMN}: {exc}") from None
     return Camera(
         id=cam_id,
         lat=float(number("lat", -90.0, 90.0, required=True) or 0.0),

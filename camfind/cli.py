@@ -19,16 +19,17 @@ from typer.core import TyperGroup
 
 from camfind import __version__
 from camfind.commands import register
-from camfind.errors import CamfindError, StorageError, Terminated
+from camfind.errors import CamfindError, DamagedIndexError, StorageError, Terminated
 from camfind.index import default_db_path
-from camfind.index.storage import index_problem, is_storage_error, os_problem
+from camfind.index.storage import damaged_index, index_problem, is_damage_error, is_storage_error, os_problem
 
 
 class _Edge(TyperGroup):
     """The root group: the one place where named errors become a line on stderr and an exit code.
 
     Besides :class:`CamfindError`, the machine's refusals are reported the same way: a full or
-    read-only disk, a denied permission, a locked index (one line naming the file). Any other
+    read-only disk, a denied permission, a locked index (one line naming the file), and a damaged
+    index (one line saying to restore it from a backup). Any other
     exception is a bug and keeps its traceback.
     """
 
@@ -43,7 +44,9 @@ class _Edge(TyperGroup):
         except KeyboardInterrupt:
             typer.echo("camfind: interrupted; what was committed is kept, run the command again to resume", err=True)
             raise typer.Exit(130) from None
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            if is_damage_error(exc):
+                _fail(str(damaged_index(default_db_path(), exc)), DamagedIndexError.exit_code)
             if not is_storage_error(exc):
                 raise
             _fail(str(index_problem(default_db_path(), exc)), StorageError.exit_code)

@@ -1,13 +1,15 @@
-"""Custody and health: re-hash registered clips, and measure footage coverage and its gaps.
+"""Custody and health: check the index, re-hash registered clips and snapshots, and measure
+footage coverage and its gaps.
 
 >>> from camfind.index import Index
 >>> idx = Index.open(":memory:", create=True)
 >>> verify(idx)
-VerifyReport(checked=0, ok=0, changed=(), missing=(), problems=())
+VerifyReport(checked=0, ok=0, changed=(), missing=(), problems=(), snapshots_checked=0, snapshots_ok=0)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
 from camfind.ingest.hashing import sha256_file
+from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 
 if TYPE_CHECKING:
@@ -31,7 +34,8 @@ GAP_TOLERANCE_S = 2.0
 
 @dataclass(frozen=True)
 class ClipProblem:
-    """A registered clip whose file no longer matches: ``kind`` is ``changed`` or ``missing``."""
+    """A registered clip (or, ``what="snapshot"``, one of its snapshots) whose file no longer
+    matches: ``kind`` is ``changed`` or ``missing``."""
 
     clip_id: int
     path: str
@@ -39,44 +43,97 @@ class ClipProblem:
     expected_sha256: str
     actual_sha256: str | None = None
     detail: str = ""
+    what: str = "clip"
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Result of re-hashing every clip: ``changed`` and ``missing`` hold file paths."""
+    """Result of re-hashing every clip and snapshot: ``changed`` and ``missing`` hold clip paths;
+    ``problems`` holds the clips' and then the snapshots' (``what="snapshot"``)."""
 
     checked: int
     ok: int
     changed: tuple[str, ...]
     missing: tuple[str, ...]
     problems: tuple[ClipProblem, ...] = ()
+    snapshots_checked: int = 0
+    snapshots_ok: int = 0
 
     @property
     def clean(self) -> bool:
-        return not self.changed and not self.missing
+        return not self.problems and not self.changed and not self.missing
+
+    @property
+    def snapshot_problems(self) -> tuple[ClipProblem, ...]:
+        return tuple(p for p in self.problems if p.what == "snapshot")
 
 
 def verify(index: Index, progress: Callable[[int, int, str], None] | None = None) -> VerifyReport:
-    """Re-hash every registered clip's file (read-only) and compare with the registered SHA-256.
+    """Check the index with SQLite's integrity check, then re-hash every registered clip's file
+    and every snapshot (read-only) and compare each with its recorded SHA-256.
 
     Args:
         index: the case index.
         progress: called with (clips done, clips total, current path).
-    """
-    from camfind.index.queries import list_clips
 
+    Raises:
+        DamagedIndexError: SQLite's integrity check fails (the list of clips itself cannot be trusted).
+    """
+    from camfind.index.backup import integrity_problems
+    from camfind.index.queries import list_clips
+    from camfind.index.storage import damaged_index
+
+    damage = integrity_problems(index)
+    if damage:
+        raise damaged_index(index.path, "integrity check: " + "; ".join(damage[:3]))
     clips = list_clips(index)
+    copies = _copy_paths(index)
     problems: list[ClipProblem] = []
+    bad_clips = 0
+    seen: dict[tuple[str, str], ClipProblem | None] = {}  # a file split in segments is hashed once
     for n, clip in enumerate(clips, start=1):
-        problem = _check(clip.id or 0, clip.path, clip.sha256)
-        if problem is not None:
-            logger.info("clip %s %s: %s", clip.id, problem.kind, clip.path)  # the report names it
-            problems.append(problem)
+        found = _check_locations(clip.id or 0, [clip.path, *copies.get(clip.id or 0, ())], clip.sha256, seen)
+        for bad in found:
+            logger.info("clip %s %s: %s", clip.id, bad.kind, bad.path)  # the report names it
+        problems.extend(found)
+        bad_clips += bool(found)
         if progress is not None:
             progress(n, len(clips), clip.path)
     changed = tuple(p.path for p in problems if p.kind == "changed")
     missing = tuple(p.path for p in problems if p.kind == "missing")
-    return VerifyReport(len(clips), len(clips) - len(problems), changed, missing, tuple(problems))
+    clip_ok = len(clips) - bad_clips
+    clip_problems = len(problems)
+    snapshots = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id").fetchall()
+    for clip_id, path, sha in snapshots:
+        problem = _check(int(clip_id), str(path), str(sha))
+        if problem is not None:
+            logger.info("snapshot %s: %s", problem.kind, path)
+            detail = "content differs from analysis" if problem.kind == "changed" else problem.detail
+            problems.append(dataclasses.replace(problem, what="snapshot", detail=detail))
+    snap_ok = len(snapshots) - (len(problems) - clip_problems)
+    return VerifyReport(len(clips), clip_ok, changed, missing, tuple(problems), len(snapshots), snap_ok)
+
+
+def _copy_paths(index: Index) -> dict[int, list[str]]:
+    """Paths of the byte-identical copies recorded for each clip (verified with the clip)."""
+    from camfind.index.queries import clip_copies
+
+    return {cid: [c.path for c in found] for cid, found in clip_copies(index).items()}
+
+
+def _check_locations(
+    clip_id: int, paths: Sequence[str], expected: str, seen: dict[tuple[str, str], ClipProblem | None]
+) -> list[ClipProblem]:
+    """Every location of one clip's bytes (the registered file first, then its copies); a file
+    already checked for another clip (the segments of one recording) is not read again."""
+    found = []
+    for path in paths:
+        if (path, expected) not in seen:
+            seen[(path, expected)] = _check(clip_id, path, expected)
+        problem = seen[(path, expected)]
+        if problem is not None:
+            found.append(dataclasses.replace(problem, clip_id=clip_id, path=shown(problem.path)))
+    return found
 
 
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:

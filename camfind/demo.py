@@ -108,7 +108,8 @@ def _not_a_demo(workdir: Path, present: list[str]) -> str | None:
         try:
             con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
             try:
-                row = con.execute("SELECT command FROM audit ORDER BY id LIMIT 1").fetchone()
+                row = con.execute(  # the clips' own registration entries come before the run's
+                    "SELECT command FROM audit WHERE command != 'register clip' ORDER BY id LIMIT 1").fetchone()
             finally:
                 con.close()
         except sqlite3.Error:

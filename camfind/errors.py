@@ -19,6 +19,15 @@ class InputError(CamfindError):
     """Bad user input: a malformed time, an unreadable file, a bad column value."""
 
 
+class NoUsableFaceError(InputError):
+    """A face probe holds no face that can be matched. ``reason`` says why: ``none`` (no face
+    found), ``small`` (too few pixels) or ``blurred``."""
+
+    def __init__(self, message: str, reason: str = "none") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class NotFoundError(CamfindError):
     """Something named does not exist: an unknown camera, clip, track or file."""
 
@@ -49,3 +58,7 @@ class EvidenceError(CamfindError):
 
 class StorageError(CamfindError):
     """The disk refused: full, read-only, not permitted, failing, or the index is locked."""
+
+
+class DamagedIndexError(StorageError):
+    """The index file is damaged (SQLite finds it malformed): restore it from a backup."""

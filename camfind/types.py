@@ -90,11 +90,17 @@ class Probe:
     codec: str
     container: str
     creation_time: datetime | None = None
+    #: What does not add up (declared and decoded lengths, a damaged header, an assumed rate).
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Clip:
-    """A registered clip. ``start`` is corrected (true) UTC; ``start_raw`` is the DVR's time."""
+    """A registered clip. ``start`` is corrected (true) UTC; ``start_raw`` is the DVR's time.
+
+    ``flags`` are integrity warnings found when it was registered (declared and decoded lengths
+    that disagree, a damaged header, a frame rate assumed): its times deserve a second look.
+    """
 
     camera_id: str
     path: str
@@ -114,12 +120,27 @@ class Clip:
     creation_time: datetime | None = None
     status: str = "registered"
     id: int | None = None
+    #: Integrity warnings found at registration (the probe's): the clip is kept, flagged.
+    flags: tuple[str, ...] = ()
+    #: Where in its file the clip lies (seconds): a segment of a recording that switches cameras;
+    #: ``segment_end_s`` None is the whole file. ``duration_s`` is the segment's length.
+    segment_start_s: float = 0.0
+    segment_end_s: float | None = None
 
     def __post_init__(self) -> None:
         _check_utc("start", self.start)
         _check_utc("start_raw", self.start_raw)
         if len(self.sha256) != 64:
             raise ValueError(f"expected a 64-hex sha256, got {self.sha256!r}")
+        if self.segment_end_s is not None and not 0 <= self.segment_start_s < self.segment_end_s:
+            raise ValueError(f"expected a segment 0 <= start < end, got {self.segment_start_s}-{self.segment_end_s}")
+
+    @property
+    def segment(self) -> str:
+        """The segment's key within its file: '' for a whole file, else ``start-end`` seconds."""
+        if self.segment_end_s is None:
+            return ""
+        return segment_key(self.segment_start_s, self.segment_end_s)
 
     @property
     def end(self) -> datetime:
@@ -132,6 +153,29 @@ class Clip:
     def time_at(self, offset_s: float) -> datetime:
         """Corrected UTC time of a moment ``offset_s`` seconds into the clip."""
         return self.start + timedelta(seconds=offset_s)
+
+
+def segment_key(start_s: float, end_s: float) -> str:
+    """The key of a file's segment ``[start_s, end_s)``: ``'12.000-95.500'``."""
+    return f"{start_s:.3f}-{end_s:.3f}"
+
+
+@dataclass(frozen=True)
+class ClipCopy:
+    """A byte-identical copy of a registered clip found at another path: the same evidence.
+
+    ``camera_id`` and ``name_time`` are what the copy's own camera rule and file name said (None
+    when none applied); ``conflict`` says how they disagree with the registration ('' if not).
+    """
+
+    clip_id: int
+    path: str
+    camera_id: str | None = None
+    name_time: datetime | None = None
+    conflict: str = ""
+
+    def __post_init__(self) -> None:
+        _check_utc("name_time", self.name_time)
 
 
 @dataclass(frozen=True)
@@ -170,16 +214,29 @@ class PlateText:
 
 @dataclass(frozen=True)
 class Face:
-    """A face found in one image: its box, quality and 128-d encoding."""
+    """A face found in one image: its box, quality and 128-d encoding.
+
+    ``encoding`` is None for a face that was found but cannot be told apart from others: too
+    small, too blurred or blurred for the encoder. It is kept (box, quality, snapshot) as a sighting,
+    never matched; ``unencoded`` says why (``small``, ``blurred``).
+    """
 
     box: Box
-    encoding: np.ndarray
+    encoding: np.ndarray | None
     quality: float = 1.0
+    unencoded: str = ""
 
     def __post_init__(self) -> None:
         _check_box(self.box)
-        if self.encoding.shape != (128,):
+        if self.encoding is not None and self.encoding.shape != (128,):
             raise ValueError(f"expected a 128-d encoding, got shape {self.encoding.shape}")
+        if self.encoding is not None and self.unencoded:
+            raise ValueError(f"a face with an encoding has no unencoded reason, got {self.unencoded!r}")
+
+    @property
+    def encoded(self) -> bool:
+        """Whether the face carries an encoding (can be matched)."""
+        return self.encoding is not None
 
 
 @dataclass(frozen=True)

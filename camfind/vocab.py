@@ -18,15 +18,17 @@ import unicodedata
 
 #: Distance (dlib's 128-d encodings) at or under which two faces are taken for the same person.
 #: Measured on the real face photos (every pair; see benchmarks/recognition.py): worst
-#: same-person pair 0.526, best different-person pair 0.676; the threshold sits in that gap.
+#: same-person pair 0.52-0.53, best different-person pair 0.66-0.68 (YuNet or HOG boxes); the
+#: threshold sits in that gap.
 FACE_MATCH_THRESHOLD = 0.6
 
 #: Object detectors for video analysis: ``ssd`` (OpenCV DNN, offline default), ``yolo`` (your weights).
 DETECTORS: tuple[str, ...] = ("ssd", "yolo")
 #: OCR backends for plates: ``rapidocr`` (default, most accurate) and ``easyocr`` (needs torch).
 OCR_BACKENDS: tuple[str, ...] = ("rapidocr", "easyocr")
-#: Face detectors (dlib): ``hog`` (fast) and ``cnn`` (finds more, slow on CPU).
-FACE_DETECTORS: tuple[str, ...] = ("hog", "cnn")
+#: Face detectors: ``yunet`` (OpenCV, default), dlib's ``hog`` (fast) and ``cnn`` (slow on CPU).
+FACE_DETECTORS: tuple[str, ...] = ("yunet", "hog", "cnn")
+DEFAULT_FACE_DETECTOR = "yunet"
 
 #: Every colour name camfind stores, in search order.
 COLOR_NAMES: tuple[str, ...] = (

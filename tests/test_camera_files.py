@@ -108,3 +108,14 @@ def test_geojson_hidden_character_in_an_id(tmp_path: Path) -> None:
     path = _geojson(tmp_path, geometry=POINT, properties={"id": "C\u00001"})
     with pytest.raises(InputError, match="feature 1: column id: .* holds the invisible character U"):
         read_cameras(path)
+
+
+def test_overlay_mask_column_is_checked_and_kept(tmp_path: Path) -> None:
+    good = tmp_path / "good.csv"
+    good.write_text("id,lat,lon,mask\nC1,10.7,106.6,0 0 0.4 0.1;0.6 0.9 1 1\n", encoding="utf-8")
+    [cam] = read_cameras(good)
+    assert cam.extra["mask"] == "0 0 0.4 0.1;0.6 0.9 1 1"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,lat,lon,mask\nC1,10.7,106.6,0 0 40 10\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2.*column mask"):
+        read_cameras(bad)

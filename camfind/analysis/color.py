@@ -1,10 +1,25 @@
 """The dominant colour of an object, as a word a witness would use.
 
-Pixels of the object's body (the middle of a vehicle box, the torso of a person) are put in HSV
-bins: dark pixels are ``black``, bright unsaturated ones ``white``, the rest of the unsaturated
-ones ``silver/grey``; saturated pixels are named by hue. Windows, tyres and shadows are dark and
-unsaturated, so a clearly coloured body wins when enough of its pixels are saturated; otherwise
-the most common achromatic bin is the colour. The names are :data:`camfind.vocab.COLOR_NAMES`.
+Pixels of the object's body are put in bins in CIE Lab, after the camera's colour cast is taken
+out:
+
+* body only: the band of a car box below the glass (which mirrors the sky) and above the road;
+  the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
+  to name its colour); a person's torso;
+* white balance (:class:`Balance`): the cast is the median tint of the near-neutral pixels (road,
+  tyres, trim, white and grey paint; strongly coloured paint is not near-neutral and does not
+  count) of the object with its surroundings (:func:`box_votes`), else of the body crop alone
+  (:func:`color_votes`); it is taken out of every pixel, so a white car under a blue-tinted
+  camera stays white and a red car stays red;
+* white stays white: paint the camera shows bright and untinted is white even where the scene's
+  greys are tinted (warm asphalt, an over-saturating camera) and the correction would tint it;
+* bins: dark pixels are ``black``; clearly tinted ones (Lab chroma) are named by hue; the rest
+  are light (white, or tinted light paint: silver) or mid grey (``silver/grey``).
+
+The decision (:func:`decide`) lets a clear paint colour win on part of the body (a motorbike's
+panels among chrome and tyres); otherwise light paint covering a good part of the body makes the
+object white or silver/grey, and black wins over grey when dark pixels dominate. The names are
+:data:`camfind.vocab.COLOR_NAMES`.
 
 Example:
     >>> import numpy as np
@@ -17,6 +32,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -28,25 +44,52 @@ _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (7, "red"), (19, "orange"), (34, "yellow"), (85, "green"), (128, "blue"),
     (150, "purple"), (170, "pink"), (180, "red"),
 )
-_CHROMA_SHARE = 0.30  # share of body pixels that must be saturated for a hue to win
-_PAINT_SHARE = 0.15  # ... or this share, when one hue holds _ONE_HUE of the saturated pixels
+# Pixel bins, CIE Lab units (L 0..100, chroma = distance from grey in a/b).
+_DARK_L = 35.0  # below: black (tyres, shadow, black paint; black paint that mirrors the sky is ~30) ...
+_DARK_CHROMA = 30.0  # ... unless tinted at least this much (dark red paint in shade) ...
+_BLACK_L = 20.0  # ... and below this black whatever the tint (tyres, deep shadow: tint is noise)
+_CHROMA = 25.0  # at or above (after the cast is out): a colour
+_LIGHT_L = 68.0  # at or above, untinted: light paint (white or silver)
+_WHITE_L = 72.0  # ... and at or above this, with almost no tint: white
+_WHITE_TINT = 5.0  # the most tint white paint shows
+# White balance: near-neutral pixels give the cast; channel gains beyond _MAX_GAIN are not believed.
+_NEUTRAL_CHROMA = 15.0
+_MAX_GAIN = 1.35
+_CLIPPED = 250
+_BRIGHT_GREYS = 0.75  # the quantile of lightness above which near-neutral pixels give the cast
+_MIN_CAST = 3.0  # a median tint of grey things below this is their own (warm asphalt), not a cast
+_NEUTRAL_L = (25.0, 97.0)  # neither dark (noisy, tinted by the sensor) nor blown out (clipped to white)
+_MIN_NEUTRAL = 0.1  # share of the reference's pixels that must be near-neutral
+# Decision.
+_CHROMA_SHARE = 0.30  # share of body pixels that must be coloured for a hue to win
+_PAINT_SHARE = 0.15  # ... or this share, when one hue holds _ONE_HUE of the coloured pixels
 _ONE_HUE = 0.6
-_LIGHT_SHARE = 0.35  # share of achromatic pixels that must be light for white or silver
-_WHITE_SHARE = 0.6  # share of light pixels that must be untinted for white
+_LIGHT_SHARE = 0.25  # share of achromatic pixels that must be light for white or silver
+_WHITE_SHARE = 0.55  # share of light pixels that must be white for white
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
 
 
 def body_region(box: Box, cls: str) -> Box:
-    """The part of a box whose colour names the object (torso for people, body for vehicles)."""
+    """The part of a box whose colour names the object.
+
+    People: the torso. Motorcycles and bicycles: the bike's panels, below a rider's clothes and
+    above the wheels (the lower middle of a box seen from behind or in front, the middle of a
+    side view). Cars, buses, trucks: the band below the windows (glass mirrors the sky) and above
+    the road. Objects of no known class (motion): the middle of the box.
+    """
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     if cls == "person" and h < 1.6 * w:  # head and shoulders only (close-up, cut by the frame)
         return (x1 + 0.2 * w, y1 + 0.7 * h, x2 - 0.2 * w, y2)
     if cls == "person":
         return (x1 + 0.25 * w, y1 + 0.2 * h, x2 - 0.25 * w, y1 + 0.55 * h)
-    if cls in ("motorcycle", "bicycle"):  # the rider's clothes or the bike's body, not the road
-        return (x1 + 0.2 * w, y1 + 0.15 * h, x2 - 0.2 * w, y1 + 0.7 * h)
-    return (x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y2 - 0.15 * h)
+    if cls in ("motorcycle", "bicycle") and h >= 1.5 * w:  # seen from behind or in front: a rider sits above
+        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.75 * h)
+    if cls in ("motorcycle", "bicycle"):  # side view: tank and panels between the seat and the wheels
+        return (x1 + 0.2 * w, y1 + 0.25 * h, x2 - 0.2 * w, y1 + 0.65 * h)
+    if cls == "unknown":  # a moving blob of no known class (a car from straight above): its middle
+        return (x1 + 0.15 * w, y1 + 0.15 * h, x2 - 0.15 * w, y2 - 0.15 * h)
+    return (x1 + 0.12 * w, y1 + 0.4 * h, x2 - 0.12 * w, y2 - 0.12 * h)
 
 
 def _hue_name(hue: np.ndarray) -> np.ndarray:
@@ -58,35 +101,134 @@ def _hue_name(hue: np.ndarray) -> np.ndarray:
     return names
 
 
-def color_votes(image_bgr: np.ndarray, max_side: int = 64) -> Counter[str]:
-    """Pixel counts per colour name over a body crop (downscaled to ``max_side`` for speed)."""
-    if image_bgr.size == 0:
-        return Counter()
+def _small(image_bgr: np.ndarray, max_side: int) -> np.ndarray:
     h, w = image_bgr.shape[:2]
     scale = min(1.0, max_side / max(h, w))
     if scale < 1.0:
-        image_bgr = cv2.resize(image_bgr, (max(1, int(w * scale)), max(1, int(h * scale))),
-                               interpolation=cv2.INTER_AREA)
-    hsv = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2HSV).reshape(-1, 3).astype(np.int32)
-    hue, sat, val = hsv[:, 0], hsv[:, 1], hsv[:, 2]
+        return cv2.resize(image_bgr, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+    return image_bgr
+
+
+def _lab(image_bgr: np.ndarray) -> np.ndarray:
+    """Pixels as float CIE Lab rows (L 0..100, a and b centred on 0)."""
     lab = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2LAB).reshape(-1, 3).astype(np.float32)
-    tint = np.hypot(lab[:, 1] - 128.0, lab[:, 2] - 128.0)  # Lab chroma: ~0 for white paint
-    votes: Counter[str] = Counter()
-    dark = val < 60
-    chroma = ~dark & (sat >= 70) & (sat * val >= 70 * 110)
+    lab[:, 0] *= 100.0 / 255.0
+    lab[:, 1:] -= 128.0
+    return lab
+
+
+@dataclass(frozen=True)
+class Balance:
+    """A camera's colour cast, as the BGR channel gains that undo it.
+
+    ``gains`` is None when the picture had too few near-neutral pixels to tell, ``(1, 1, 1)``
+    when its greys are grey.
+    """
+
+    gains: tuple[float, float, float] | None = None
+
+    def apply(self, pixels_bgr: np.ndarray) -> np.ndarray:
+        """Pixels (any shape ending in 3 channels) with the cast taken out, as uint8."""
+        if self.gains is None or self.gains == (1.0, 1.0, 1.0):
+            return pixels_bgr.astype(np.uint8, copy=False)
+        out = pixels_bgr.astype(np.float32) * np.asarray(self.gains, np.float32)
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def estimate_balance(image_bgr: np.ndarray, max_side: int = 96) -> Balance:
+    """The colour cast of an image from its near-neutral pixels (see :func:`balance_of`)."""
+    if image_bgr.size == 0:
+        return Balance()
+    return balance_of(_small(image_bgr, max_side).reshape(-1, 3))
+
+
+def balance_of(pixels_bgr: np.ndarray) -> Balance:
+    """The colour cast of BGR pixel rows (uint8, shape (N, 3)) from the near-neutral ones.
+
+    Road, tyres, windows, white and grey paint should be grey: the per-channel median of the
+    pixels that are nearly grey (and neither black nor blown out) says what the camera added,
+    and gains that make it grey undo it (von Kries). No cast when too few pixels are
+    near-neutral; each gain is kept within ``1 / _MAX_GAIN .. _MAX_GAIN``.
+    """
+    if len(pixels_bgr) == 0:
+        return Balance()
+    lab = _lab(pixels_bgr.reshape(-1, 1, 3))
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    clipped = pixels_bgr.reshape(-1, 3).max(axis=1) >= _CLIPPED  # a channel at the sensor's limit lies
+    near = (chroma < _NEUTRAL_CHROMA) & (lab[:, 0] > _NEUTRAL_L[0]) & (lab[:, 0] < _NEUTRAL_L[1]) & ~clipped
+    if near.sum() < max(4, _MIN_NEUTRAL * len(lab)):
+        return Balance()
+    # The brightest of them (white paint, highlights, sky) show the light best; darker greys
+    # carry their own tint (warm asphalt, sunlit kerbs) and sensor noise.
+    near &= lab[:, 0] >= np.quantile(lab[near, 0], _BRIGHT_GREYS)
+    grey = pixels_bgr.reshape(-1, 3)[near].astype(np.float32)
+    if float(np.hypot(np.median(lab[near, 1]), np.median(lab[near, 2]))) < _MIN_CAST:
+        return Balance((1.0, 1.0, 1.0))  # grey things are grey: no cast
+    median = np.maximum(np.median(grey, axis=0), 1.0)
+    gains = np.clip(float(median.mean()) / median, 1.0 / _MAX_GAIN, _MAX_GAIN)
+    return Balance((float(gains[0]), float(gains[1]), float(gains[2])))
+
+
+def color_votes(image_bgr: np.ndarray, max_side: int = 64, *, balance: Balance | None = None) -> Counter[str]:
+    """Pixel counts per colour name over a body crop (downscaled to ``max_side`` for speed).
+
+    ``balance``: the camera's colour cast (:func:`estimate_balance`, of a larger view of the
+    scene when the caller has one, see :func:`box_votes`); by default it is estimated from the
+    crop itself.
+    """
+    if image_bgr.size == 0:
+        return Counter()
+    image_bgr = _small(image_bgr, max_side)
+    if balance is None:
+        balance = estimate_balance(image_bgr)
+    fixed = balance.apply(image_bgr)
+    lab = _lab(fixed)
+    light_l, a, b = lab[:, 0], lab[:, 1], lab[:, 2]
+    chroma_v = np.hypot(a, b)
+    # Paint the camera shows untinted is white whatever the estimate of the cast says.
+    raw = lab if balance.gains is None or balance.gains == (1.0, 1.0, 1.0) else _lab(image_bgr)
+    tint = np.minimum(chroma_v, np.hypot(raw[:, 1], raw[:, 2]))
+    # Dark pixels are black unless strongly tinted (a red tank in shade is red); very dark is black.
+    dark = (light_l < _BLACK_L) | ((light_l < _DARK_L) & (chroma_v < _DARK_CHROMA))
+    chroma = ~dark & (chroma_v >= _CHROMA)
     grey = ~dark & ~chroma
-    light = grey & (val >= 175) & (sat < 45)
-    white = light & (tint < 4.0)  # tinted light paint is silver
+    light = grey & (light_l >= _LIGHT_L)
+    white = light & (light_l >= _WHITE_L) & (tint < _WHITE_TINT)
+    votes: Counter[str] = Counter()
     votes["black"] = int(dark.sum())
     votes["white"] = int(white.sum())
     votes[_SILVER] = int((light & ~white).sum())
     votes["silver/grey"] = int((grey & ~light).sum())
-    names = _hue_name(hue[chroma])
-    # Dark orange/yellow is brown.
-    brownish = (names == "orange") & (val[chroma] < 150)
-    names[brownish] = "brown"
-    votes.update(Counter(names.tolist()))
+    if chroma.any():
+        hsv = cv2.cvtColor(fixed, cv2.COLOR_BGR2HSV).reshape(-1, 3)[chroma].astype(np.int32)
+        names = _hue_name(hsv[:, 0])
+        names[(names == "orange") & (hsv[:, 2] < 150)] = "brown"  # dark orange/yellow is brown
+        votes.update(Counter(names.tolist()))
     return votes
+
+
+def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96) -> Counter[str]:
+    """Votes over the body of ``box``, white-balanced on what lies around it in ``image_bgr``.
+
+    ``image_bgr`` is the object with its surroundings (a track sample: the box and a margin, or a
+    whole frame): road and background say what cast the camera adds, which the object's own
+    pixels cannot when it fills its box (a pale teal car, a cream scooter). With nothing
+    near-neutral around the box, the whole image is the reference.
+    """
+    region = crop(image_bgr, body_region(box, cls))
+    if region.size == 0:
+        return Counter()
+    small = _small(image_bgr, max_side)
+    k = small.shape[1] / image_bgr.shape[1]
+    h, w = small.shape[:2]
+    outside = np.ones((h, w), bool)
+    outside[max(0, int(box[1] * k)):max(0, int(np.ceil(box[3] * k))),
+            max(0, int(box[0] * k)):max(0, int(np.ceil(box[2] * k)))] = False
+    pixels = small.reshape(-1, 3)
+    balance = balance_of(pixels[outside.reshape(-1)])
+    if balance.gains is None:  # nothing near-neutral around the box
+        balance = balance_of(pixels)
+    return color_votes(region, balance=balance)
 
 
 def decide(votes: Counter[str]) -> str | None:
@@ -99,13 +241,13 @@ def decide(votes: Counter[str]) -> str | None:
     if chroma:
         hue, n = chroma.most_common(1)[0]
         share = sum(chroma.values()) / total
-        # A clear paint colour wins even on a small part (a motorbike's tank among chrome and
+        # A clear paint colour wins even on a small part (a motorbike's panels among chrome and
         # tyres) when one hue holds most coloured pixels; mixed hues need more of the body.
         if share >= _CHROMA_SHARE or (share >= _PAINT_SHARE and n >= _ONE_HUE * sum(chroma.values())):
             return hue
     grey_total = sum(votes.get(k, 0) for k in achromatic)
     light = votes.get("white", 0) + votes.get(_SILVER, 0)
-    # Windows, tyres and shadows are never white: a third of light paint makes a light object.
+    # Windows, tyres and shadows are never white: a quarter of light paint makes a light object.
     if light >= _LIGHT_SHARE * grey_total:
         return "white" if votes.get("white", 0) >= _WHITE_SHARE * light else "silver/grey"
     return "black" if votes.get("black", 0) >= votes.get("silver/grey", 0) + light else "silver/grey"
@@ -128,7 +270,7 @@ def track_color(samples: Iterable[tuple[np.ndarray, Box, str]]) -> str | None:
     """Colour of a track from several (image, box, class) samples: pixel votes summed."""
     total: Counter[str] = Counter()
     for image, box, cls in samples:
-        votes = color_votes(crop(image, body_region(box, cls)))
+        votes = box_votes(image, box, cls)
         n = sum(votes.values())
         if n:  # each sample weighs the same whatever its size
             total.update({k: v / n for k, v in votes.items()})

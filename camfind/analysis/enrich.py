@@ -12,15 +12,17 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from camfind.analysis.color import body_region, color_votes, crop
+from camfind.analysis.frames import Frame
+from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.trackbook import Fragment, Sample
-from camfind.types import Box, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot
+from camfind.types import Box, Clip, Detection, Face, FaceSighting, PlateRead, PlateText, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class PlateReaderLike(Protocol):
 
 
 class FaceEngineLike(Protocol):
-    def faces(self, image_bgr: np.ndarray) -> list[Face]: ...
+    def faces(self, image_bgr: np.ndarray, *, upscaled: float = 1.0) -> list[Face]: ...
 
 
 @dataclass
@@ -67,9 +69,12 @@ class Enricher:
         plate_frames: int = 3,
         face_frames: int = 3,
         faces_wanted: int = 2,
+        overlays: OverlayWatch | None = None,
     ) -> None:
         self.clip = clip
         self.store = store
+        self.overlays = overlays
+        self._finder: Any = None  # loaded with the first plate search (False: none to be had)
         self.plates, self.faces = plates, faces
         self.plate_frames, self.face_frames, self.faces_wanted = plate_frames, face_frames, faces_wanted
 
@@ -102,7 +107,9 @@ class Enricher:
         usable.sort(key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
         reads: list[PlateRead] = []
         for s in usable[: self.plate_frames]:
-            found = [p for p in self.plates.read(s.image, crop_kind="scene") if p.norm]
+            mask = self.overlays.mask if self.overlays is not None else OverlayMask()
+            found = [p for p in self._read(s.image) if p.norm
+                     and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
                 continue
             plate = found[0]
@@ -117,6 +124,45 @@ class Enricher:
                 break  # two valid reads of the same plate: a third would not change the vote
         return reads
 
+    def sweep(self, frame: Frame, regions: Sequence[Box], tracked: Sequence[Detection]) -> Findings:
+        """Plates found in a whole frame's ``regions`` (moving parts no vehicle track covers, or
+        the frame itself where nothing is tracked): each read is given to the tracked box that
+        holds it (``track_id``: the fragment's number), else it stays loose (``track_id`` None)
+        for a plate-only sighting. Returned as the findings of fragment 0."""
+        found = Findings(0)
+        if self.plates is None:
+            return found
+        mask = self.overlays.mask if self.overlays is not None else OverlayMask()
+        for plate in self._read(frame.image, regions=list(regions)):
+            if plate.box is None or not plate.norm or mask.covers(plate.box):
+                continue
+            owner = _holder(plate.box, tracked)
+            no = owner.track_no if owner is not None else None
+            snap = self.store.save(crop(frame.image, _pad(plate.box, 0.15)), frame=frame.index, kind="plate",
+                                   track_no=no or 0, time=self.clip.time_at(frame.offset_s), box=plate.box,
+                                   provisional=True)
+            found.plate_reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id,
+                                               self.clip.time_at(frame.offset_s), frame.index, plate,
+                                               track_id=no, snapshot=snap))
+        return found
+
+    def _read(self, image: np.ndarray, regions: list[Box] | None = None) -> list[PlateText]:
+        """The plates in a vehicle crop: found by the plate finder (text lines, paired rows), each
+        cut at full resolution and read as a plate; the reader's own scene search without one."""
+        assert self.plates is not None
+        if self._finder is None:
+            self._finder = False  # a reader without a text detector searches by itself
+            if getattr(self.plates, "ocr", None) is not None:
+                from camfind.recognition.platefind import load_plate_finder
+
+                self._finder = load_plate_finder("text", self.plates)  # type: ignore[arg-type]
+        if not self._finder:
+            return self.plates.read(image, crop_kind="scene")
+        from camfind.recognition.platefind import read_plates_in_frame
+
+        return read_plates_in_frame(image, finder=self._finder, reader=self.plates,  # type: ignore[arg-type]
+                                    regions=regions)
+
     def _faces(self, samples: Sequence[Sample], track_no: int, cls: str) -> list[FaceSighting]:
         assert self.faces is not None
         usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_HEAD_W]
@@ -129,20 +175,29 @@ class Enricher:
                 continue
             up = min(4.0, max(1.0, FACE_INPUT_W / region.shape[1]))
             big = cv2.resize(region, None, fx=up, fy=up, interpolation=cv2.INTER_CUBIC) if up > 1 else region
-            faces = self.faces.faces(big)
+            faces = self.faces.faces(big, upscaled=up)  # the size gate counts the clip's own pixels
             if not faces:
                 continue
-            face = max(faces, key=lambda f: (f.box[2] - f.box[0]) * f.quality)
+            face = max(faces, key=lambda f: (f.encoding is not None, (f.box[2] - f.box[0]) * f.quality))
             ox, oy = max(0, int(head[0])), max(0, int(head[1]))  # where crop() cut the region
             in_crop = (face.box[0] / up + ox, face.box[1] / up + oy, face.box[2] / up + ox, face.box[3] / up + oy)
             frame_box = s.to_frame(in_crop)
             snap = self._snap(s, crop(s.image, _pad(in_crop, 0.3)), "face", track_no, frame_box)
             out.append(FaceSighting(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
-                                    s.frame, Face(frame_box, face.encoding, face.quality),
+                                    s.frame, Face(frame_box, face.encoding, face.quality, face.unencoded),
                                     track_id=track_no, snapshot=snap))
-            if len(out) >= self.faces_wanted:
+            if sum(f.face.encoding is not None for f in out) >= self.faces_wanted:
                 break  # encodings are the costly part; two views of a face are enough to match
         return out
+
+
+def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:
+    """The tracked box holding a plate's centre (the smallest, of a class that carries plates or
+    rides): the vehicle whose plate it is."""
+    cx, cy = (plate[0] + plate[2]) / 2, (plate[1] + plate[3]) / 2
+    holding = [d for d in tracked if d.track_no is not None and (d.cls in PLATE_CLASSES or d.cls == "person")
+               and d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]]
+    return min(holding, key=lambda d: (d.box[2] - d.box[0]) * (d.box[3] - d.box[1]), default=None)
 
 
 def _agree(reads: Sequence[PlateRead]) -> bool:

@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 
 from camfind.errors import ClipError, NotFoundError
+from camfind.ffmpeglog import decoder_errors, route_ffmpeg_logs
+from camfind.pathtext import exact_bytes, shown
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,8 @@ def iter_frames(
     *,
     rate_fps: float | None,
     fps_override: float | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> Iterator[Frame]:
     """Yield frames of ``path`` at about ``rate_fps`` (``None``: every frame).
 
@@ -63,6 +67,9 @@ def iter_frames(
             or above the clip's yields every frame.
         fps_override: The clip's true frame rate where the header is wrong (PETS says 10, is 7).
             Offsets are ``index / true fps``.
+        start_s, end_s: Only the frames in ``[start_s, end_s)`` seconds of the file (a segment of a
+            recording that switches cameras); offsets are then from ``start_s``, indexes stay the
+            file's.
 
     Yields:
         Frames in order. A decoding error mid-file ends the stream with a warning; frames decoded
@@ -83,21 +90,37 @@ def iter_frames(
             raise ClipError(f"{path}: the clip declares no frame rate; give the true fps")
         expected = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         step = 1.0 if rate_fps is None or rate_fps >= fps else fps / rate_fps
-        yield from _decode(cap, Path(path), fps=fps, step=step, expected=expected)
+        span = (start_s, end_s) if start_s > 0 or end_s is not None else None
+        yield from _decode(cap, Path(path), fps=fps, step=step, expected=0 if span else expected, span=span)
     finally:
         cap.release()
 
 
 def _open(path: Path) -> cv2.VideoCapture:
+    route_ffmpeg_logs()  # FFmpeg's complaints go to logging, not straight to stderr
     if not path.is_file():
         raise NotFoundError(f"{path}: no such clip file")
     if not os.access(path, os.R_OK):
         raise ClipError(f"{path}: the clip is not readable")
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    cap = _capture(path)
     if not cap.isOpened():
         cap.release()
         raise ClipError(f"{path}: cannot be opened as video (corrupt or unsupported)")
     return cap
+
+
+def _capture(path: Path) -> cv2.VideoCapture:
+    """``cv2.VideoCapture`` of ``path``; a name that is not UTF-8 (OpenCV crashes on one) is
+    opened read-only and given to OpenCV as its ``/proc/self/fd`` link where the system has one."""
+    if exact_bytes(path) is None:
+        return cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    if not Path("/proc/self/fd").is_dir():
+        raise ClipError(f"{shown(path)}: a file name that is not UTF-8 cannot be decoded here: rename a copy")
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:  # FFmpeg opens the link itself: a descriptor of its own, to the same file
+        return cv2.VideoCapture(f"/proc/self/fd/{fd}", cv2.CAP_FFMPEG)
+    finally:
+        os.close(fd)
 
 
 def _header_fps(cap: cv2.VideoCapture) -> float:
@@ -106,12 +129,29 @@ def _header_fps(cap: cv2.VideoCapture) -> float:
 
 
 def _decode(
-    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int
+    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int,
+    span: tuple[float, float | None] | None = None,
 ) -> Iterator[Frame]:
     """Grab every frame, retrieve (convert) only those on the sampling grid."""
+    errors_before = decoder_errors()[0]
+    try:
+        yield from _grab(cap, path, fps=fps, step=step, expected=expected, span=span or (0.0, None))
+    finally:
+        errors, first = decoder_errors(since=errors_before)
+        if errors > errors_before:
+            log.warning("%s: the decoder reported %d error%s (damaged data; the first: %s)", shown(path),
+                        errors - errors_before, "" if errors - errors_before == 1 else "s", first)
+
+
+def _grab(
+    cap: cv2.VideoCapture, path: Path, *, fps: float, step: float, expected: int, span: tuple[float, float | None]
+) -> Iterator[Frame]:
+    start_s, end_s = span
+    first = math.ceil(start_s * fps - 1e-6)  # the segment's first frame in the file
+    last = None if end_s is None else math.ceil(end_s * fps - 1e-6)  # one past its last
     index = 0
-    next_keep = 0.0
-    while True:
+    next_keep = float(first)
+    while last is None or index < last:
         try:
             if not cap.grab():
                 break
@@ -121,7 +161,7 @@ def _decode(
                     log.warning("%s: frame %d grabbed but not decodable; stopping", path, index)
                     return
                 next_keep += step
-                yield Frame(index=index, offset_s=index / fps, image=image)
+                yield Frame(index=index, offset_s=(index - first) / fps, image=image)
         except cv2.error as exc:
             log.warning("%s: decoding failed at frame %d (%s); stopping", path, index, exc)
             return

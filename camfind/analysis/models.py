@@ -107,7 +107,8 @@ def _backend_record(prefix: str, backend: str) -> dict[str, str]:
 def _engine_record(prefix: str, engine: object) -> dict[str, str]:
     """The face engine: detector kind, dlib version, SHA-256 of each model file it loaded."""
     kind = str(getattr(engine, "detector_name", "hog"))
-    out = {prefix: f"dlib-{kind} + resnet-128d", f"{prefix}.version": f"dlib-bin-{_version('dlib-bin')}"}
+    detector = f"yunet (yuface-{_version('yuface')})" if kind == "yunet" else f"dlib-{kind}"
+    out = {prefix: f"{detector} + dlib resnet-128d", f"{prefix}.version": f"dlib-bin-{_version('dlib-bin')}"}
     try:
         from camfind.recognition.faces import MODEL_FILES, model_path
     except ImportError:

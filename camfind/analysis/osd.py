@@ -28,14 +28,14 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 import numpy as np
 
 from camfind.analysis.frames import container_fps, iter_frames
-from camfind.timeutil import as_utc, zone
+from camfind.timeutil import as_utc, default_date_order, twelve_hour, zone
 from camfind.types import Box
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,16 @@ _TIME_TEMPLATES: tuple[str, ...] = (
 )
 
 
-def _date_from(match: re.Match[str]) -> date | None:
+def _date_from(match: re.Match[str], order: str | None, day_month: bool) -> date | None:
+    """The date a template matched; a day/month one read in ``order`` (``dmy``/``mdy``; None:
+    only if it cannot be taken both ways)."""
     y, m, d = int(match["y"]), int(match["m"]), int(match["d"])
     y = y + 2000 if y < 100 else y
-    if m > 12 >= d:  # mm/dd written the American way
+    if day_month and order == "mdy":
+        m, d = d, m
+    if day_month and order is None and m != d and m <= 12 and d <= 12:
+        return None  # 2/12: 2 December or 12 February, and no order known
+    if m > 12 >= d:  # impossible as read: mm/dd written the other way
         m, d = d, m
     if not 1990 <= y <= 2099:
         return None
@@ -68,11 +74,11 @@ def _date_from(match: re.Match[str]) -> date | None:
         return None
 
 
-def _find_date(text: str) -> tuple[date, str] | None:
+def _find_date(text: str, order: str | None = "dmy") -> tuple[date, str] | None:
     """The first valid date in ``text`` and the text left when it is cut out."""
-    for _name, pattern in _DATE_TEMPLATES:
+    for name, pattern in _DATE_TEMPLATES:
         for match in re.finditer(pattern, text):
-            found = _date_from(match)
+            found = _date_from(match, order, name != "yyyy-mm-dd")
             if found is not None:
                 return found, text[: match.start()] + " " + text[match.end():]
     return None
@@ -87,26 +93,48 @@ def _find_time(text: str) -> tuple[int, int, int] | None:
     return None
 
 
-def parse_osd_text(text: str, *, default_date: date | None = None) -> datetime | None:
+#: A 12-hour clock's marker right after the seconds (``03:52:27 PM``, Vietnamese ``SA``/``CH``)
+#: or an AM/PM just before the hour (``PM 03:52:27``).
+_MERIDIEM_AFTER = re.compile(r"(?<=\d)\s*(?P<m>[AaPp]\.?[Mm]\.?|SA|CH|[Ss]a|[Cc]h)(?![A-Za-z0-9])")
+_MERIDIEM_BEFORE = re.compile(r"(?<![A-Za-z0-9])(?P<m>[AaPp]\.?[Mm]\.?)\s*(?=\d{1,2}\s*:)")
+
+
+def _meridiem(text: str) -> tuple[str | None, str]:
+    """The AM/PM marker of a 12-hour clock in ``text`` (None if none), and the text without it."""
+    for pattern in (_MERIDIEM_AFTER, _MERIDIEM_BEFORE):
+        match = pattern.search(text)
+        if match is not None:
+            return match["m"], text[: match.start()] + " " + text[match.end():]
+    return None, text
+
+
+def parse_osd_text(text: str, *, default_date: date | None = None, date_order: str | None = "dmy") -> datetime | None:
     """A naive DVR wall time from OCR text, or None when no time is in it.
 
-    A read without a date takes ``default_date`` (None if that is missing too).
+    A read without a date takes ``default_date`` (None if that is missing too). A 12-hour clock
+    (``03:52:27 PM``, ``SA``/``CH``) is read as such. ``date_order`` (``dmy``/``mdy``) reads a
+    ``D/M`` date; None reads only dates that cannot be taken both ways.
+
+    >>> parse_osd_text("02/12/2023 03:52:27 PM")
+    datetime.datetime(2023, 12, 2, 15, 52, 27)
     """
-    clean = text.translate(_CONFUSIONS)
-    found = _find_date(clean)
+    marker, rest_text = _meridiem(text)
+    clean = rest_text.translate(_CONFUSIONS)
+    found = _find_date(clean, date_order)
     rest = clean if found is None else found[1]
     hms = _find_time(rest)
     if hms is None:
         return None
+    hour = twelve_hour(hms[0], marker)
     day = found[0] if found is not None else default_date
-    if day is None:
+    if day is None or hour is None:
         return None
-    return datetime(day.year, day.month, day.day, *hms)
+    return datetime(day.year, day.month, day.day, hour, hms[1], hms[2])
 
 
-def parse_osd_date(text: str) -> date | None:
+def parse_osd_date(text: str, date_order: str | None = "dmy") -> date | None:
     """The date in OCR text, if any."""
-    found = _find_date(text.translate(_CONFUSIONS))
+    found = _find_date(_meridiem(text)[1].translate(_CONFUSIONS), date_order)
     return None if found is None else found[0]
 
 
@@ -158,6 +186,8 @@ class OsdClock:
     box: tuple[int, int, int, int]
     date: date | None
     text: str
+    date_text: str = ""  # the OCR text the date was read from
+    date_order: str = "dmy"  # how its D/M date reads
 
 
 @dataclass(frozen=True)
@@ -173,22 +203,44 @@ class OsdResult:
     drift_s: float | None = None  # start minus the clip's start_raw
 
 
-def locate_clock(image: np.ndarray, ocr: OsdOcr, band: float = 0.16) -> OsdClock | None:
+def locate_clock(image: np.ndarray, ocr: OsdOcr, band: float = 0.16, date_order: str = "dmy") -> OsdClock | None:
     """Find the burned-in clock in the top or bottom band of a frame."""
     h, w = image.shape[:2]
     bh = max(24, int(h * band))
     for y0 in (0, h - bh):
         boxes = ocr.detect(image[y0 : y0 + bh])
         boxes.sort(key=lambda b: b[0][0])
-        day = next((d for d in (parse_osd_date(t) for _, t, _ in boxes) if d is not None), None)
+        dated = next(((d, t) for d, t in ((parse_osd_date(t, date_order), t) for _, t, _ in boxes) if d), None)
+        day, date_text = dated if dated is not None else (None, "")
         for box, text, _score in boxes:
-            if parse_osd_text(text, default_date=day or date(2000, 1, 1)) is None:
+            if parse_osd_text(text, default_date=day or date(2000, 1, 1), date_order=date_order) is None:
                 continue
             pad = max(4, int(0.25 * (box[3] - box[1])))
             x1, x2 = max(0, int(box[0]) - pad), min(w, int(box[2]) + pad)
             y1, y2 = max(0, int(box[1]) + y0 - pad), min(h, int(box[3]) + y0 + pad)
-            return OsdClock((x1, y1, x2, y2), day, text)
+            return OsdClock((x1, y1, x2, y2), day, text, date_text, date_order)
     return None
+
+
+def resolve_date_order(clock: OsdClock, start_raw: datetime | None, tz: str) -> OsdClock | None:
+    """The clock with its date read the way that fits, where the order is not known.
+
+    A date that reads only one way is read so; one that reads both ways (2/12) takes the order
+    whose date is nearer the clip's recorded start; without one it is refused (None), not guessed.
+    """
+    if not clock.date_text:
+        return clock
+    dmy, mdy = parse_osd_date(clock.date_text, "dmy"), parse_osd_date(clock.date_text, "mdy")
+    if dmy == mdy:
+        return clock
+    if start_raw is None or dmy is None or mdy is None:
+        return None
+    near = start_raw.astimezone(zone(tz)).date()
+    gap_dmy, gap_mdy = abs((dmy - near).days), abs((mdy - near).days)
+    if gap_dmy == gap_mdy:
+        return None
+    order, day = ("dmy", dmy) if gap_dmy < gap_mdy else ("mdy", mdy)
+    return replace(clock, date=day, date_order=order)
 
 
 def pin_start(readings: list[tuple[float, datetime]]) -> tuple[datetime, float, int] | None:
@@ -211,10 +263,10 @@ def pin_start(readings: list[tuple[float, datetime]]) -> tuple[datetime, float, 
     return ref + timedelta(seconds=(lo + hi) / 2.0), hi - lo, len(agree)
 
 
-def _read(ocr: OsdOcr, crop: np.ndarray, day: date | None) -> datetime | None:
+def _read(ocr: OsdOcr, crop: np.ndarray, day: date | None, order: str = "dmy") -> datetime | None:
     """The time shown in a clock crop (recognition only)."""
     text, _conf = ocr.recognize(crop)
-    return parse_osd_text(text, default_date=day)
+    return parse_osd_text(text, default_date=day, date_order=order)
 
 
 def _tick_readings(
@@ -231,11 +283,11 @@ def _tick_readings(
         if n % every:
             buffer.append((offset, crop.copy()))
             continue
-        shown = _read(ocr, crop, clock.date)
+        shown = _read(ocr, crop, clock.date, clock.date_order)
         if shown is None:
             continue
         if last is not None and shown != last and buffer:
-            readings.extend(_bisect(list(buffer), ocr, clock.date, last))
+            readings.extend(_bisect(list(buffer), ocr, clock, last))
             changes += 1
         readings.append((offset, shown))
         last = shown
@@ -246,14 +298,14 @@ def _tick_readings(
 
 
 def _bisect(
-    crops: list[tuple[float, np.ndarray]], ocr: OsdOcr, day: date | None, before: datetime
+    crops: list[tuple[float, np.ndarray]], ocr: OsdOcr, clock: OsdClock, before: datetime
 ) -> list[tuple[float, datetime]]:
     """Read buffered clock crops (after a reading of ``before``), halving towards the change."""
     out: list[tuple[float, datetime]] = []
     lo, hi = 0, len(crops)
     while lo < hi:
         mid = (lo + hi) // 2
-        shown = _read(ocr, crops[mid][1], day)
+        shown = _read(ocr, crops[mid][1], clock.date, clock.date_order)
         if shown is None:
             break
         out.append((crops[mid][0], shown))
@@ -265,8 +317,8 @@ def _bisect(
 
 
 def _locate(
-    frames: Iterator[tuple[float, np.ndarray]], ocr: OsdOcr, tries_s: tuple[float, ...]
-) -> tuple[OsdClock, float, datetime | None] | None:
+    frames: Iterator[tuple[float, np.ndarray]], ocr: OsdOcr, tries_s: tuple[float, ...], order: str
+) -> tuple[OsdClock, float] | None:
     """Try to find the clock at the given offsets; returns it, the offset and its first reading."""
     pending = list(tries_s)
     for offset, image in frames:
@@ -275,9 +327,9 @@ def _locate(
         if offset + 1e-9 < pending[0]:
             continue
         pending.pop(0)
-        clock = locate_clock(image, ocr)
+        clock = locate_clock(image, ocr, date_order=order)
         if clock is not None:
-            return clock, offset, parse_osd_text(clock.text, default_date=clock.date)
+            return clock, offset
     return None
 
 
@@ -290,6 +342,8 @@ def read_clip_osd(
     start_raw: datetime | None = None,
     window_s: float = 8.0,
     ticks: int = 3,
+    date_order: str | None = None,
+    start_s: float = 0.0,
 ) -> OsdResult | None:
     """Read a clip's on-screen clock and pin the OSD time at its first frame (None: no clock).
 
@@ -302,16 +356,27 @@ def read_clip_osd(
             and the drift.
         window_s: Seconds of video read at most.
         ticks: Changes of the second to pin before stopping early.
+        date_order: How the OSD writes D/M dates (``dmy``/``mdy``); None: the case zone's custom,
+            else the order that fits the recorded start (:func:`resolve_date_order`).
+        start_s: Where the clip begins in its file (a segment); offsets are from there.
     """
-    decoded = ((f.offset_s, f.image) for f in iter_frames(path, rate_fps=None, fps_override=fps_override))
-    found = _locate(decoded, ocr, (0.0, 1.0, 2.0, 3.0))
+    frames = iter_frames(path, rate_fps=None, fps_override=fps_override, start_s=start_s)
+    decoded = ((f.offset_s, f.image) for f in frames)
+    order = date_order or default_date_order(tz)
+    found = _locate(decoded, ocr, (0.0, 1.0, 2.0, 3.0), order or "dmy")
     if found is None:
         log.info("%s: no on-screen clock found", path)
         return None
-    clock, at, first = found
+    clock, at = found
+    resolved = clock if order is not None else resolve_date_order(clock, start_raw, tz)
+    if resolved is None:
+        log.warning("%s: the on-screen date %r reads both as day/month and month/day: give the camera's "
+                    "date_order (dmy or mdy)", path, clock.date_text)
+        return None
+    clock = resolved
     if clock.date is None and start_raw is not None:
-        clock = OsdClock(clock.box, start_raw.astimezone(zone(tz)).date(), clock.text)
-        first = parse_osd_text(clock.text, default_date=clock.date)
+        clock = replace(clock, date=start_raw.astimezone(zone(tz)).date())
+    first = parse_osd_text(clock.text, default_date=clock.date, date_order=clock.date_order)
     fps = fps_override or container_fps(path) or 25.0
     every = max(1, int(round(fps / 5.0)))
     window = ((o, im) for o, im in decoded if o <= at + window_s)

@@ -31,7 +31,12 @@ from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
 from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
-from camfind.analysis.plategroups import plate_parts, same_plate
+from camfind.analysis.overlay import (
+    LEARN_SIDE,
+    OverlayMask,
+    OverlayWatch,
+)
+from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_parts, same_plate
 from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
@@ -39,8 +44,9 @@ from camfind.analysis.stages import Behind, prefetch
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.index.writer import AnalysisResult
-from camfind.recognition.vnplate import vote
-from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, Snapshot, Track
+from camfind.masks import MASK_COLUMN, parse_mask
+from camfind.recognition.vnplate import vehicle_kind, vote
+from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, PlateText, Snapshot, Track
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +86,7 @@ class _Stream:
     width: int
     height: int
     seen: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    loose: list[PlateRead] = field(default_factory=list)  # plates read where no track was
 
 
 def analyze_clip(
@@ -99,10 +106,11 @@ def analyze_clip(
     """
     started = time.perf_counter()
     stats = ClipStats()
+    overlays = clip_overlays(clip, camera, models)
     enrich = Enricher(clip, store, plates=models.plates if settings.plates else None,
-                      faces=models.faces if settings.faces else None)
-    stream = _stream(clip, models, settings, enrich, stats, progress)
-    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world)
+                      faces=models.faces if settings.faces else None, overlays=overlays)
+    stream = _stream(clip, models, settings, enrich, stats, progress, overlays)
+    result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world, overlays.mask)
     stats.tracks = len(result.tracks)
     stats.seconds = time.perf_counter() - started
     stats.video_s = clip.duration_s
@@ -111,9 +119,23 @@ def analyze_clip(
     return result, stats
 
 
+def clip_overlays(clip: Clip, camera: Camera, models: Models) -> OverlayWatch:
+    """The clip's overlay watch: the camera's declared ``mask``, and the text burned in at the same
+    place on frames seconds apart (learned with the plate reader's text detector, when loaded).
+
+    Raises:
+        InputError: the camera's ``mask`` is malformed.
+    """
+    declared = camera.extra.get(MASK_COLUMN, "")
+    mask = OverlayMask(parse_mask(declared, clip.width, clip.height)) if declared else OverlayMask()
+    detect = getattr(getattr(models.plates, "ocr", None), "detect", None)
+    text = None if detect is None else (lambda img: list(detect(img, max_side=LEARN_SIDE)))
+    return OverlayWatch(mask, text, clip.duration_s)
+
+
 def _stream(
     clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
-    progress: Progress | None,
+    progress: Progress | None, overlays: OverlayWatch | None = None,
 ) -> _Stream:
     """Decode (ahead, in a thread) -> gate -> detect -> track; closed fragments are enriched
     behind, in another thread."""
@@ -122,7 +144,9 @@ def _stream(
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     cadence = _Cadence()
-    frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None)
+    sweep = PlateSweep()
+    frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
+                         start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
 
         def finish(fragments: Iterable[Fragment]) -> None:
@@ -139,11 +163,18 @@ def _stream(
                 out.height, out.width = frame.image.shape[:2]
                 book = TrackBook(width=out.width, height=out.height)
             t = frame.offset_s
+            if overlays is not None:
+                overlays.see(t, frame.image, motion.boxes if motion is not None else [])
             if cadence.wants(t, motion):
                 stats.detected_frames += 1
-                tracked = tracker.update(frame, _detect(models, frame, motion.boxes if motion is not None else []))
+                mask = overlays.mask if overlays is not None else OverlayMask()
+                blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
+                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
+                regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
+                if regions is not None:
+                    behind.submit(0, enrich.sweep, frame, regions, tracked)
             else:
                 cadence.skipped()
             finish(book.close_stale(t))
@@ -152,7 +183,15 @@ def _stream(
         if book is not None:
             finish(book.close_all())
         for no, found_ in behind.results():
-            out.findings[no].append(found_)
+            if no == 0:  # a frame's sweep: each read to the fragment holding it, else loose
+                for r in found_.plate_reads:
+                    held = r.track_id is not None and r.track_id in out.detections
+                    if held:
+                        out.findings[r.track_id or 0].append(Findings(r.track_id or 0, plate_reads=[r]))
+                    else:
+                        out.loose.append(replace(r, track_id=None))
+            else:
+                out.findings[no].append(found_)
     out.votes = tracker.votes()
     out.appearance = tracker.appearance()
     return out
@@ -232,7 +271,8 @@ def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detec
 
 
 def _assemble(
-    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None
+    clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None,
+    mask: OverlayMask = OverlayMask(),
 ) -> AnalysisResult:
     """Link fragments into tracks, cut them where their plate changes, number them in time
     order, and summarise each."""
@@ -245,17 +285,55 @@ def _assemble(
     detections: list[Detection] = []
     plates: list[PlateRead] = []
     faces: list[FaceSighting] = []
-    for members in ordered:
-        for built in _build_tracks(clip, camera, stream, members, store, to_world):
+    claimed, loose = _claim_loose(clip, stream, ordered)
+    for k, members in enumerate(ordered):
+        for built in _build_tracks(clip, camera, stream, members, store, to_world, mask, claimed.get(k, [])):
             number = len(tracks) + 1
             retag = _Retagger(store, number)
             tracks.append(replace(built.track, track_no=number, snapshot=retag(built.track.snapshot)))
             detections += [replace(d, track_no=number) for d in built.detections]
             plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in built.reads]
             faces += [replace(f, track_id=number, snapshot=retag(f.snapshot)) for f in built.faces]
+    used: set[int] = set()
+    for built_track, held in plate_only_tracks(clip, loose):
+        used.update(id(r) for r in held)
+        number = len(tracks) + 1
+        retag = _Retagger(store, number)
+        tracks.append(replace(built_track, track_no=number, snapshot=retag(built_track.snapshot)))
+        detections += [replace(d, track_no=number) for d in _plate_boxes(clip, held, built_track.cls)]
+        plates += [replace(r, track_id=number, snapshot=retag(r.snapshot)) for r in held]
+    for r in loose:
+        if id(r) not in used and r.snapshot is not None:
+            store.drop(r.snapshot)
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+def _claim_loose(
+    clip: Clip, stream: _Stream, groups: list[list[int]], within_s: float = 1.0
+) -> tuple[dict[int, list[PlateRead]], list[PlateRead]]:
+    """Loose plate reads (a sweep found them where no track was yet, or no longer) given to the
+    linked object whose box, within ``within_s`` of the read, holds the plate's centre; the rest
+    stay loose for plate-only sightings."""
+    claimed: dict[int, list[PlateRead]] = defaultdict(list)
+    loose: list[PlateRead] = []
+    boxes = [[d for m in members for d in stream.detections[m]] for members in groups]
+    for r in stream.loose:
+        box, offset = r.plate.box, (r.time - clip.start).total_seconds()
+        best: tuple[float, int] | None = None
+        if box is not None:
+            cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+            for k, dets in enumerate(boxes):
+                for d in dets:
+                    dt = abs(d.offset_s - offset)
+                    if dt <= within_s and d.box[0] <= cx <= d.box[2] and d.box[1] <= cy <= d.box[3]:
+                        best = min(best or (dt, k), (dt, k))
+        if best is None:
+            loose.append(r)
+        else:
+            claimed[best[1]].append(r)
+    return claimed, loose
 
 
 @dataclass(frozen=True)
@@ -277,6 +355,32 @@ def _merged_detections(stream: _Stream, members: list[int]) -> list[Detection]:
     return [d for _, d in sorted(by_frame.items())]
 
 
+def _plate_boxes(clip: Clip, reads: Sequence[PlateRead], cls: str) -> list[Detection]:
+    """A plate-only sighting's boxes: where its plate was read."""
+    out: dict[int, Detection] = {}
+    for r in reads:
+        if r.plate.box is not None and r.frame not in out:
+            offset = (r.time - clip.start).total_seconds()
+            out[r.frame] = Detection(r.frame, offset, r.plate.box, cls, round(r.plate.confidence, 4))
+    return [out[f] for f in sorted(out)]
+
+
+def plate_fits(plate: PlateText, cls: str) -> bool:
+    """Whether a plate's shape can be on a vehicle of class ``cls``: a car's one-row plate read in
+    a motorbike's crop is the car's beside it, a motorbike's plate in a car's crop the bike's."""
+    kind = vehicle_kind(plate)
+    if kind == "car":
+        return cls not in ("motorcycle", "bicycle")
+    if kind == "motorcycle":
+        return cls not in ("car", "bus", "truck")
+    return True
+
+
+def _overlay(mask: OverlayMask, dets: list[Detection]) -> bool:
+    """A track the overlay explains: most of its boxes lie inside the mask."""
+    return bool(mask) and sum(mask.covers(d.box) for d in dets) > 0.5 * len(dets)
+
+
 def _keep(cls: str, dets: list[Detection]) -> bool:
     """Unknown movers must last a few frames and actually travel (not flicker, not leaves)."""
     if cls != "unknown":
@@ -286,7 +390,7 @@ def _keep(cls: str, dets: list[Detection]) -> bool:
 
 def _build_tracks(
     clip: Clip, camera: Camera, stream: _Stream, members: list[int], store: SnapshotStore,
-    to_world: ToWorld | None,
+    to_world: ToWorld | None, mask: OverlayMask = OverlayMask(), extra: Sequence[PlateRead] = (),
 ) -> list[_Built]:
     """The tracks of one linked object: one, or one per plate where its reads show several."""
     votes: dict[str, float] = defaultdict(float)
@@ -296,11 +400,21 @@ def _build_tracks(
     found = [f for m in members for f in stream.findings[m]]
     dets = _merged_detections(stream, members)
     cls = track_class(votes, dets)  # a blob the detector named once is named; riders are bikes
-    if not _keep(cls, dets):
+    if not _keep(cls, dets) or _overlay(mask, dets):
         for f in found:
             _drop_all(store, f)
+        for r in extra:
+            if r.snapshot is not None:
+                store.drop(r.snapshot)
         return []
-    reads = sorted((r for f in found for r in f.plate_reads), key=lambda r: r.frame)
+    reads = sorted([*(r for f in found for r in f.plate_reads), *extra], key=lambda r: r.frame)
+    if cls == "person" and any(vehicle_kind(r.plate) == "motorcycle" for r in reads):
+        cls = "motorcycle"  # a motorbike's plate under a person: its rider
+    for r in [r for r in reads if (r.plate.box is not None and mask.covers(r.plate.box))
+              or not plate_fits(r.plate, cls)]:
+        reads.remove(r)
+        if r.snapshot is not None:
+            store.drop(r.snapshot)
     faces = [s for f in found for s in f.faces]
     parts = plate_parts(reads, dets[0].frame, dets[-1].frame)
     colour: Counter[str] = Counter()
@@ -378,8 +492,9 @@ def _plate_picture(reads: Sequence[PlateRead]) -> Snapshot | None:
 
 
 def _best_faces(store: SnapshotStore, seen: list[FaceSighting]) -> list[FaceSighting]:
-    """The best few face sightings of a track (by size x quality); the others' files dropped."""
-    ranked = sorted(seen, key=lambda s: -(s.face.box[2] - s.face.box[0]) * s.face.quality)
+    """The best few face sightings of a track (encoded first, then by size x quality); the others'
+    files dropped."""
+    ranked = sorted(seen, key=lambda s: (s.face.encoding is None, -(s.face.box[2] - s.face.box[0]) * s.face.quality))
     for extra in ranked[MAX_FACES_PER_TRACK:]:
         if extra.snapshot is not None:
             store.drop(extra.snapshot)

@@ -16,13 +16,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rapidfuzz.distance import Levenshtein
 
-from camfind.recognition.vnplate import CONFUSABLE
-from camfind.types import PlateRead, PlateText
+from camfind.recognition.vnplate import CONFUSABLE, vehicle_kind, vote
+from camfind.types import Box, Clip, Detection, PlateRead, PlateText, Track
 
 #: A plate group needs this many reads, or one read at least this confident, to count as a
 #: vehicle of its own (a lone unsure read is more likely a misread than another vehicle).
@@ -88,6 +88,90 @@ def plate_parts(reads: Sequence[PlateRead], first_frame: int, last_frame: int) -
         held = tuple(r for r in reads if lo <= r.frame <= hi)
         parts.append(PlatePart(lo, hi, group[0].plate.norm, held))
     return parts
+
+
+#: Seconds between plate sweeps of whole frames; reads of one plate at most this far apart in
+#: time are one plate-only sighting.
+SWEEP_S = 2.0
+SAME_SIGHTING_S = 5.0
+#: Moving blobs a plate-carrying track covers this much are that vehicle's (its crops are read).
+COVERED = 0.5
+PLATE_CLASSES = frozenset({"car", "motorcycle", "bus", "truck", "bicycle"})
+
+
+@dataclass
+class PlateSweep:
+    """When and where whole frames are searched for plates no vehicle track will read.
+
+    The first analysed frame after ``first_s`` is searched whole (parked vehicles the detector
+    missed, a plate filling the picture); later ones, at most every :data:`SWEEP_S`, only in the
+    moving blobs that no plate-carrying track covers. Tracked vehicles are read from their own
+    best crops (:mod:`camfind.analysis.enrich`).
+    """
+
+    first_s: float = 0.5
+    every_s: float = SWEEP_S
+    last: float | None = None
+    _done_first: bool = field(default=False, repr=False)
+
+    def regions(
+        self, t: float, blobs: Sequence[Box], tracked: Sequence[Detection], width: int, height: int
+    ) -> list[Box] | None:
+        """The regions to search on the frame at ``t`` (the whole frame as one), or None: none now."""
+        if not self._done_first:
+            if t < self.first_s:
+                return None
+            self._done_first, self.last = True, t
+            return [(0.0, 0.0, float(width), float(height))]
+        if self.last is not None and t - self.last < self.every_s:
+            return None
+        carriers = [d.box for d in tracked if d.cls in PLATE_CLASSES]
+        free = [b for b in blobs if _covered_share(b, carriers) < COVERED]
+        if not free:
+            return None
+        self.last = t
+        return free
+
+
+def _covered_share(box: Box, others: Sequence[Box]) -> float:
+    area = max((box[2] - box[0]) * (box[3] - box[1]), 1e-6)
+    best = 0.0
+    for o in others:
+        w = min(box[2], o[2]) - max(box[0], o[0])
+        h = min(box[3], o[3]) - max(box[1], o[1])
+        if w > 0 and h > 0:
+            best = max(best, w * h / area)
+    return best
+
+
+def plate_only_tracks(clip: Clip, loose: Sequence[PlateRead]) -> list[tuple[Track, list[PlateRead]]]:
+    """Sightings of plates read where no vehicle was tracked: valid reads of one plate, at most
+    :data:`SAME_SIGHTING_S` apart, are one sighting. Its class is what the plate's shape says
+    (a motorbike's two-row plate, a car's one-row plate), else ``unknown``; its picture is the
+    most confident read's plate snapshot. Invalid loose reads are not sightings (dropped)."""
+    out: list[tuple[Track, list[PlateRead]]] = []
+    for group in group_reads(loose):
+        group.sort(key=lambda r: r.time)
+        runs: list[list[PlateRead]] = [[group[0]]]
+        for r in group[1:]:
+            if (r.time - runs[-1][-1].time).total_seconds() <= SAME_SIGHTING_S:
+                runs[-1].append(r)
+            else:
+                runs.append([r])
+        for run in runs:
+            plate = vote([r.plate for r in run])
+            if plate is None or not plate.valid:
+                continue
+            best = max(run, key=lambda r: r.plate.confidence)
+            first, last = run[0], run[-1]
+            track = Track(
+                clip_id=clip.id or 0, camera_id=clip.camera_id, track_no=0, cls=vehicle_kind(plate) or "unknown",
+                first_time=first.time, last_time=last.time, first_frame=first.frame, last_frame=last.frame,
+                n_frames=len({r.frame for r in run}), confidence=round(plate.confidence, 4), plate=plate,
+                best_frame=best.frame, snapshot=best.snapshot,
+            )
+            out.append((track, run))
+    return out
 
 
 def _read(frame: int, norm: str, confidence: float = 0.9) -> PlateRead:

@@ -308,7 +308,7 @@ def _analyze(job: _Job, *, index: Index | None = None, progress: Callable[[float
         loaded = get_models(job.settings)
         models = loaded.describe()
         store = SnapshotStore(job.snapshot_root, clip.sha256, job.clip_id, owner=job.owner)
-        osd = _read_osd(clip, loaded.osd, idx.tz) if job.settings.osd else None
+        osd = _read_osd(clip, camera, loaded.osd, idx.tz) if job.settings.osd else None
         from camfind.analysis.pipeline import analyze_clip
 
         result, stats = analyze_clip(clip, camera, models=loaded, settings=job.settings, store=store,
@@ -340,10 +340,12 @@ def _load_clip(index: Index, clip_id: int) -> tuple[Any, Any, Any]:
     return clip, camera, load_ground_model(index, clip.camera_id)
 
 
-def _read_osd(clip: Any, ocr: Any, tz: str) -> OsdResult | None:
+def _read_osd(clip: Any, camera: Any, ocr: Any, tz: str) -> OsdResult | None:
     from camfind.analysis.osd import read_clip_osd
+    from camfind.ingest.starttime import camera_date_order
 
-    return read_clip_osd(clip.path, ocr=ocr, tz=tz, fps_override=clip.fps or None, start_raw=clip.start_raw)
+    return read_clip_osd(clip.path, ocr=ocr, tz=tz, fps_override=clip.fps or None, start_raw=clip.start_raw,
+                         date_order=camera_date_order(camera), start_s=clip.segment_start_s)
 
 
 def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisSettings) -> ClipOutcome:
@@ -371,7 +373,8 @@ def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisS
     if done.osd is not None and done.osd.drift_s is not None:
         drift = round(done.osd.drift_s, 3)
         with index.transaction():
-            writer.set_clip_osd(done.clip_id, drift)
+            writer.set_clip_osd(done.clip_id, drift, start=done.osd.start, text=done.osd.text,
+                                precision_s=done.osd.precision_s)
     plates = tuple(sorted({t.plate.text for t in done.result.tracks if t.plate is not None}))
     return dataclasses.replace(
         failed, status="done", error="", tracks=counts["tracks"], detections=counts["detections"],

@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         demo,
         export,
         faces,
+        index,
         ingest,
         plates,
         search,
@@ -40,3 +41,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(plates.app, name="plates")
     app.add_typer(faces.app, name="faces")
     app.add_typer(export.app, name="export")
+    app.add_typer(index.app, name="index")

@@ -5,9 +5,7 @@ Data goes to stdout (table, ``--json``, ``--csv``); progress and messages go to 
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import getpass
 import json
 import logging
 import math
@@ -26,14 +24,18 @@ from rich.console import Console
 from rich.table import Table
 from typer.main import get_current_context
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError, InputError, StorageError
 from camfind.index import Index, default_db_path
-from camfind.index.storage import index_problem, is_storage_error
+from camfind.index.storage import damaged_index, index_problem, is_damage_error, is_storage_error
+from camfind.index.writer import audit_user
 from camfind.numbers import parse_decimal
 from camfind.timeutil import show_local
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV to stdout.")]
+CsvOpt = Annotated[bool, typer.Option(
+    "--csv", help="Print CSV to stdout (a text cell beginning with = + - @, a tab, a CR or ' gets a leading ' "
+    "so spreadsheets never run it; --json keeps it as is).")]
 #: The largest ``--limit`` accepted: more rows than any case holds, small enough for SQLite and slicing.
 MAX_LIMIT = 1_000_000_000
 
@@ -85,7 +87,7 @@ def _bounds(lo: float | None, hi: float | None) -> str:
 
 @contextmanager
 def index_session(
-    command: str, *, create: bool = False, tz: str | None = None, path: str | None = None
+    command: str, *, create: bool = False, tz: str | None = None, path: str | None = None, writes: bool = False
 ) -> Iterator[tuple[Index, dict[str, Any]]]:
     """Open the index for one command and log it in the audit trail when the command ends.
 
@@ -93,6 +95,10 @@ def index_session(
     the audit entry records the OS user, the command, its arguments, the counts and the outcome.
     ``tz`` is the case time zone recorded when ``create`` makes a new index; ``path`` overrides
     the index location (default ``--db`` / ``$CAMFIND_DB`` / ``./camfind.db``).
+
+    A command that succeeded and changed the index, wrote an output option (``--out``...) or says
+    it ``writes`` prints the audit chain's new head on stderr: the anchor outside the index that
+    ``camfind audit --check --expect HASH`` checks later.
     """
     index = Index.open(path or db_path(), create=create, tz=tz)
     counts: dict[str, Any] = {}
@@ -103,21 +109,45 @@ def index_session(
         counts["outcome"] = f"error: {type(exc).__name__}: {exc}"[:500]
         index.lock_wait_s = FAILED_AUDIT_WAIT_S  # an interrupted or failed command does not wait long
         index.rollback_open_transaction()
-        try:
+        try:  # no head on stderr here: a failure stays one line; the next command's head covers it
             recorded = _audit(index, command, counts, failing=True)
         finally:
             index.close()
         note = "" if recorded else " (this run could not be recorded in the audit log)"
+        if is_damage_error(exc):
+            raise damaged_index(index.path, exc) from None
         if is_storage_error(exc):
             raise StorageError(f"{index_problem(index.path, exc)}{note}") from None
         if note and isinstance(exc, StorageError):
             raise StorageError(f"{exc}{note}") from None
         raise
     counts["outcome"] = "ok"
+    wrote = writes or index.db.total_changes > 0 or _output_given()
     try:
         _audit(index, command, counts, failing=False)
+        if wrote:
+            _show_head(index)
     finally:
         index.close()
+
+
+def _output_given() -> bool:
+    """Whether the running command was given an output option (``--out``, ``--html``...)."""
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return False
+    return any(ctx.params.get(param.name or "") is not None for param in ctx.command.params
+               if any(o in OUTPUT_OPTIONS for o in getattr(param, "opts", ())))
+
+
+def _show_head(index: Index) -> None:
+    """The audit chain's head on stderr: note it to prove later that nothing was removed or rewritten."""
+    from camfind.audit import head
+
+    found = head(index)
+    if found is not None:
+        typer.echo(f"camfind: audit head {found[1]} (entry {found[0]}); check it later with "
+                   "camfind audit --check --expect HASH", err=True)
 
 
 def _guard_outputs(index: Index) -> None:
@@ -154,8 +184,13 @@ def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool)
     the command's own error; when it succeeded, an unrecorded run is an error of its own.
     """
     try:
-        index.writer.append_audit(_user(), command, {"argv": sys.argv[1:]}, counts)
-    except sqlite3.OperationalError as exc:
+        index.writer.append_audit(audit_user(), command, {"argv": sys.argv[1:]}, counts)
+    except sqlite3.DatabaseError as exc:
+        if failing and is_damage_error(exc):  # the command's own error already says so
+            logger.debug("audit entry of a failed %s not written: %s", command, exc)
+            return False
+        if is_damage_error(exc):
+            raise damaged_index(index.path, exc) from None
         if not is_storage_error(exc):
             raise
         if failing:
@@ -164,13 +199,6 @@ def _audit(index: Index, command: str, counts: dict[str, Any], *, failing: bool)
         problem = index_problem(index.path, exc)
         raise StorageError(f"{problem}; the command ran but could not be recorded in the audit log") from None
     return True
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return "unknown"
 
 
 def show_span(start: datetime, end: datetime, tz: str, sep: str = " - ") -> str:
@@ -208,7 +236,7 @@ def jsonable(value: Any) -> Any:
 
 
 @contextmanager
-def _to_stdout() -> Iterator[None]:
+def to_stdout() -> Iterator[None]:
     """Name standard output when writing to it fails (``> /dev/full``, a full disk behind a redirect).
 
     A closed pipe (``| head``) is left to Click, which exits quietly.
@@ -223,16 +251,22 @@ def _to_stdout() -> Iterator[None]:
 
 
 def emit_json(data: Any) -> None:
-    """Print ``data`` as JSON on stdout."""
-    with _to_stdout():
-        sys.stdout.write(json.dumps(jsonable(data), ensure_ascii=False, indent=2) + "\n")
+    """Print ``data`` as JSON on stdout (with ``\\u`` escapes where a file name is not valid UTF-8:
+    a JSON reader gets back the string whose ``os.fsencode`` is the name's bytes)."""
+    text = json.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(jsonable(data), ensure_ascii=True, indent=2)
+    with to_stdout():
+        sys.stdout.write(text + "\n")
 
 
 def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> None:
-    """Print rows as CSV on stdout (nested values as JSON)."""
+    """Print rows as CSV on stdout (nested values as JSON; cells neutralised, see :mod:`camfind.csvsafe`)."""
     cols = list(columns or (rows[0].keys() if rows else []))
-    with _to_stdout():
-        writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    with to_stdout():
+        writer = SafeDictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
             writer.writerow({k: _cell(jsonable(row.get(k))) for k in cols})
@@ -240,7 +274,12 @@ def emit_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: escaped, as --json gives it
+            text = json.dumps(value, ensure_ascii=True)
+        return text
     return "" if value is None else value
 
 
@@ -251,7 +290,7 @@ def emit_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*(_fmt(row.get(col)) for col in columns))
-    with _to_stdout():
+    with to_stdout():
         out.print(table)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from camfind.commands._common import index_session
+from camfind.commands._common import index_session, to_stdout
 from camfind.commands._options import (
     CameraOpt,
     ClassOpt,
@@ -80,8 +80,13 @@ def timeline(
                             face_threshold=threshold)
         if out_file is not None:
             counts["rows"] = export_timeline(index, sightings(), out_file)
+            if out_file.is_file():  # the timeline's hash, in the audit entry of its export
+                from camfind.ingest.hashing import sha256_file
+
+                counts["sha256"] = sha256_file(out_file)[0]
         elif package is None:
-            counts["rows"] = write_timeline(index, sightings(), sys.stdout)
+            with to_stdout():
+                counts["rows"] = write_timeline(index, sightings(), sys.stdout)
         if package is not None:
             result = export_package(index, sightings(), package, margin_s=margin, request=request)
             counts.update(rows=result.rows, package=str(package), manifest_sha256=result.manifest_sha256,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from camfind.commands._common import CsvOpt, JsonOpt, emit_csv, emit_json, emit_table, index_session
+from camfind.commands._common import CsvOpt, JsonOpt, emit_csv, emit_json, emit_table, index_session, to_stdout
 from camfind.vocab import OCR_BACKENDS
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def batch(
     out_file: Annotated[
         Path | None,
         typer.Option("--out", help="Write the hits (CSV, or JSON with --json) to this file instead of stdout. "
-                     "An existing file is replaced, only once every hit is written; evidence, the index "
-                     "and the watchlist itself are refused."),
+                     "An existing file is replaced, only once every hit is written (a device or a pipe is "
+                     "written directly); evidence, the index and the watchlist itself are refused."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -71,7 +71,7 @@ def batch(
 
 def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: bool) -> None:
     """The hits as JSON or CSV, to stdout or written atomically to ``out_file``."""
-    from camfind.search.batch import hit_record, hits_frame
+    from camfind.search.batch import hit_record, write_hits_csv
     from camfind.search.files import atomic_output
 
     if as_json:
@@ -82,12 +82,12 @@ def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: 
         with atomic_output(out_file) as f:
             f.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
-    frame = hits_frame(hits, tz)
     if out_file is None:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        with to_stdout():
+            write_hits_csv(hits, tz, sys.stdout)
         return
     with atomic_output(out_file, newline="") as f:
-        frame.to_csv(f, index=False, lineterminator="\n")
+        write_hits_csv(hits, tz, f)
 
 
 @app.command("read")
@@ -100,6 +100,17 @@ def read(
         str,
         typer.Option("--crop", help="What the images are: auto, plate (each is one plate) or scene."),
     ] = "auto",
+    finder: Annotated[
+        str,
+        typer.Option(
+            "--finder",
+            help=(
+                "How plates are found in a photo or frame: text (PP-OCRv4 text detection, default), "
+                "yolo (fastanpr's plate detector, AGPL-3.0: pip install 'camfind[anpr]') or "
+                "scene (one text-detection pass, the older path)."
+            ),
+        ),
+    ] = "text",
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -117,9 +128,12 @@ def read(
         raise typer.BadParameter(f"expected {' or '.join(OCR_BACKENDS)}, got {backend!r}", param_hint="--backend")
     if crop not in ("auto", "plate", "scene"):
         raise typer.BadParameter(f"expected auto, plate or scene, got {crop!r}", param_hint="--crop")
+    if finder not in ("text", "yolo", "scene"):
+        raise typer.BadParameter(f"expected text, yolo or scene, got {finder!r}", param_hint="--finder")
     objects: list[dict[str, Any]] = []
     failed = 0
-    for result in read_plate_files(images, backend=backend, crop_kind=crop):
+    found = read_plate_files(images, backend=backend, crop_kind=crop, finder=None if finder == "scene" else finder)
+    for result in found:
         if result.error is not None:
             typer.echo(f"camfind: {result.error}", err=True)
             failed += 1

@@ -22,7 +22,14 @@ from types import TracebackType
 
 from camfind.errors import IndexMissingError, InputError, SchemaError, StorageError
 from camfind.index.schema import SCHEMA_VERSION, migrate
-from camfind.index.storage import index_problem, is_storage_error, os_problem, readonly_reason
+from camfind.index.storage import (
+    damaged_index,
+    index_problem,
+    is_damage_error,
+    is_storage_error,
+    os_problem,
+    readonly_reason,
+)
 from camfind.timeutil import DEFAULT_TZ, zone
 
 DEFAULT_DB = "camfind.db"
@@ -209,8 +216,11 @@ def _refuse_foreign(db: sqlite3.Connection, where: str, create: bool) -> None:
 def _open_error(where: str, exc: sqlite3.Error) -> Exception:
     if is_storage_error(exc):
         return index_problem(where, exc, doing="open")
-    if "malformed" in str(exc):
-        return SchemaError(f"{where} is damaged ({exc}): restore it from a backup copy")
+    if "file is not a database" in str(exc):
+        return SchemaError(f"{where} is not a camfind index: SQLite cannot read it as a database ({exc}); "
+                           "if it was one, it is damaged: restore it from a backup copy")
+    if is_damage_error(exc):
+        return damaged_index(where, exc)
     return SchemaError(f"{where} is not a camfind index ({exc})")
 
 

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camfind.errors import NotFoundError
+from camfind.pathtext import restored, shown
 from camfind.timeutil import from_ts, to_ts
-from camfind.types import Calibration, Camera, Clip
+from camfind.types import Calibration, Camera, Clip, ClipCopy
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -40,7 +41,8 @@ _CAMERA_COLS = (
 )
 _CLIP_COLS = (
     "id, camera_id, path, sha256, size_bytes, start_ts, start_raw_ts, time_source, clock_offset_s, "
-    "duration_s, fps, frames, width, height, codec, container, creation_ts, status"
+    "duration_s, fps, frames, width, height, codec, container, creation_ts, status, path_bytes, flags, "
+    "seg_start_s, seg_end_s"
 )
 
 
@@ -65,6 +67,24 @@ class ClockObservation:
     recorded: datetime
     note: str = ""
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class ClipTiming:
+    """What the on-screen clock said about a clip, and the start it was filed with.
+
+    ``osd_start``: the OSD time at the first frame (DVR wall time, UTC); ``filed_start_raw`` and
+    ``filed_time_source``: the raw start and its source before that reading was applied (None
+    while it is not).
+    """
+
+    clip_id: int
+    osd_start: datetime | None
+    osd_text: str | None
+    osd_precision_s: float | None
+    osd_drift_s: float | None
+    filed_start_raw: datetime | None
+    filed_time_source: str | None
 
 
 @dataclass(frozen=True)
@@ -214,11 +234,13 @@ def get_calibration(index: Index, camera_id: str) -> StoredCalibration | None:
 def clip_from_row(row: Sequence[Any]) -> Clip:
     """A :class:`Clip` from a row selected with ``_CLIP_COLS``."""
     return Clip(
-        id=row[0], camera_id=row[1], path=row[2], sha256=row[3], size_bytes=row[4],
+        id=row[0], camera_id=row[1], path=restored(row[2], row[18]), sha256=row[3], size_bytes=row[4],
         start=from_ts(row[5]), start_raw=from_ts(row[6]), time_source=row[7],
         clock_offset_s=row[8], duration_s=row[9], fps=row[10], frames=row[11], width=row[12],
         height=row[13], codec=row[14], container=row[15],
         creation_time=None if row[16] is None else from_ts(row[16]), status=row[17],
+        flags=tuple(f for f in (row[19] or "").split("; ") if f),
+        segment_start_s=float(row[20] or 0.0), segment_end_s=row[21],
     )
 
 
@@ -240,9 +262,15 @@ def get_clip(index: Index, clip_id: int) -> Clip:
 
 
 def find_clip_by_sha256(index: Index, sha256: str) -> Clip | None:
-    """The clip with this content hash, or None."""
-    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE sha256 = ?", (sha256,)).fetchone()
+    """The clip with this content hash (its file's first segment, when it was split), or None."""
+    row = index.db.execute(f"SELECT {_CLIP_COLS} FROM clips WHERE sha256 = ? ORDER BY seg_start_s, id LIMIT 1",
+                           (sha256,)).fetchone()
     return None if row is None else clip_from_row(row)
+
+
+def clips_of_file(index: Index, sha256: str) -> list[Clip]:
+    """Every clip registered from the file with this content hash (several when it was split)."""
+    return _clips(index, "WHERE sha256 = ?", (sha256,))
 
 
 def list_clips(index: Index, camera_id: str | None = None, status: str | None = None) -> list[Clip]:
@@ -255,6 +283,30 @@ def list_clips(index: Index, camera_id: str | None = None, status: str | None = 
         conds.append("status = ?")
         params.append(status)
     return _clips(index, ("WHERE " + " AND ".join(conds)) if conds else "", params)
+
+
+def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[ClipCopy]]:
+    """Byte-identical copies recorded for each clip (of one clip if ``clip_id``), by clip id."""
+    sql = "SELECT clip_id, path, path_bytes, camera_id, name_ts, conflict FROM clip_copies"
+    params: tuple[Any, ...] = ()
+    if clip_id is not None:
+        sql, params = sql + " WHERE clip_id = ?", (clip_id,)
+    out: dict[int, list[ClipCopy]] = {}
+    for cid, path, raw, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
+        out.setdefault(int(cid), []).append(
+            ClipCopy(int(cid), restored(path, raw), cam, None if name_ts is None else from_ts(name_ts), conflict))
+    return out
+
+
+def clip_timings(index: Index) -> dict[int, ClipTiming]:
+    """The OSD readings and filed starts of the clips that have either, by clip id."""
+    sql = ("SELECT id, osd_start_ts, osd_text, osd_precision_s, osd_drift_s, filed_start_raw_ts, filed_time_source "
+           "FROM clips WHERE osd_drift_s IS NOT NULL OR osd_start_ts IS NOT NULL OR filed_start_raw_ts IS NOT NULL")
+    out: dict[int, ClipTiming] = {}
+    for cid, osd, text, precision, drift, filed, source in index.db.execute(sql):
+        out[int(cid)] = ClipTiming(int(cid), None if osd is None else from_ts(osd), text, precision, drift,
+                                   None if filed is None else from_ts(filed), source)
+    return out
 
 
 def clips_covering(
@@ -270,6 +322,19 @@ def clips_covering(
         conds.append("camera_id = ?")
         params.append(camera_id)
     return _clips(index, "WHERE " + " AND ".join(conds), params)
+
+
+def track_classes(index: Index, clip_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Tracks per object class of each clip's current analysis, most numerous first."""
+    out: dict[int, dict[str, int]] = {int(c): {} for c in clip_ids}
+    for start in range(0, len(clip_ids), 500):
+        chunk = [int(c) for c in clip_ids[start:start + 500]]
+        marks = ",".join("?" * len(chunk))
+        sql = (f"SELECT clip_id, cls, COUNT(*) AS n FROM tracks WHERE clip_id IN ({marks}) "
+               "GROUP BY clip_id, cls ORDER BY clip_id, n DESC, cls")
+        for cid, cls, n in index.db.execute(sql, chunk):
+            out[int(cid)][str(cls)] = int(n)
+    return out
 
 
 def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime, datetime] | None:
@@ -317,9 +382,13 @@ def table_counts(
 
 def evidence_named(index: Index, path: str) -> str | None:
     """What evidence the index records at exactly ``path``: a registered clip or a snapshot, or None."""
+    path = shown(path)
     row = index.db.execute("SELECT id FROM clips WHERE path = ?", (path,)).fetchone()
     if row is not None:
         return f"registered clip {row[0]}"
+    row = index.db.execute("SELECT clip_id FROM clip_copies WHERE path = ? LIMIT 1", (path,)).fetchone()
+    if row is not None:
+        return f"a copy of registered clip {row[0]}"
     row = index.db.execute("SELECT clip_id FROM snapshots WHERE path = ? LIMIT 1", (path,)).fetchone()
     return None if row is None else f"a snapshot of clip {row[0]}"
 
@@ -327,6 +396,8 @@ def evidence_named(index: Index, path: str) -> str | None:
 def evidence_paths(index: Index) -> list[tuple[str, str]]:
     """``(what, path)`` of every registered clip and snapshot file."""
     clips = [(f"registered clip {i}", str(p)) for i, p in index.db.execute("SELECT id, path FROM clips")]
+    clips += [(f"a copy of registered clip {i}", str(p))
+              for i, p in index.db.execute("SELECT clip_id, path FROM clip_copies")]
     snaps = [(f"a snapshot of clip {i}", str(p)) for i, p in index.db.execute("SELECT clip_id, path FROM snapshots")]
     return clips + snaps
 

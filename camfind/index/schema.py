@@ -8,9 +8,11 @@ Add a migration to change the schema; never edit one that has shipped.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import cast
 
 from camfind.errors import SchemaError
 
@@ -302,9 +304,117 @@ def _m002_clock_estimates() -> str:
         """
 
 
+def _m003_clip_custody(db: sqlite3.Connection | None = None) -> str:
+    """Segments: one file's time ranges registered as clips of their own (a DVR viewer recording
+    that switches cameras), so a file's hash is no longer unique among clips: ``(sha256, segment)``
+    is (``segment`` is '' for a whole file). Where else each clip's bytes were found
+    (byte-identical copies), kept beside the registration; the exact bytes of file names that are
+    not UTF-8 (``path`` holds them shown as ``\\xNN``); integrity flags (declared and decoded
+    lengths that disagree, damaged headers); the on-screen clock's reading and the filed start
+    kept when that reading is applied.
+
+    Dropping ``UNIQUE`` from ``clips.sha256`` needs the table rebuilt; the rebuild starts from the
+    table as it is (:func:`_rebuilt_without_unique_sha256`), so columns added before are kept.
+    """
+    return _rebuilt_without_unique_sha256(db) + """
+        -- Where in its file a clip lies: seconds [seg_start_s, seg_end_s); a whole file has
+        -- segment '' (seg_end_s NULL). One file hashed once may hold several cameras' clips.
+        ALTER TABLE clips ADD COLUMN segment TEXT NOT NULL DEFAULT '';
+        ALTER TABLE clips ADD COLUMN seg_start_s REAL NOT NULL DEFAULT 0;
+        ALTER TABLE clips ADD COLUMN seg_end_s REAL;
+        CREATE UNIQUE INDEX clips_content ON clips (sha256, segment);
+        ALTER TABLE clips ADD COLUMN path_bytes BLOB;
+        -- Integrity warnings of the probe, '; '-separated ('' when the clip adds up).
+        ALTER TABLE clips ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+        -- The on-screen clock's reading (its time at the first frame, DVR wall time as UTC), and
+        -- the start the clip was filed with before that reading was applied (NULL until it is).
+        ALTER TABLE clips ADD COLUMN osd_start_ts REAL;
+        ALTER TABLE clips ADD COLUMN osd_text TEXT;
+        ALTER TABLE clips ADD COLUMN osd_precision_s REAL;
+        ALTER TABLE clips ADD COLUMN filed_start_raw_ts REAL;
+        ALTER TABLE clips ADD COLUMN filed_time_source TEXT;
+        -- A byte-identical file met at another path: the same evidence, verified with the clip.
+        -- camera_id and name_ts are what that copy's own camera rule and file name said.
+        CREATE TABLE clip_copies (
+            id INTEGER PRIMARY KEY,
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            path TEXT NOT NULL,
+            path_bytes BLOB,
+            camera_id TEXT,
+            name_ts REAL,
+            conflict TEXT NOT NULL DEFAULT '',
+            recorded_ts REAL NOT NULL,
+            UNIQUE (clip_id, path)
+        );
+        CREATE INDEX clip_copies_path ON clip_copies (path);
+        """
+
+
+def _rebuilt_without_unique_sha256(db: sqlite3.Connection | None) -> str:
+    """SQL rebuilding ``clips`` as it stands, less the ``UNIQUE`` on ``sha256`` (SQLite cannot drop a
+    table constraint): same columns, rows, ids, indexes and triggers. :func:`migrate` runs it with
+    foreign keys off, so the other tables' rows (which refer to clip ids) are left as they are."""
+    if db is None:
+        raise SchemaError("the clips rebuild needs the database it rebuilds")
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'clips'").fetchone()
+    rebuilt, n = re.subn(r"\bsha256\s+TEXT\s+NOT\s+NULL\s+UNIQUE\b", "sha256 TEXT NOT NULL", table, count=1)
+    if n != 1:
+        raise SchemaError("unexpected clips table: its sha256 column is not 'TEXT NOT NULL UNIQUE'")
+    rebuilt = re.sub(r"^CREATE TABLE\s+\"?clips\"?", "CREATE TABLE clips_rebuilt", rebuilt, count=1)
+    extras = [str(r[0]) for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'clips' AND type IN ('index', 'trigger') AND sql IS NOT NULL")]
+    return "\n".join([f"{rebuilt};", "INSERT INTO clips_rebuilt SELECT * FROM clips;", "DROP TABLE clips;",
+                      "ALTER TABLE clips_rebuilt RENAME TO clips;", *(f"{sql};" for sql in extras)])
+
+
+def _m004_unencoded_faces() -> str:
+    """Faces too small or blurred to encode are kept as sightings with a NULL encoding.
+
+    SQLite cannot relax a column's constraint in place: the table is rebuilt with the same
+    columns, ids and AUTOINCREMENT counter (the face-matrix cache key), indexes and trigger.
+    """
+    columns = "id, clip_id, track_id, camera_id, ts, frame, x1, y1, x2, y2, quality, encoding, snapshot_id"
+    return f"""
+        CREATE TABLE face_sightings_new (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids never reused: face-matrix cache key
+            clip_id INTEGER NOT NULL REFERENCES clips (id) ON DELETE CASCADE,
+            track_id INTEGER REFERENCES tracks (id) ON DELETE CASCADE,
+            camera_id TEXT NOT NULL REFERENCES cameras (id),
+            ts REAL NOT NULL,
+            frame INTEGER NOT NULL,
+            x1 REAL NOT NULL, y1 REAL NOT NULL, x2 REAL NOT NULL, y2 REAL NOT NULL,
+            quality REAL NOT NULL,
+            -- 128 float32, or NULL: a face seen but too small/blurred to encode (never matched)
+            encoding BLOB CHECK (encoding IS NULL OR length(encoding) = 512),
+            snapshot_id INTEGER REFERENCES snapshots (id)
+        );
+        INSERT INTO face_sightings_new ({columns}) SELECT {columns} FROM face_sightings ORDER BY id;
+        DELETE FROM sqlite_sequence WHERE name = 'face_sightings_new';
+        INSERT INTO sqlite_sequence (name, seq)
+            SELECT 'face_sightings_new', seq FROM sqlite_sequence WHERE name = 'face_sightings';
+        DROP TABLE face_sightings;
+        ALTER TABLE face_sightings_new RENAME TO face_sightings;
+        CREATE INDEX face_sightings_camera_time ON face_sightings (camera_id, ts);
+        CREATE INDEX face_sightings_time ON face_sightings (ts);
+        CREATE INDEX face_sightings_track ON face_sightings (track_id);
+        CREATE INDEX face_sightings_snapshot ON face_sightings (snapshot_id);
+        CREATE INDEX face_sightings_clip ON face_sightings (clip_id);
+        CREATE TRIGGER face_sightings_deleted AFTER DELETE ON face_sightings BEGIN
+            INSERT INTO meta (key, value) VALUES ('face_deletions', '1')
+                ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT);
+        END;
+        """
+
+
+
+#: Migrations whose script is built from the database as it stands (called with the connection).
+_NEEDS_DB = frozenset({"003_clip_custody"})
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_initial", _m001_initial),
     ("002_clock_estimates", _m002_clock_estimates),
+    ("003_clip_custody", _m003_clip_custody),
+    ("004_unencoded_faces", _m004_unencoded_faces),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -331,17 +441,29 @@ def migrate(db: sqlite3.Connection) -> int:
             f"index schema version {version} is newer than this camfind ({SCHEMA_VERSION}): upgrade camfind"
         )
     for number, (name, step) in enumerate(MIGRATIONS[version:], start=version + 1):
-        # One script per migration, inside one transaction: all of it applies or none.
+        # One script per migration, inside one transaction: all of it applies or none. Foreign
+        # keys are off while it runs (a table rebuild must not cascade), and checked before commit.
         now = datetime.now(UTC).timestamp()
+        body = cast(Callable[[sqlite3.Connection], str], step)(db) if name in _NEEDS_DB else step()
         script = (
-            f"BEGIN IMMEDIATE;\n{step()}\n"
+            f"BEGIN IMMEDIATE;\n{body}\n"
             f"INSERT INTO schema_migrations (version, name, applied_ts) "
-            f"VALUES ({number}, '{name}', {now});\nCOMMIT;"
+            f"VALUES ({number}, '{name}', {now});\n"
+            # an index made before this migration shows its new version in meta too
+            f"UPDATE meta SET value = '{number}' WHERE key = 'schema_version';\n"
         )
+        keys = int(db.execute("PRAGMA foreign_keys").fetchone()[0])
+        db.execute("PRAGMA foreign_keys=OFF")
         try:
             db.executescript(script)
+            broken = db.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise SchemaError(f"migration {name} would break a reference ({broken[0]} row {broken[1]})")
+            db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+        finally:
+            db.execute(f"PRAGMA foreign_keys={'ON' if keys else 'OFF'}")
     return SCHEMA_VERSION

@@ -21,7 +21,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from camfind.errors import StorageError
+from camfind.errors import DamagedIndexError, StorageError
 
 #: Fragments of SQLite messages that mean the disk or the file refused, not a bug.
 _SQLITE_STORAGE = (
@@ -59,6 +59,34 @@ def is_storage_error(exc: BaseException) -> bool:
         return False
     text = str(exc).lower()
     return any(fragment in text for fragment in _SQLITE_STORAGE)
+
+
+#: SQLite's result codes for a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGE_CODES = frozenset({11, 26})
+_DAMAGE_TEXT = ("malformed", "file is not a database", "database corruption")
+
+
+def is_damage_error(exc: BaseException) -> bool:
+    """True for an SQLite error meaning the index file itself is damaged (not a bug, not the disk).
+
+    >>> is_damage_error(sqlite3.DatabaseError("database disk image is malformed"))
+    True
+    """
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in _DAMAGE_CODES:
+        return True
+    text = str(exc).lower()
+    return any(fragment in text for fragment in _DAMAGE_TEXT)
+
+
+def damaged_index(path: str, detail: object) -> DamagedIndexError:
+    """The one line for a damaged index: which file, what SQLite found, and what to do."""
+    return DamagedIndexError(
+        f"the index {path} is damaged (SQLite: {str(detail).strip() or 'integrity check failed'}): stop writing "
+        "to it and restore it from a backup copy (camfind index backup DEST makes one of a healthy index)"
+    )
 
 
 def index_problem(path: str, exc: BaseException, *, doing: str = "write") -> StorageError:

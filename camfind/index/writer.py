@@ -6,10 +6,12 @@ duplicates; a new analysis of a clip replaces the previous run's rows in one tra
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import json
 import math
 import sqlite3
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,12 +21,14 @@ import numpy as np
 
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word
+from camfind.pathtext import exact_bytes, shown
 from camfind.timeutil import to_ts
 from camfind.types import (
     AnalysisRun,
     Calibration,
     Camera,
     Clip,
+    ClipCopy,
     Detection,
     FaceSighting,
     PlateRead,
@@ -40,12 +44,47 @@ GENESIS_HASH = "0" * 64
 CLOCK_SOURCES: tuple[str, ...] = ("none", "file", "set-clock", "osd", "estimate")
 #: A DVR clock read against true time by hand is good to about a second.
 OBSERVED_CLOCK_UNCERTAINTY_S = 1.0
+#: Between a clip's integrity flags in the ``clips.flags`` column.
+FLAG_SEPARATOR = "; "
 #: The largest DVR clock offset accepted (as in a cameras file's clock_offset_s column).
 MAX_CLOCK_OFFSET_S = 10 * 365 * 86400.0
 
 
 def _now() -> float:
     return datetime.now(UTC).timestamp()
+
+
+def audit_user() -> str:
+    """The OS user recorded in audit entries (``unknown`` where the system has no login name)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: a name that is not valid UTF-8 (held by Python as
+    surrogate escapes) keeps its undecodable bytes visible as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a lone surrogate no file name decodes to
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+def audit_json(value: Mapping[str, object]) -> str:
+    """An audit field as JSON: UTF-8 as it is, or, when it holds a file name that is not valid
+    UTF-8, with every non-ASCII character escaped (``\\udce9``), so that reading it back gives the
+    same Python strings, whose ``os.fsencode`` is the file name's original bytes."""
+    text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(dict(value), sort_keys=True, default=str, ensure_ascii=True)
+    return text
 
 
 @dataclass(frozen=True)
@@ -291,34 +330,132 @@ class Writer:
 
     # -- clips --------------------------------------------------------------------------------
     def add_clip(self, clip: Clip) -> tuple[int, bool]:
-        """Register a clip, idempotent by SHA-256. Returns (clip id, newly added).
+        """Register a clip, idempotent by SHA-256 (and segment). Returns (clip id, newly added).
 
-        A clip whose content is already known is not added again; if its file moved, the new
-        path is recorded (the hash proves it is the same evidence).
+        A clip whose content is already known is not added again and keeps its registered path:
+        a byte-identical file met elsewhere is recorded with :meth:`add_copy`.
         """
         with self.index.transaction():
-            row = self.db.execute("SELECT id, path FROM clips WHERE sha256 = ?", (clip.sha256,)).fetchone()
-            if row is not None:
-                if row[1] != clip.path:
-                    self.db.execute("UPDATE clips SET path = ? WHERE id = ?", (clip.path, row[0]))
-                return int(row[0]), False
+            return self._add_clip(clip)
+
+    def add_segments(self, clips: Sequence[Clip]) -> list[tuple[int, bool]]:
+        """Register the segments of one file (each its own clip) in one transaction: all or none.
+
+        Idempotent by (SHA-256, segment). Returns (clip id, newly added) per segment.
+        """
+        with self.index.transaction():
+            return [self._add_clip(c) for c in clips]
+
+    def _add_clip(self, clip: Clip) -> tuple[int, bool]:
+        row = self.db.execute("SELECT id FROM clips WHERE sha256 = ? AND segment = ?",
+                              (clip.sha256, clip.segment)).fetchone()
+        if row is not None:
+            return int(row[0]), False
+        cur = self.db.execute(
+            """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
+               start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
+               container, creation_ts, status, ingested_ts, flags, segment, seg_start_s, seg_end_s)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
+             to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
+             clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
+             clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
+             clip.status, _now(), FLAG_SEPARATOR.join(clip.flags), clip.segment, clip.segment_start_s,
+             clip.segment_end_s),
+        )
+        clip_id = int(cur.lastrowid or 0)
+        entry = {"clip_id": clip_id, "sha256": clip.sha256, "path": shown(clip.path), "camera_id": clip.camera_id}
+        if clip.segment:
+            entry["segment"] = clip.segment
+        # the registration and its audit entry commit together
+        self._audit_in_transaction(audit_user(), "register clip", {"argv": sys.argv[1:]}, entry)
+        return clip_id, True
+
+    def add_copy(self, copy: ClipCopy) -> bool:
+        """Record a byte-identical copy of a registered clip at another path (idempotent by path).
+
+        Returns True when this location is new. The registration itself is never changed.
+        """
+        with self.index.transaction():
             cur = self.db.execute(
-                """INSERT INTO clips (sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,
-                   time_source, clock_offset_s, duration_s, fps, frames, width, height, codec, container,
-                   creation_ts, status, ingested_ts) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (clip.sha256, clip.size_bytes, clip.path, clip.camera_id, to_ts(clip.start),
-                 to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
-                 clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
-                 clip.container, None if clip.creation_time is None else to_ts(clip.creation_time),
-                 clip.status, _now()),
+                """INSERT INTO clip_copies (clip_id, path, path_bytes, camera_id, name_ts, conflict, recorded_ts)
+                   VALUES (?,?,?,?,?,?,?) ON CONFLICT (clip_id, path) DO UPDATE SET
+                   camera_id = excluded.camera_id, name_ts = excluded.name_ts, conflict = excluded.conflict
+                   WHERE clip_copies.conflict != excluded.conflict
+                      OR clip_copies.camera_id IS NOT excluded.camera_id""",
+                (copy.clip_id, shown(copy.path), exact_bytes(copy.path), copy.camera_id,
+                 None if copy.name_time is None else to_ts(copy.name_time), copy.conflict, _now()),
             )
-            return int(cur.lastrowid or 0), True
+            if cur.rowcount > 0:  # a new location of the evidence (or a changed verdict on one) is audited
+                self._audit_in_transaction(
+                    audit_user(), "record copy", {"argv": sys.argv[1:]},
+                    {"clip_id": copy.clip_id, "path": shown(copy.path), "conflict": copy.conflict},
+                )
+            return cur.rowcount > 0 and cur.lastrowid is not None
 
     def set_clip_status(self, clip_id: int, status: str) -> None:
         self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))
 
-    def set_clip_osd(self, clip_id: int, drift_s: float) -> None:
-        self.db.execute("UPDATE clips SET osd_drift_s = ? WHERE id = ?", (drift_s, clip_id))
+    def set_clip_osd(
+        self, clip_id: int, drift_s: float, *, start: datetime | None = None, text: str = "",
+        precision_s: float | None = None,
+    ) -> None:
+        """Record the on-screen clock's reading beside the clip: its drift from the filed start,
+        and (when given) the time it showed at the first frame, the text read and its precision."""
+        self.db.execute(
+            "UPDATE clips SET osd_drift_s = ?, osd_start_ts = COALESCE(?, osd_start_ts), "
+            "osd_text = COALESCE(?, osd_text), osd_precision_s = COALESCE(?, osd_precision_s) WHERE id = ?",
+            (drift_s, None if start is None else to_ts(start), text or None, precision_s, clip_id),
+        )
+
+    def apply_osd_start(self, clip_id: int, *, revert: bool = False) -> tuple[float, float]:
+        """Make the on-screen clock's reading the clip's raw start (``time_source`` ``osd``), or with
+        ``revert`` go back to the start it was filed with. Returns (old raw, new raw) epoch seconds.
+
+        The filed start is kept (``filed_start_raw_ts``); the corrected start and every sighting of
+        the clip move by the same amount; the camera's clock offset still applies.
+
+        Raises:
+            NotFoundError: no such clip.
+            InputError: no reading recorded (or, with ``revert``, none applied).
+        """
+        with self.index.transaction():
+            row = self.db.execute(
+                "SELECT start_raw_ts, osd_start_ts, filed_start_raw_ts, filed_time_source FROM clips WHERE id = ?",
+                (clip_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no clip with id {clip_id}")
+            raw, osd, filed, filed_source = row
+            if revert and filed is None:
+                raise InputError(f"clip {clip_id}: no on-screen clock reading was applied to it")
+            if not revert and osd is None:
+                raise InputError(f"clip {clip_id}: no on-screen clock reading is recorded: run "
+                                 f"camfind analyze --clip {clip_id} --osd --force first")
+            target = filed if revert else osd
+            self._shift_clip(clip_id, target - raw)
+            # osd_drift_s stays "OSD start minus raw start": nil once applied, the measured one back on revert
+            if revert:
+                self.db.execute("UPDATE clips SET start_raw_ts = ?, time_source = ?, filed_start_raw_ts = NULL, "
+                                "filed_time_source = NULL, osd_drift_s = osd_start_ts - ? WHERE id = ?",
+                                (filed, filed_source, filed, clip_id))
+            else:
+                self.db.execute(
+                    "UPDATE clips SET filed_start_raw_ts = COALESCE(filed_start_raw_ts, start_raw_ts), "
+                    "filed_time_source = COALESCE(filed_time_source, time_source), start_raw_ts = ?, "
+                    "time_source = 'osd', osd_drift_s = 0 WHERE id = ?", (osd, clip_id))
+        return float(raw), float(target)
+
+    def _shift_clip(self, clip_id: int, shift: float) -> None:
+        """Move a clip's corrected times and all its sightings by ``shift`` seconds."""
+        if not shift:
+            return
+        self.db.execute("UPDATE clips SET start_ts = start_ts + ?, end_ts = end_ts + ? WHERE id = ?",
+                        (shift, shift, clip_id))
+        self.db.execute("UPDATE tracks SET first_ts = first_ts + ?, last_ts = last_ts + ? WHERE clip_id = ?",
+                        (shift, shift, clip_id))
+        for table in ("plate_reads", "face_sightings", "snapshots"):
+            self.db.execute(f"UPDATE {table} SET ts = ts + ? WHERE clip_id = ?", (shift, clip_id))
 
     # -- analysis -----------------------------------------------------------------------------
     def begin_run(self, run: AnalysisRun) -> int:
@@ -415,29 +552,38 @@ class Writer:
                quality, encoding, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
             (f.clip_id, None if f.track_id is None else track_ids.get(f.track_id), f.camera_id,
              to_ts(f.time), f.frame, *f.face.box, f.face.quality,
-             np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
+             None if f.face.encoding is None else np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
              None if f.snapshot is None else snap_ids.get(f.snapshot.path)),
         )
 
     # -- audit --------------------------------------------------------------------------------
     def append_audit(self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]) -> str:
-        """Append an audit entry chained to the previous one by hash. Returns its hash."""
+        """Append an audit entry chained to the previous one by hash. Returns its hash.
+
+        Arguments holding file names that are not valid UTF-8 are kept (see :func:`audit_json`).
+        """
         with self.index.transaction():
-            row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-            prev = GENESIS_HASH if row is None else str(row[0])
-            ts = _now()
-            args_json = json.dumps(dict(args), sort_keys=True, default=str, ensure_ascii=False)
-            counts_json = json.dumps(dict(counts), sort_keys=True, default=str)
-            digest = audit_hash(prev, ts, user, command, args_json, counts_json)
-            self.db.execute(
-                "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
-                " VALUES (?,?,?,?,?,?,?)",
-                (ts, user, command, args_json, counts_json, prev, digest),
-            )
+            return self._audit_in_transaction(user, command, args, counts)
+
+    def _audit_in_transaction(
+        self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]
+    ) -> str:
+        """Append an audit entry inside the caller's open transaction. Returns its hash."""
+        row = self.db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        prev = GENESIS_HASH if row is None else str(row[0])
+        ts = _now()
+        user, command = _storable(user), _storable(command)
+        args_json, counts_json = audit_json(args), json.dumps(dict(counts), sort_keys=True, default=str)
+        digest = audit_hash(prev, ts, user, command, args_json, counts_json)
+        self.db.execute(
+            "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (ts, user, command, args_json, counts_json, prev, digest),
+        )
         return digest
 
 
 def audit_hash(prev: str, ts: float, user: str, command: str, args_json: str, counts_json: str) -> str:
     """The chained hash of one audit entry (SHA-256 over the previous hash and the fields)."""
     payload = json.dumps([prev, repr(ts), user, command, args_json, counts_json], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()

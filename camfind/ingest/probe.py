@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +24,7 @@ import av
 import av.error
 
 from camfind.errors import ClipError
+from camfind.ffmpeglog import route_ffmpeg_logs
 from camfind.ingest.hashing import HashingReader, open_readonly, sha256_file
 from camfind.types import Probe
 
@@ -33,6 +34,9 @@ BUFFER = 1 << 20
 _DECODE_TRIES = 64  # packets to try before deciding the stream does not decode
 # Raw elementary streams: no container to name the format, so tell FFmpeg.
 RAW_FORMATS = {".h264": "h264", ".264": "h264", ".h265": "hevc", ".265": "hevc", ".hevc": "hevc"}
+#: FFmpeg's demuxers of bare elementary streams (no container timestamps): the raw formats, and
+#: what FFmpeg falls back to when a container's header is damaged.
+RAW_DEMUXERS = frozenset({*RAW_FORMATS.values(), "m4v", "mpegvideo", "h263", "cavsvideo", "vc1", "vvc", "avs2"})
 
 
 @dataclass(frozen=True)
@@ -45,11 +49,26 @@ class HashedProbe:
 
 
 def probe(path: str | Path) -> Probe:
-    """Probe a clip (read-only). Raises ClipError if it is empty, corrupt, truncated or not video."""
+    """Probe a clip (read-only). Raises ClipError if it is empty, corrupt, truncated or not video.
+
+    What does not add up in a clip that can still be used (lengths that disagree, a damaged
+    header, an assumed frame rate) is in :attr:`Probe.warnings`.
+    """
     p = Path(path)
     _check_size(p)
     with open_readonly(p) as raw:
-        return _probe_source(raw, p)
+        info = _probe_source(raw, p)
+    return _with_box_warning(info, p)
+
+
+def _with_box_warning(info: Probe, p: Path) -> Probe:
+    """An MP4/MOV that FFmpeg reads though its box structure is cut short is flagged, not passed."""
+    if p.suffix.lower() not in MP4_SUFFIXES:
+        return info
+    _kinds, problem = _boxes(p)
+    if problem is None:
+        return info
+    return replace(info, warnings=(*info.warnings, problem.replace(";", ",")))
 
 
 def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
@@ -65,6 +84,7 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
     Raises:
         ClipError: empty, corrupt, truncated, unreadable, no video stream, or changed while read.
     """
+    route_ffmpeg_logs()
     p = Path(path)
     before = _check_size(p)
     try:
@@ -74,7 +94,7 @@ def hash_and_probe(path: str | Path, on_bytes: Any = None) -> HashedProbe:
             with open_readonly(p) as raw:
                 reader = HashingReader(raw, on_bytes=on_bytes)
                 info = _probe_source(reader, p)
-                scanned = HashedProbe(reader.finish(), reader.size, info)
+                scanned = HashedProbe(reader.finish(), reader.size, _with_box_warning(info, p))
         after = _check_size(p)
     except OSError as exc:
         raise ClipError(f"{p}: cannot read ({exc.strerror or exc})") from None
@@ -123,9 +143,22 @@ def _probe_source(source: Any, p: Path) -> Probe:
             raise ClipError(f"{p}: {hint}") from None
         raise ClipError(f"{p}: not a readable video (corrupt, truncated or unsupported: {_why(exc)})") from None
     try:
+        _refuse_still_image(container, p)
         return _probe_container(container, p)
     finally:
         container.close()
+
+
+#: FFmpeg's demuxers for still images: a photo renamed .mp4 is not a one-frame clip.
+_IMAGE_DEMUXERS = frozenset({"image2", "gif", "apng", "webp", "ico"})
+
+
+def _refuse_still_image(container: Any, p: Path) -> None:
+    """Refuse a still image (PNG, JPEG, ...) given a video file's name."""
+    name = str(container.format.name).split(",")[0]
+    if name.endswith("_pipe") or name in _IMAGE_DEMUXERS:
+        kind = name.removesuffix("_pipe").upper()
+        raise ClipError(f"{p}: not a video: it is a {kind} still image (renamed {p.suffix}?)")
 
 
 def _why(exc: BaseException) -> str:
@@ -214,7 +247,7 @@ def _indexed_probe(container: Any, p: Path) -> Probe | None:
             raise ClipError(f"{p}: the video stream does not decode (corrupt or unsupported {ctx.name})")
         return Probe(
             duration_s=round(float(stream.duration * stream.time_base), 6),
-            fps=round(_fps(stream, scan, False), 6),
+            fps=round(_fps(stream, scan, False, []), 6),
             frames=int(stream.frames),
             width=int(scan.width or ctx.width or 0),
             height=int(scan.height or ctx.height or 0),
@@ -247,12 +280,18 @@ def _probe_container(container: Any, p: Path) -> Probe:
         scan.flush(ctx)
     if not scan.decoded:
         raise ClipError(f"{p}: the video stream does not decode (corrupt or unsupported {ctx.name})")
-    raw = container.format.name in RAW_FORMATS.values()
-    fps = _fps(stream, scan, raw)
+    fmt = str(container.format.name).split(",")[0]
+    raw = fmt in RAW_DEMUXERS
+    warnings: list[str] = []
+    if raw and p.suffix.lower() not in RAW_FORMATS:
+        warnings.append(f"the {p.suffix.lstrip('.').upper() or 'container'} header is unreadable: "
+                        f"read as a bare {fmt} stream")
+    fps = _fps(stream, scan, raw, warnings)
     # A raw stream has no timestamps (the demuxer invents them at 25 fps): count frames instead.
     duration = scan.frames / fps if raw and fps > 0 else scan.duration_s(fps)
-    declared = _declared_duration(container, stream)
+    declared = None if raw else _declared_duration(container, stream, fps)
     _check_complete(p, stream, scan, duration, declared)
+    warnings += _disagreements(scan, fps, duration, declared, raw)
     return Probe(
         duration_s=round(duration, 6),
         fps=round(fps, 6),
@@ -260,9 +299,26 @@ def _probe_container(container: Any, p: Path) -> Probe:
         width=int(scan.width or ctx.width or 0),
         height=int(scan.height or ctx.height or 0),
         codec=str(ctx.name),
-        container=str(container.format.name).split(",")[0],
+        container=fmt,
         creation_time=_creation_time(container, stream),
+        warnings=tuple(warnings),
     )
+
+
+def _disagreements(scan: _Scan, fps: float, duration: float, declared: float | None, raw: bool) -> list[str]:
+    """Lengths that disagree by more than a frame or two: declared vs decoded, rate vs timestamps."""
+    out: list[str] = []
+    frame_s = 1.0 / fps if fps > 0 else 0.0
+    if declared and abs(declared - duration) > max(1.5 * frame_s, 0.05):
+        gap = declared - duration
+        what = f"{gap:.2f} s missing (cut short?)" if gap > 0 else f"{-gap:.2f} s more than declared"
+        out.append(f"declared {declared:.2f} s, decoded {duration:.2f} s: {what}")
+    if not raw and fps > 0 and scan.frames > 1 and duration > 0:
+        by_rate = scan.frames / fps
+        if abs(by_rate - duration) > max(2.0 * frame_s, 0.02 * duration):
+            out.append(f"the frame rate ({fps:g} fps) and the timestamps disagree: {scan.frames} frames "
+                       f"span {duration:.2f} s")
+    return out
 
 
 class _Scan:
@@ -310,14 +366,19 @@ class _Scan:
         return max(span, self.frames / fps if fps > 0 else 0.0)
 
 
-def _fps(stream: Any, scan: _Scan, raw: bool) -> float:
-    """Frame rate: the container's; for a raw stream, the rate its SPS declares."""
-    rates = (
-        (stream.codec_context.framerate, stream.guessed_rate)
-        if raw
-        else (stream.average_rate, stream.guessed_rate, stream.base_rate)
-    )
-    for rate in rates:
+def _fps(stream: Any, scan: _Scan, raw: bool, warnings: list[str]) -> float:
+    """Frame rate: the container's; for a raw stream, the rate its SPS declares (FFmpeg's own
+    guess, 25 fps, is taken only with a warning: the clip's times then rest on an assumption)."""
+    if raw:
+        declared = stream.codec_context.framerate
+        if declared and 0 < float(declared) <= 1000:
+            return float(declared)
+        guess = stream.guessed_rate
+        if guess and 0 < float(guess) <= 1000:
+            warnings.append(f"the stream declares no frame rate: {float(guess):g} fps assumed, so its times may "
+                            "be off (check them against the on-screen clock)")
+            return float(guess)
+    for rate in () if raw else (stream.average_rate, stream.guessed_rate, stream.base_rate):
         if rate and 0 < float(rate) <= 1000:
             return float(rate)
     if scan.time_base and scan.first_pts is not None and scan.end_pts is not None and scan.frames > 1:
@@ -327,10 +388,17 @@ def _fps(stream: Any, scan: _Scan, raw: bool) -> float:
     return 0.0
 
 
-def _declared_duration(container: Any, stream: Any) -> float | None:
+#: Containers whose header states the whole file's duration (FFmpeg only estimates it for the
+#: others, from the bit rate of what is there: no declaration to hold the file to).
+_DURATION_HEADERS = frozenset({"matroska", "mov"})
+
+
+def _declared_duration(container: Any, stream: Any, fps: float) -> float | None:
+    if str(container.format.name) == "avi":  # its header counts frames; FFmpeg estimates the duration
+        return stream.frames / fps if stream.frames and fps > 0 else None
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
-    if container.duration:
+    if container.duration and str(container.format.name).split(",")[0] in _DURATION_HEADERS:
         return float(container.duration) / av.time_base
     return None
 

@@ -37,8 +37,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from camfind.errors import ClipError, InputError, StartTimeError
-from camfind.timeutil import as_utc, parse_time
-from camfind.types import Probe
+from camfind.timeutil import as_utc, check_date_order, parse_time
+from camfind.types import Camera, Probe
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,19 @@ def _id_lookup(known: Collection[str]) -> dict[str, str]:
     return out
 
 
+def camera_date_order(camera: Camera) -> str | None:
+    """The camera's ``date_order`` (``dmy``/``mdy``, a cameras-file column), None when not given.
+
+    Raises:
+        InputError: the column holds something else.
+    """
+    value = (camera.extra.get("date_order") or "").strip()
+    try:
+        return check_date_order(value) if value else None
+    except InputError as exc:
+        raise InputError(f"camera {camera.id}: {exc}") from None
+
+
 class SidecarReader:
     """Finds a clip's sidecar: ``<clip>.json`` beside it, or its row of ``manifest.csv`` (cached)."""
 
@@ -179,9 +192,12 @@ def _read_manifest(path: Path) -> dict[str, Sidecar]:
 
 
 def resolve_start(
-    clip: Path, tz: str, *, cli: datetime | None, sidecar: Sidecar | None, probe: Probe | None
+    clip: Path, tz: str, *, cli: datetime | None, sidecar: Sidecar | None, probe: Probe | None,
+    date_order: str | None = None,
 ) -> StartTime:
     """The clip's raw start time by the first rule that applies (see the module docstring).
+
+    ``date_order`` (``dmy``/``mdy``) reads a sidecar's ``D/M/YYYY`` start (None: the zone's custom).
 
     Raises:
         StartTimeError: no rule applies; the message asks for ``--start``.
@@ -191,7 +207,7 @@ def resolve_start(
         return StartTime(cli, "cli", "--start")
     if sidecar is not None and sidecar.start:
         try:
-            return StartTime(parse_time(sidecar.start, tz), "sidecar", str(sidecar.path))
+            return StartTime(parse_time(sidecar.start, tz, date_order=date_order), "sidecar", str(sidecar.path))
         except InputError as exc:
             raise ClipError(f"{clip}: sidecar {sidecar.path}: {exc}") from None
     named = time_from_name(clip.name, tz)

@@ -1,9 +1,21 @@
-"""Faces: detection (dlib HOG, or dlib's CNN detector), quality gates, 128-d encodings, distance.
+"""Faces: detection (YuNet by default; dlib HOG or CNN), quality gates, 128-d encodings, distance.
 
-dlib is called directly with the model files shipped by ``face_recognition_models`` (the
-``face_recognition`` package itself is not needed). Gates keep textures from being taken for
-faces: a minimum size, a sharpness floor (variance of the Laplacian) and a sanity check of the
-68 facial landmarks (eyes level and apart, nose between them, mouth below).
+Detection is YuNet (``yuface``, BSD-3), which finds faces down to ~10 px where dlib's HOG needs
+~40; dlib's HOG and CNN detectors stay selectable (:mod:`camfind.recognition.face_detectors`).
+Landmarks and encodings are dlib's (5-point shape predictor + ResNet 128-d encoder), called
+directly with the model files shipped by ``face_recognition_models``.
+
+Gates, in order:
+- size: a face under :data:`MIN_ENCODE_PX` pixels wide (in the source image) is kept but not
+  encoded (``Face.encoding`` None, ``unencoded="small"``) when YuNet is confident of it
+  (:data:`MIN_SMALL_CONFIDENCE`): too few pixels to tell people apart;
+- landmarks: dlib's 68 points must look like a face and agree with its 5 points, else the
+  candidate is dropped (YuNet and HOG both take some textures, plate characters, tail lights,
+  for faces);
+- sharpness (variance of the Laplacian): under :data:`MIN_SHARPNESS` the face is kept unencoded
+  (``blurred``).
+HOG and CNN candidates failing the size or sharpness gate are dropped: their scores are not a
+confidence to keep a face on.
 
 Example:
     >>> engine = load_face_engine()                                   # doctest: +SKIP
@@ -17,34 +29,48 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-from camfind.errors import InputError, ModelError
+from camfind.errors import InputError, ModelError, NoUsableFaceError
+from camfind.recognition.face_detectors import DEFAULT_DETECTOR, DETECTORS, Candidate, FaceDetector, load_detector
 from camfind.types import Face
-from camfind.vocab import FACE_DETECTORS
 
 logger = logging.getLogger(__name__)
 
-#: Faces smaller than this (box side, px) are not encoded: too few pixels to tell people apart.
-MIN_FACE_PX = 30
+__all__ = ["DEFAULT_DETECTOR", "DETECTORS", "FaceEngine", "load_face_engine", "face_distance", "usable_faces"]
+
+#: Faces narrower than this (source pixels, YuNet's box) are kept but not encoded. Measured on
+#: realdata/faces shrunk so the face is N px wide, then enlarged again as the pipeline does
+#: (benchmarks/recognition.py, faces by size): at 16 px 58/72 same-person pairs match and a
+#: different pair does too; at 20 px 67/71; from 24 px 72/72 with no different pair, the photo's
+#: own full-size encoding 0.34-0.40 away at 24 px, 0.29-0.35 at 28, 0.24-0.29 at 32. 28 leaves a
+#: margin for CCTV blur and compression and is about where dlib's HOG boxes were gated before
+#: (30 px; its boxes are ~1.14x YuNet's width).
+MIN_ENCODE_PX = 28
+#: A face too small to encode has only the detector's word for it: kept from this YuNet
+#: confidence. On street and CCTV frames of realdata (video/, vn/) the small faces YuNet scores
+#: 0.68-0.88 are faces; under 0.6 helmets and backs of heads come in with real faces.
+MIN_SMALL_CONFIDENCE = 0.7
 #: Variance of the Laplacian of the face resized to 128 px: under this it is too blurred.
 MIN_SHARPNESS = 12.0
 #: The 5-point and 68-point landmark models are fitted independently; on a face they agree
 #: (eye corners and nose within 1-9% of the eye distance on realdata/faces, the worst a shadowed,
 #: downcast child's face), on a texture that HOG took for a face they mostly do not (over 10% for
-#: 37 of 44 candidates HOG proposed on plate crops at score -0.8). Over this share the candidate is
-#: dropped.
+#: 37 of 44 candidates HOG proposed on plate crops at score -0.8). Over this share the candidate
+#: fails the landmark gate.
 MAX_LANDMARK_DISAGREEMENT = 0.10
 #: Points of the 68-point model matching the 5-point model's (eye corners, base of the nose).
 _FIVE_IN_68 = [45, 42, 36, 39, 33]
-#: Detection runs on the image scaled down to at most this longer side (landmarks and encodings
-#: use the full image); with upsample=1 faces from ~40 px (in the scaled image) are found.
-MAX_DETECT_SIDE = 1280
+#: Why a face was kept without an encoding, as the probe error says it.
+UNENCODED_REASONS = {
+    "small": "too small to match",
+    "blurred": "too blurred to match",
+}
+_ADVICE = {"small": "use a closer or larger photo of the face", "blurred": "use a sharper photo"}
 
 MODEL_FILES = {
     "landmarks68": "shape_predictor_68_face_landmarks.dat",
@@ -70,28 +96,19 @@ def model_path(key: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    rect: Any
-    score: float
-
-
 class FaceEngine:
     """Detects, gates and encodes faces. Load once with :func:`load_face_engine`."""
 
-    def __init__(self, detector: str = "hog") -> None:
-        if detector not in FACE_DETECTORS:
-            raise ModelError(f"unknown face detector {detector!r}; expected one of {', '.join(FACE_DETECTORS)}")
+    def __init__(self, detector: str = DEFAULT_DETECTOR) -> None:
+        if detector not in DETECTORS:
+            raise ModelError(f"unknown face detector {detector!r}; expected one of {', '.join(DETECTORS)}")
         try:
             import dlib
         except ImportError as exc:
             raise ModelError(f"dlib is not installed (pip install dlib-bin): {exc}") from exc
         self.detector_name = detector
         self._dlib = dlib
-        if detector == "cnn":
-            self._cnn = dlib.cnn_face_detection_model_v1(str(model_path("cnn")))
-        else:
-            self._hog = dlib.get_frontal_face_detector()
+        self.detector: FaceDetector = load_detector(detector)
         self._landmarks68 = dlib.shape_predictor(str(model_path("landmarks68")))
         self._landmarks5 = dlib.shape_predictor(str(model_path("landmarks5")))
         self._encoder = dlib.face_recognition_model_v1(str(model_path("encoder")))
@@ -100,100 +117,115 @@ class FaceEngine:
         self,
         image_bgr: np.ndarray,
         *,
-        upsample: int = 1,
-        max_side: int | None = MAX_DETECT_SIDE,
-        min_score: float = 0.0,
+        upsample: int | None = None,
+        max_side: int | None = -1,
+        min_score: float | None = None,
+        upscaled: float = 1.0,
     ) -> list[Face]:
-        """Faces in a BGR image that pass the quality gates, largest first.
+        """Faces in a BGR image, largest first: encoded ones, and (YuNet) those kept without an
+        encoding because they are too small or blurred (``Face.encoding`` None).
 
         Args:
             image_bgr: HxWx3 BGR (or HxW grey) uint8 image.
-            upsample: times the image is doubled before detection (finds smaller faces, slower).
-            max_side: detect on the image scaled down to this longer side (None: full size).
-            min_score: detector score from which a candidate is considered (HOG: SVM margin,
-                0 is dlib's default; CNN: confidence). Lower finds more, and the gates then
-                have more to reject.
+            upsample: times the image is doubled before detection (finds smaller faces, slower);
+                None: the detector's default (YuNet 0, HOG/CNN 1).
+            max_side: detect on the image scaled down to this longer side (None: full size;
+                -1: the detector's default, YuNet 960, HOG/CNN 1280).
+            min_score: detector score from which a candidate is considered (None: the
+                detector's default; YuNet confidence 0.5, HOG SVM margin 0, CNN 0).
+            upscaled: how many times the caller enlarged the image (a head region of a CCTV
+                frame): the size gate counts source pixels, which hold the detail.
 
         Raises:
             InputError: not an image.
         """
         rgb = _as_rgb(image_bgr)
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        kw = {} if max_side == -1 else {"max_side": max_side}
         found: list[Face] = []
-        for cand in self._detect(rgb, upsample, max_side, min_score):
-            face = self._gate_and_encode(rgb, grey, cand)
+        for cand in self.detector.detect(rgb, upsample=upsample, min_score=min_score, **kw):
+            face = self._gate_and_encode(rgb, grey, cand, max(upscaled, 1e-6))
             if face is not None:
                 found.append(face)
         return sorted(found, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
-    def _detect(
-        self, rgb: np.ndarray, upsample: int, max_side: int | None, min_score: float
-    ) -> list[_Candidate]:
-        h, w = rgb.shape[:2]
-        scale = 1.0 if max_side is None else min(1.0, max_side / max(h, w))
-        size = (round(w * scale), round(h * scale))
-        small = rgb if scale == 1.0 else cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        if self.detector_name == "cnn":
-            found = [(d.rect, float(d.confidence)) for d in self._cnn(small, upsample)]
-            found = [(r, s) for r, s in found if s >= min_score]
-        else:
-            rects, scores, _kinds = self._hog.run(small, upsample, min_score)
-            found = list(zip(rects, (float(s) for s in scores), strict=True))
-        return [_Candidate(self._rescale(r, scale), s) for r, s in found]
-
-    def _rescale(self, rect: Any, scale: float) -> Any:
-        if scale == 1.0:
-            return rect
-        return self._dlib.rectangle(
-            round(rect.left() / scale),
-            round(rect.top() / scale),
-            round(rect.right() / scale),
-            round(rect.bottom() / scale),
-        )
-
-    def _gate_and_encode(self, rgb: np.ndarray, grey: np.ndarray, cand: _Candidate) -> Face | None:
-        h, w = grey.shape[:2]
-        r = cand.rect
-        x1, y1 = max(r.left(), 0), max(r.top(), 0)
-        x2, y2 = min(r.right(), w - 1), min(r.bottom(), h - 1)
-        side = min(x2 - x1, y2 - y1)
-        if side < MIN_FACE_PX:
-            logger.debug("face %s too small (%d px)", (x1, y1, x2, y2), side)
-            return None
-        sharp = sharpness(grey[y1:y2, x1:x2])
-        if sharp < MIN_SHARPNESS:
-            logger.debug("face %s too blurred (%.1f)", (x1, y1, x2, y2), sharp)
-            return None
-        pts = np.array([(p.x, p.y) for p in self._landmarks68(rgb, r).parts()], dtype=float)
-        shape_score = landmark_score(pts, (x1, y1, x2, y2))
-        shape5 = self._landmarks5(rgb, r)
+    def _gate_and_encode(self, rgb: np.ndarray, grey: np.ndarray, cand: Candidate, upscaled: float) -> Face | None:
+        x1, y1, x2, y2 = (round(v) for v in cand.box)
+        side = min(x2 - x1, y2 - y1) / upscaled
+        if side < MIN_ENCODE_PX:
+            logger.debug("face %s too small (%.0f px)", cand.box, side)
+            return _unencoded(cand, side, "small") if cand.score >= MIN_SMALL_CONFIDENCE else None
+        rect = self._dlib.rectangle(*cand.rect)
+        pts = np.array([(p.x, p.y) for p in self._landmarks68(rgb, rect).parts()], dtype=float)
+        shape_score = landmark_score(pts, cand.rect)
+        shape5 = self._landmarks5(rgb, rect)
         pts5 = np.array([(p.x, p.y) for p in shape5.parts()], dtype=float)
         disagreement = landmark_disagreement(pts, pts5)
         if shape_score <= 0.0 or disagreement > MAX_LANDMARK_DISAGREEMENT:
-            logger.debug("face %s fails the landmark check (%.3f)", (x1, y1, x2, y2), disagreement)
+            logger.debug("face %s fails the landmark check (%.3f)", cand.box, disagreement)
             return None
+        sharp = sharpness(grey[y1:y2, x1:x2])
+        if sharp < MIN_SHARPNESS:
+            logger.debug("face %s too blurred (%.1f)", cand.box, sharp)
+            return _unencoded(cand, side, "blurred")
         encoding = np.asarray(self._encoder.compute_face_descriptor(rgb, shape5), dtype=np.float64)
         quality = shape_score * min(1.0, side / 80.0) * min(1.0, sharp / 100.0)
-        box = (float(x1), float(y1), float(x2), float(y2))
-        return Face(box=box, encoding=encoding, quality=round(float(quality), 4))
+        return Face(box=cand.box, encoding=encoding, quality=round(float(quality), 4))
 
 
-def load_face_engine(detector: str = "hog") -> FaceEngine:
-    """Load the face models once (HOG detector by default; ``cnn`` is slower, finds more).
+def _unencoded(cand: Candidate, side: float, reason: str) -> Face | None:
+    """A face kept without an encoding, where the detector's confidence is calibrated (YuNet);
+    HOG and CNN candidates that fail a gate are dropped."""
+    if not cand.calibrated:
+        return None
+    quality = max(0.0001, cand.score * min(1.0, side / 80.0))
+    return Face(box=cand.box, encoding=None, quality=round(quality, 4), unencoded=reason)
+
+
+def load_face_engine(detector: str = DEFAULT_DETECTOR) -> FaceEngine:
+    """Load the face models once (YuNet detector by default; ``hog``; ``cnn`` is slow on a CPU).
 
     Raises:
-        ModelError: unknown detector, dlib or the model files missing.
+        ModelError: unknown detector, yuface, dlib or the model files missing.
     """
     return FaceEngine(detector)
 
 
+def usable_faces(faces: Sequence[Face], name: str) -> list[Face]:
+    """The encoded faces of a probe image, largest first.
+
+    Raises:
+        NoUsableFaceError: none, saying why: no face found, or every face found too small or too
+            blurred (the most common reason among them).
+    """
+    encoded = [f for f in faces if f.encoding is not None]
+    if encoded:
+        return encoded
+    if not faces:
+        raise NoUsableFaceError(f"{name}: no face found in the probe image (try a larger, sharper, frontal photo)")
+    reasons = [f.unencoded or "small" for f in faces]
+    reason = max(UNENCODED_REASONS, key=reasons.count)
+    widest = max(f.box[2] - f.box[0] for f in faces)
+    detail = f" ({widest:.0f} px wide, {MIN_ENCODE_PX} needed)" if reason == "small" else ""
+    raise NoUsableFaceError(
+        f"{name}: the probe's face is {UNENCODED_REASONS[reason]}{detail}: {_ADVICE[reason]}", reason)
+
+
 def face_distance(a: Face | np.ndarray, b: Face | np.ndarray) -> float:
     """Euclidean distance between two face encodings (0 = identical; same person usually < 0.5)."""
-    va = a.encoding if isinstance(a, Face) else np.asarray(a, dtype=np.float64)
-    vb = b.encoding if isinstance(b, Face) else np.asarray(b, dtype=np.float64)
+    va = _vector(a)
+    vb = _vector(b)
     if va.shape != (128,) or vb.shape != (128,):
         raise ValueError(f"expected two 128-d encodings, got {va.shape} and {vb.shape}")
     return float(np.linalg.norm(va - vb))
+
+
+def _vector(face: Face | np.ndarray) -> np.ndarray:
+    if isinstance(face, Face):
+        if face.encoding is None:
+            raise ValueError(f"face at {face.box} has no encoding ({face.unencoded or 'not encoded'})")
+        return face.encoding
+    return np.asarray(face, dtype=np.float64)
 
 
 def sharpness(patch: np.ndarray) -> float:

@@ -113,6 +113,17 @@ class RapidOcrBackend:
 
     def detect(self, image: np.ndarray, *, max_side: int = 960) -> list[Box]:
         """DB text detection on the image scaled so its longer side is ``max_side``."""
+        h, w = image.shape[:2]
+        boxes: list[Box] = []
+        for quad in self.detect_quads(image, max_side=max_side):
+            x1, y1 = np.clip(quad.min(axis=0), 0, [w, h])
+            x2, y2 = np.clip(quad.max(axis=0), 0, [w, h])
+            if x2 - x1 >= 2 and y2 - y1 >= 2:
+                boxes.append((float(x1), float(y1), float(x2), float(y2)))
+        return boxes
+
+    def detect_quads(self, image: np.ndarray, *, max_side: int = 960) -> list[np.ndarray]:
+        """The detected text regions as 4x2 corner arrays (image pixels), tilt kept."""
         img = _bgr(image)
         h, w = img.shape[:2]
         scale = max_side / max(h, w)
@@ -122,14 +133,7 @@ class RapidOcrBackend:
         x = ((x / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
         preds = self._run(self._det_session, x)
         quads, _scores = self._det_post(preds, (h, w))
-        boxes: list[Box] = []
-        for quad in quads:
-            x1, y1 = np.clip(quad.min(axis=0), 0, [w, h])
-            x2, y2 = np.clip(quad.max(axis=0), 0, [w, h])
-            if x2 - x1 >= 2 and y2 - y1 >= 2:
-                boxes.append((float(x1), float(y1), float(x2), float(y2)))
-        return boxes
-
+        return [np.asarray(q, dtype=np.float32).reshape(4, 2) for q in quads]
 
     @staticmethod
     def _run(session: Any, batch: np.ndarray) -> np.ndarray:

@@ -23,11 +23,13 @@ import numpy as np
 from camfind.errors import InputError
 from camfind.recognition import plate_lines, vnplate
 from camfind.recognition.ocr import LineRead, OcrBackend, load_backend
+from camfind.recognition.platefind import PlateFinder, load_plate_finder, plate_like, read_plates_in_frame
 from camfind.types import Box, PlateText
 
 logger = logging.getLogger(__name__)
 
-CROP_KINDS: tuple[str, ...] = ("auto", "plate", "scene")
+#: ``candidate``: a loose crop around one plate, as a plate finder cuts it (rows located in it).
+CROP_KINDS: tuple[str, ...] = ("auto", "plate", "scene", "candidate")
 #: Width/height from which a crop is taken for a one-row plate (VN one-row plates are ~4.3:1).
 ONE_ROW_MIN_ASPECT = 2.0
 #: An edge character the recogniser is less sure of than this may be border, not plate.
@@ -38,6 +40,8 @@ SCENE_DET_SIDES = (640, 1280)
 MAX_SCENE_LINES = 48
 #: Paddings (times the line height) of the extra crops read when a first reading needs fixes.
 REFINE_PADS = (0.0, 0.15, 0.3)
+#: A candidate crop whose text is tilted by at least this many degrees is turned level first.
+MIN_DESKEW_DEG = 4.0
 
 
 class PlateReader(Protocol):
@@ -50,17 +54,23 @@ class PlateReader(Protocol):
         ...
 
 
-def load_plate_reader(backend: str = "rapidocr") -> PlateReader:
+def load_plate_reader(backend: str = "rapidocr", *, finder: str | None = None) -> PlateReader:
     """Load a plate reader with its OCR models (once; reuse it for every image).
 
     Args:
         backend: ``rapidocr`` (PP-OCRv4, the default: measured best on Vietnamese plates) or
             ``easyocr``.
+        finder: how a scene (a photo, a frame, a vehicle crop) is searched for plates: a plate
+            finder's name (:data:`camfind.recognition.platefind.FINDERS`; each candidate is then
+            read as a plate crop), or None for one pass of text detection over the scene.
 
     Raises:
-        ModelError: unknown backend, or its models are missing.
+        ModelError: unknown backend or finder, or their models are missing.
     """
-    return OcrPlateReader(load_backend(backend))
+    reader = OcrPlateReader(load_backend(backend))
+    if finder is not None:
+        reader.finder = load_plate_finder(finder, reader)
+    return reader
 
 
 @dataclass(frozen=True)
@@ -72,9 +82,10 @@ class _Scored:
 class OcrPlateReader:
     """The plate reader over any :class:`~camfind.recognition.ocr.OcrBackend`."""
 
-    def __init__(self, ocr: OcrBackend) -> None:
+    def __init__(self, ocr: OcrBackend, finder: PlateFinder | None = None) -> None:
         self.ocr = ocr
         self.backend = ocr.name
+        self.finder = finder
 
     def read(self, image_bgr: np.ndarray, *, crop_kind: str = "auto") -> list[PlateText]:
         """Read the plates in ``image_bgr``.
@@ -98,7 +109,36 @@ class OcrPlateReader:
             return self._scene(img)
         if crop_kind == "plate":
             return [self._plate(img, wide=w / h >= ONE_ROW_MIN_ASPECT)]
+        if crop_kind == "candidate":
+            return [self._candidate(img)]
         return self._auto(img)
+
+    def _candidate(self, img: np.ndarray) -> PlateText:
+        """One plate in a loose crop: the text rows detected in it read as a two-row plate (the
+        two largest rows, where stacked), then as a one-row plate (the largest row); the first
+        reading valid without fixes wins, else the best of them; the whole crop is read as a
+        plate where neither is valid."""
+        img, boxes = self._level(img)
+        h, w = img.shape[:2]
+        full: Box = (0.0, 0.0, float(w), float(h))
+        rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * h]
+        tries: list[tuple[list[Box], str]] = []
+        if len(rows) >= 2:
+            top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
+            if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
+                tries.append(([top, bottom], "two-row"))
+        if rows:
+            tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+        tried: list[_Scored] = []
+        for boxes_, layout in tries:
+            tried.append(self._read_boxes(img, boxes_, layout, full, pad=0.05))
+            if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
+                return tried[-1].plate
+        best = max(tried, key=lambda s: s.key, default=None)
+        if best is not None and best.plate.valid:
+            return best.plate
+        whole = self._plate(img, wide=w / h >= ONE_ROW_MIN_ASPECT)
+        return whole if whole.valid or best is None else best.plate
 
     def _auto(self, img: np.ndarray) -> list[PlateText]:
         h, w = img.shape[:2]
@@ -115,6 +155,19 @@ class OcrPlateReader:
         if direct is not None and direct.norm and direct.norm not in {p.norm for p in found}:
             found.append(direct)
         return _rank(found)
+
+    def _level(self, img: np.ndarray) -> tuple[np.ndarray, list[Box]]:
+        """The crop turned so its text is level (where the backend tells text tilt and it is
+        at least :data:`MIN_DESKEW_DEG`), and the text boxes in it."""
+        quads_of = getattr(self.ocr, "detect_quads", None)
+        if quads_of is None:
+            return img, self.ocr.detect(img, max_side=PLATE_DET_SIDE)
+        quads = quads_of(img, max_side=PLATE_DET_SIDE) or quads_of(img, max_side=2 * PLATE_DET_SIDE)
+        angle = plate_lines.text_angle(quads)
+        if abs(angle) < MIN_DESKEW_DEG:
+            return img, [_quad_box(q, img.shape) for q in quads]
+        img = plate_lines.rotate(img, angle)
+        return img, self.ocr.detect(img, max_side=PLATE_DET_SIDE)
 
     def _plate(self, img: np.ndarray, *, wide: bool) -> PlateText:
         first = self._one_row(img) if wide else self._two_row(img, None)
@@ -170,6 +223,8 @@ class OcrPlateReader:
         return second if second.key[:3] >= first.key[:3] else first
 
     def _scene(self, img: np.ndarray) -> list[PlateText]:
+        if self.finder is not None:
+            return read_plates_in_frame(img, finder=self.finder, reader=self)
         h, w = img.shape[:2]
         side = int(min(max(max(h, w), SCENE_DET_SIDES[0]), SCENE_DET_SIDES[1]))
         boxes = self.ocr.detect(img, max_side=side)
@@ -190,7 +245,7 @@ class OcrPlateReader:
             if i in used:
                 continue
             plate = _choose([[line]], "unknown", box).plate
-            if plate.valid or _plate_like(plate.norm):
+            if plate.valid or plate_like(plate.norm):
                 found.append(plate)
         return _rank(found)
 
@@ -209,6 +264,13 @@ def _as_bgr(image: object) -> np.ndarray:
     return np.ascontiguousarray(img[:, :, :3])
 
 
+def _quad_box(quad: np.ndarray, shape: tuple[int, ...]) -> Box:
+    h, w = shape[:2]
+    x1, y1 = np.clip(quad.min(axis=0), 0, [w, h])
+    x2, y2 = np.clip(quad.max(axis=0), 0, [w, h])
+    return (float(x1), float(y1), float(x2), float(y2))
+
+
 def _fills_crop(boxes: Sequence[Box], w: int, h: int) -> bool:
     """Whether detected text fills the crop the way a plate's characters fill a plate crop."""
     rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * h]
@@ -216,12 +278,6 @@ def _fills_crop(boxes: Sequence[Box], w: int, h: int) -> bool:
         return False
     x1, y1, x2, y2 = plate_lines.union(rows)
     return (x2 - x1) >= 0.5 * w and (y2 - y1) >= 0.5 * h
-
-
-def _plate_like(norm: str) -> bool:
-    """A reading that is not a valid VN plate but could be a (foreign) plate."""
-    digits = sum(ch.isdigit() for ch in norm)
-    return 5 <= len(norm) <= 10 and digits >= 3 and digits < len(norm)
 
 
 def _rank(plates: list[PlateText]) -> list[PlateText]:
@@ -296,6 +352,8 @@ def _variants(lines: Sequence[LineRead], layout: str, box: Box) -> list[_Scored]
         )
         fixes = fit.fixes if fit else 0
         same_layout = fit is not None and (layout == "unknown" or fit.shape.layout == layout)
+        if layout == "two-row" and not all(kept):  # a two-row reading with an empty row
+            same_layout = False
         key = (float(plate.valid), float(same_layout), -float(fixes + n_dropped), conf)
         out.append(_Scored(plate, key))
     return out

@@ -24,10 +24,13 @@ import numpy as np
 from camfind.errors import InputError
 from camfind.ingest.hashing import open_readonly
 from camfind.recognition.faces import (
+    DEFAULT_DETECTOR,
     FaceEngine,
     face_distance,
     load_face_engine,
+    usable_faces,
 )
+from camfind.recognition.platefind import DEFAULT_FINDER
 from camfind.recognition.plates import PlateReader, load_plate_reader
 from camfind.types import Box, Face, PlateText
 from camfind.vocab import FACE_MATCH_THRESHOLD
@@ -50,7 +53,11 @@ class PlatesInImage:
 
 @dataclass(frozen=True)
 class FaceMatch:
-    """How close the probe's face comes to the faces of one image file."""
+    """How close the probe's face comes to the faces of one image file.
+
+    ``faces`` counts every face found, ``unencoded`` those among them too small or blurred
+    to be compared (never matched).
+    """
 
     image: str
     faces: int = 0
@@ -58,6 +65,7 @@ class FaceMatch:
     match: bool = False
     box: Box | None = None
     error: str | None = None
+    unencoded: int = 0
 
 
 def load_image(path: str | Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> np.ndarray:
@@ -135,13 +143,18 @@ def read_plate_files(
     backend: str = "rapidocr",
     reader: PlateReader | None = None,
     crop_kind: str = "auto",
+    finder: str | None = DEFAULT_FINDER,
 ) -> Iterator[PlatesInImage]:
     """Read the plates in each image file, loading the plate reader once.
 
+    A plate crop is read as it is; a photo or frame is searched with the plate finder
+    ``finder`` (:data:`camfind.recognition.platefind.FINDERS`; None: one pass of text
+    detection) and every candidate is read as a plate crop, boxes in image pixels.
+
     Raises:
-        ModelError: the OCR backend cannot be loaded (before any file is read).
+        ModelError: the OCR backend or the finder cannot be loaded (before any file is read).
     """
-    reader = reader or load_plate_reader(backend)
+    reader = reader or load_plate_reader(backend, finder=finder)
     for path in paths:
         try:
             plates = reader.read(load_image(path), crop_kind=crop_kind)
@@ -157,16 +170,15 @@ def _naming(path: str | Path, exc: InputError) -> str:
     return text if text.startswith(f"{Path(path)}:") else f"{Path(path)}: {text}"
 
 
-def probe_face(path: str | Path, engine: FaceEngine, *, upsample: int = 1) -> Face:
-    """The face to look for: the largest face passing the gates in the probe image.
+def probe_face(path: str | Path, engine: FaceEngine, *, upsample: int | None = None) -> Face:
+    """The face to look for: the largest encoded face in the probe image.
 
     Raises:
-        InputError: the probe is not a readable image, or holds no usable face.
+        InputError: the probe is not a readable image.
+        NoUsableFaceError: it holds no face, or none large and sharp enough to encode
+            (the message says which).
     """
-    faces = engine.faces(load_image(path), upsample=upsample)
-    if not faces:
-        raise InputError(f"{path}: no face found in the probe image (try a larger, sharper, frontal photo)")
-    return faces[0]
+    return usable_faces(engine.faces(load_image(path), upsample=upsample), str(path))[0]
 
 
 def match_face_files(
@@ -174,16 +186,17 @@ def match_face_files(
     paths: Iterable[str | Path],
     *,
     threshold: float = FACE_MATCH_THRESHOLD,
-    detector: str = "hog",
-    upsample: int = 1,
+    detector: str = DEFAULT_DETECTOR,
+    upsample: int | None = None,
     engine: FaceEngine | None = None,
 ) -> Iterator[FaceMatch]:
-    """Compare the probe's face with every face in each image file (models loaded once).
+    """Compare the probe's face with every encoded face in each image file (models loaded once).
 
     ``match`` is true where the closest face is at most ``threshold`` from the probe's.
 
     Raises:
-        InputError: the probe is unreadable or holds no face (before any image is compared).
+        InputError: the probe is unreadable (before any image is compared).
+        NoUsableFaceError: the probe holds no usable face (before any image is compared).
         ModelError: the face models cannot be loaded.
     """
     engine = engine or load_face_engine(detector)
@@ -194,15 +207,18 @@ def match_face_files(
         except InputError as exc:
             yield FaceMatch(str(path), error=_naming(path, exc))
             continue
-        if not faces:
-            yield FaceMatch(str(path))
+        encoded = [f for f in faces if f.encoding is not None]
+        unencoded = len(faces) - len(encoded)
+        if not encoded:
+            yield FaceMatch(str(path), faces=len(faces), unencoded=unencoded)
             continue
-        dists = [face_distance(target, face) for face in faces]
+        dists = [face_distance(target, face) for face in encoded]
         best = int(np.argmin(dists))
         yield FaceMatch(
             str(path),
             faces=len(faces),
             best_distance=round(dists[best], 4),
             match=dists[best] <= threshold,
-            box=faces[best].box,
+            box=encoded[best].box,
+            unencoded=unencoded,
         )

@@ -315,6 +315,29 @@ def _replacement(ch: str, want_letter: bool, alts: Mapping[str, float]) -> str |
     return table.get(ch)
 
 
+def vehicle_kind(plate: PlateText) -> str | None:
+    """What a valid plate's shape says about its vehicle: ``car`` (one row, or two rows with a
+    one-letter series: "30H 908.72"), ``motorcycle`` (two rows with a letter+digit series,
+    "59-X1 234.56", or two ordinary letters, "59-KA 191.66"), or None where the shape is shared
+    (two rows with a special series such as LD, NG, KT, which cars carry too).
+
+    >>> [vehicle_kind(parse(t, layout=k)) for t, k in [("51F59881", "one-row"), ("59X123456", "two-row")]]
+    ['car', 'motorcycle']
+    """
+    if not plate.valid:
+        return None
+    if plate.layout == "one-row":
+        return "car"
+    series = normalize(plate.text.split(" ", 1)[0])[2:]
+    if len(series) == 2 and series[0].isalpha() and series[1].isdigit():
+        return "motorcycle"
+    if len(series) == 1:
+        return "car"
+    if len(series) == 2 and (series not in SPECIAL_SERIES or series == "MD"):
+        return "motorcycle"  # two letters over five digits: AA-AD under 50 cc, KA, GA...
+    return None
+
+
 def vote(readings: Sequence[PlateText]) -> PlateText | None:
     """Combine several readings of one vehicle into one plate.
 
@@ -347,12 +370,26 @@ def vote(readings: Sequence[PlateText]) -> PlateText | None:
     layout = _vote_layout(group)
     best = max(group, key=lambda r: r.confidence)
     voted = "".join(chars)
+    top = _vote_top_len(group, length)
+    if top:  # the rows as read: "30H" over "908.72" is a car's plate, "30-H9" over "0872" a motorbike's
+        voted = voted[:top] + "\n" + voted[top:]
     mean_conf = sum(r.confidence for r in group) / len(group)
     confidence = sum(shares) / len(shares) * mean_conf
     plate = parse(voted, confidence=confidence, layout=layout, box=best.box)
     if not plate.valid and best.norm == voted:
         return PlateText(best.text, confidence, best.layout, best.valid, best.box, voted)
     return plate
+
+
+def _vote_top_len(group: Sequence[PlateText], length: int) -> int | None:
+    """The top row's length (letters+digits) the two-row readings of ``group`` agree on most."""
+    tally: dict[int, float] = defaultdict(float)
+    for reading in group:
+        if "\n" in reading.raw:
+            top = len(normalize(reading.raw.split("\n", 1)[0]))
+            if 0 < top < length:
+                tally[top] += _weight(reading)
+    return max(tally.items(), key=lambda kv: kv[1])[0] if tally else None
 
 
 def _weight(reading: PlateText) -> float:

@@ -22,8 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import CamfindError, InputError
 from camfind.search.plates import PlatePattern, match_many, parse_plate_pattern
 from camfind.search.query import plate_sightings, plates_of_tracks
@@ -186,6 +187,16 @@ def hit_record(hit: BatchHit, tz: str) -> dict[str, Any]:
         "frame": s.plate_frame if read and s.plate_frame is not None else s.frame,
         "first_seen": iso_local(s.time, tz), "vehicle_snapshot": s.snapshot,
     }
+
+
+def write_hits_csv(hits: Sequence[BatchHit], tz: str, out: IO[str]) -> int:
+    """Write the hits as CSV (:data:`HIT_COLUMNS`) to ``out``, text cells neutralised for
+    spreadsheets (see :mod:`camfind.csvsafe`). Returns the number of rows."""
+    writer = SafeDictWriter(out, fieldnames=list(HIT_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for hit in hits:
+        writer.writerow(hit_record(hit, tz))
+    return len(hits)
 
 
 def hits_frame(hits: Sequence[BatchHit], tz: str) -> pd.DataFrame:

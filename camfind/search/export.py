@@ -7,7 +7,6 @@ them from one SQL cursor), so memory does not grow with the index. Columns: see
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.index.queries import list_cameras
 from camfind.search.files import atomic_output
@@ -46,6 +46,7 @@ class ClipFacts:
     duration_s: float
     time_source: str
     clock_offset_s: float
+    seg_start_s: float = 0.0  # where the clip begins in its file (a segment of a split recording)
 
 
 class TimelineContext:
@@ -58,12 +59,13 @@ class TimelineContext:
 
     def _clip(self, clip_id: int) -> ClipFacts:
         row = self.index.db.execute(
-            "SELECT id, start_ts, fps, duration_s, time_source, clock_offset_s FROM clips WHERE id = ?",
+            "SELECT id, start_ts, fps, duration_s, time_source, clock_offset_s, seg_start_s FROM clips WHERE id = ?",
             (clip_id,),
         ).fetchone()
         if row is None:
             raise EvidenceError(f"sighting refers to clip {clip_id}, which is not in the index")
-        return ClipFacts(int(row[0]), float(row[1]), float(row[2]), float(row[3]), row[4], float(row[5] or 0))
+        return ClipFacts(int(row[0]), float(row[1]), float(row[2]), float(row[3]), row[4], float(row[5] or 0),
+                         float(row[6] or 0))
 
     def row(self, s: Sighting) -> dict[str, Any]:
         """One timeline row for a sighting."""
@@ -102,8 +104,9 @@ def timeline_rows(index: Index, sightings: Iterable[Sighting]) -> Iterator[dict[
 
 
 def write_timeline(index: Index, sightings: Iterable[Sighting], out: IO[str]) -> int:
-    """Stream the timeline CSV to ``out``. Returns the number of rows."""
-    writer = csv.DictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
+    """Stream the timeline CSV to ``out`` (text cells neutralised for spreadsheets, see
+    :mod:`camfind.csvsafe`). Returns the number of rows."""
+    writer = SafeDictWriter(out, fieldnames=list(TIMELINE_COLUMNS), lineterminator="\n")
     writer.writeheader()
     n = 0
     for row in timeline_rows(index, sightings):

@@ -1,6 +1,7 @@
 """Face search: every stored face ranked by its distance from a probe's encodings.
 
-The 128-d encodings live in ``face_sightings.encoding`` (float32 blobs). Reading 200k blobs row by
+The 128-d encodings live in ``face_sightings.encoding`` (float32 blobs; NULL for a face kept
+without one, too small or blurred to encode: those are never ranked). Reading 200k blobs row by
 row costs about a second, so the whole set is kept as one float32 matrix, cached in the process and
 in a side file next to the index (``<index>.faces.cache``, memory-mapped), keyed on the highest id
 ever given (``face_sightings`` ids are AUTOINCREMENT, never reused) and on the count of deleted
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from camfind.errors import InputError
+from camfind.errors import InputError, NoUsableFaceError
 from camfind.search.files import atomic_output
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
@@ -37,6 +38,7 @@ DIM = 128
 _SMALL_SET = 20_000  # below this many candidate rows, read them directly instead of the cache
 
 CacheKey = tuple[float, float, float]
+_ENCODED = "SELECT id, encoding FROM face_sightings WHERE encoding IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ _MEMO: dict[str, _Matrix] = {}
 def probe_matrix(probes: Sequence[np.ndarray]) -> np.ndarray:
     """Stack probe encodings as a (k, 128) float32 matrix; InputError for a wrong shape."""
     if not probes:
-        raise InputError("no face in the probe: give an image with a visible face")
+        raise NoUsableFaceError("no face in the probe: give an image with a visible face")
     arr = np.stack([np.asarray(p, dtype=np.float32).reshape(-1) for p in probes])
     if arr.shape[1] != DIM:
         raise InputError(f"expected {DIM}-d face encodings, got {arr.shape[1]}-d")
@@ -119,7 +121,8 @@ def _min_distance(enc: np.ndarray, sq: np.ndarray, probes: np.ndarray) -> np.nda
 
 def _read_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = index.db.execute(
-        "SELECT id, encoding FROM face_sightings WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+        "SELECT id, encoding FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))"
+        " AND encoding IS NOT NULL ORDER BY id",
         (_json_ids(ids),),
     ).fetchall()
     return _to_arrays(rows)
@@ -160,7 +163,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
     old = old or _load_side_file(index.path, None)
     if old is not None and old.key[:2] == key[:2]:  # same index, nothing deleted: read new rows only
         last = int(old.ids[-1]) if len(old.ids) else 0
-        rows = index.db.execute("SELECT id, encoding FROM face_sightings WHERE id > ? ORDER BY id", (last,)).fetchall()
+        rows = index.db.execute(_ENCODED + " AND id > ? ORDER BY id", (last,)).fetchall()
         ids, enc = _to_arrays(rows)
         mat = _Matrix(
             key, np.concatenate([old.ids, ids]), np.concatenate([old.enc, enc]),
@@ -169,7 +172,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
         _save_side_file(index.path, mat)
         return mat
     logger.info("building the face matrix cache for %s", index.path)
-    rows = index.db.execute("SELECT id, encoding FROM face_sightings ORDER BY id").fetchall()
+    rows = index.db.execute(_ENCODED + " ORDER BY id").fetchall()
     ids, enc = _to_arrays(rows)
     mat = _Matrix(key, ids, enc, np.einsum("ij,ij->i", enc, enc))
     _save_side_file(index.path, mat)

@@ -23,7 +23,6 @@ camfind.errors.EvidenceError: no evidence package at ...
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
+from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.ingest.hashing import sha256_file
 from camfind.search.export import TIMELINE_COLUMNS, TimelineContext
@@ -67,7 +67,10 @@ class PackageResult:
 
 @dataclass(frozen=True)
 class PackageReport:
-    """Result of :func:`verify_package`: files checked, matching, changed, missing, unlisted."""
+    """Result of :func:`verify_package`: files checked, matching, changed, missing, unlisted;
+    where SHA256SUMS disagrees with the manifest; and what vouches for the manifest itself
+    (``anchor``: ``index`` for the index's audit entry of the export, ``expect`` for the hash the
+    user gave, empty when nothing does, ``anchor_problem`` saying why)."""
 
     checked: int
     ok: int
@@ -75,17 +78,23 @@ class PackageReport:
     missing: tuple[str, ...]
     unlisted: tuple[str, ...] = ()
     manifest_sha256: str = ""
+    sums: tuple[str, ...] = ()
+    anchor: str = ""
+    anchor_entry: int | None = None
+    anchor_problem: str = ""
 
     @property
     def clean(self) -> bool:
-        """True when every listed file is present and unchanged and nothing was added."""
-        return not self.changed and not self.missing and not self.unlisted
+        """True when every listed file is present and unchanged, nothing was added, SHA256SUMS
+        agrees with the manifest, and the manifest's own hash is vouched for."""
+        return not (self.changed or self.missing or self.unlisted or self.sums or self.anchor_problem)
 
     @property
     def problems(self) -> tuple[str, ...]:
-        """One line per file that does not verify."""
+        """One line per thing that does not verify."""
         return tuple([f"CHANGED: {p}" for p in self.changed] + [f"MISSING: {p}" for p in self.missing]
-                     + [f"UNLISTED: {p}" for p in self.unlisted])
+                     + [f"UNLISTED: {p}" for p in self.unlisted] + [f"SHA256SUMS: {p}" for p in self.sums]
+                     + ([f"MANIFEST: {self.anchor_problem}"] if self.anchor_problem else []))
 
 
 def export_package(
@@ -147,6 +156,7 @@ class _Builder:
         self._clip_ok: dict[int, bool] = {}
         self._snaps: dict[str, str] = {}
         self._extracts: dict[tuple[int, float, float], tuple[str, float | str, float | str]] = {}
+        self.audit_head: dict[str, Any] | None = None
         for sub in ("snapshots", "extracts"):
             (root / sub).mkdir(parents=True)
 
@@ -157,7 +167,7 @@ class _Builder:
     def write_timeline(self, sightings: Iterable[Sighting]) -> int:
         n = 0
         with (self.root / "timeline.csv").open("w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(PACKAGE_COLUMNS), lineterminator="\n")
+            writer = SafeDictWriter(f, fieldnames=list(PACKAGE_COLUMNS), lineterminator="\n")
             writer.writeheader()
             for s in sightings:
                 row = self.ctx.row(s)
@@ -218,8 +228,8 @@ class _Builder:
         if key not in self._extracts:
             name = f"{len(self._extracts) + 1:04d}_{s.camera_id}_{s.clip_sha256[:12]}_{start:.1f}-{end:.1f}s"
             rel = f"extracts/{_safe(name)}{extract_suffix(s.clip_path)}"
-            try:
-                ex = extract_segment(s.clip_path, self.root / rel, start, end)
+            try:  # a segment's times are from where it begins in its file
+                ex = extract_segment(s.clip_path, self.root / rel, clip.seg_start_s + start, clip.seg_start_s + end)
             except EvidenceError as exc:
                 self.problems.append(str(exc))
                 self._extracts[key] = ("", "", "")
@@ -235,6 +245,7 @@ class _Builder:
 
         with (self.root / "audit.jsonl").open("w", encoding="utf-8") as f:
             for e in list_audit(self.index):
+                self.audit_head = {"id": e.id, "hash": e.hash}
                 f.write(json.dumps({
                     "id": e.id, "time": e.time.isoformat(), "ts": e.ts, "user": e.user, "command": e.command,
                     "args_json": e.args_json, "counts_json": e.counts_json, "prev_hash": e.prev_hash, "hash": e.hash,
@@ -242,8 +253,8 @@ class _Builder:
         self._record("audit.jsonl", "audit")
 
     def write_readme(self, request: Mapping[str, Any], rows: int) -> None:
-        (self.root / "README.txt").write_text(_readme(self.index, request, rows, self.margin_s, self.problems),
-                                              encoding="utf-8")
+        text = _readme(self.index, request, rows, self.margin_s, self.problems, self.audit_head)
+        (self.root / "README.txt").write_text(text, encoding="utf-8")
         self._record("README.txt", "readme")
 
     def write_manifest(self, request: Mapping[str, Any], rows: int) -> str:
@@ -251,7 +262,8 @@ class _Builder:
             "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "camfind_version": __version__, "index": os.path.abspath(self.index.path),
             "case_timezone": self.index.tz, "request": dict(request), "rows": rows,
-            "margin_s": self.margin_s, "problems": self.problems, "files": self.files,
+            "margin_s": self.margin_s, "problems": self.problems, "audit_head": self.audit_head,
+            "files": self.files,
         }
         (self.root / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
                                                  encoding="utf-8")
@@ -265,7 +277,10 @@ def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name)
 
 
-def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float, problems: list[str]) -> str:
+def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float, problems: list[str],
+            audit_head: Mapping[str, Any] | None) -> str:
+    head = ("(the log was empty)" if audit_head is None
+            else f"entry {audit_head['id']}, {audit_head['hash']}")
     asked = "\n".join(f"  {k}: {v}" for k, v in request.items()) or "  (not recorded)"
     issues = "\n".join(f"  - {p}" for p in problems) or "  none"
     return f"""camfind evidence package
@@ -289,7 +304,9 @@ Contents:
                  its SHA-256 recorded at ingest.
   audit.jsonl    the index's append-only audit log up to this export (ingest and analysis of
                  these clips among it), whole, so its hash chain verifies from the first entry:
-                 each entry carries the hash of the previous one.
+                 each entry carries the hash of the previous one. Its head at export:
+                 {head}
+                 (camfind audit --check --expect HASH on the index proves it still holds it).
   manifest.json  SHA-256 and size of every file, and the source and segment of each extract.
   SHA256SUMS     the same hashes plus the manifest's, for `sha256sum -c SHA256SUMS`.
 
@@ -298,20 +315,31 @@ clock_offset_s has been applied; time_source says where the clip's start time ca
 end_time_* = last seen; offset_s = seconds from the clip's start to first seen; frame = the
 frame of the snapshot and frame_offset_s its offset into the clip; confidence = detection
 confidence, plate_confidence = OCR confidence, face_distance = distance from the face probe;
-track_id is empty for a plate read or face that belongs to no track.
+track_id is empty for a plate read or face that belongs to no track. A text cell that begins
+with = + - @, a tab, a carriage return or ' is written with one more ' in front, so that
+spreadsheets show it as text and never run it as a formula: drop that one leading ' to read the
+text as it was recorded.
 
 Problems met while exporting:
 {issues}
 
-To check this package later: camfind verify --package <this folder>
-(or: cd <this folder> && sha256sum -c SHA256SUMS).
+To check this package later: camfind verify --package <this folder> with its index, whose
+audit log recorded the manifest's SHA-256 at export; away from the index:
+camfind verify --package <this folder> --expect <the manifest SHA-256 printed at export>.
+(cd <this folder> && sha256sum -c SHA256SUMS checks the files against SHA256SUMS only: whoever
+can edit a file can edit SHA256SUMS and the manifest too, so keep the manifest's SHA-256 apart.)
 """
 
 
-def verify_package(path: str | Path) -> PackageReport:
-    """Re-hash every file a package's manifest lists.
+def verify_package(path: str | Path, *, index: Index | None = None, expect: str | None = None) -> PackageReport:
+    """Re-hash every file a package's manifest lists, check SHA256SUMS against the manifest, and
+    check the manifest's own SHA-256: against ``expect`` (the hash printed at export, for a
+    package checked away from its index), else against the audit entry of the export in
+    ``index``. A package nothing vouches for is not clean: whoever edits a file could edit its
+    manifest entry too.
 
-    Returns the files that match, changed, are missing, and files present but not listed.
+    Returns the files that match, changed, are missing, files present but not listed, and the
+    SHA256SUMS and manifest findings.
 
     Raises:
         EvidenceError: no package (or an unreadable manifest) at ``path``.
@@ -338,5 +366,64 @@ def verify_package(path: str | Path) -> PackageReport:
     listed = {rel for rel, _ in files} | _NOT_LISTED
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     digest, _ = sha256_file(manifest_path)
-    return PackageReport(len(files), ok, tuple(changed), tuple(missing), tuple(sorted(present - listed)), digest)
+    sums = _sums_problems(root / "SHA256SUMS", files, digest)
+    anchor, entry, problem = _anchor(digest, root, index, expect)
+    return PackageReport(len(files), ok, tuple(changed), tuple(missing), tuple(sorted(present - listed)), digest,
+                         tuple(sums), anchor, entry, problem)
+
+
+def _sums_problems(path: Path, files: list[tuple[str, str]], manifest_sha256: str) -> list[str]:
+    """Where SHA256SUMS says otherwise than the manifest (and the manifest's actual hash)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"unreadable or missing ({exc.__class__.__name__}): it must list every file of the manifest"]
+    listed: dict[str, str] = {}
+    problems = []
+    for n, line in enumerate(lines, start=1):
+        sha, sep, rel = line.partition("  ")
+        if not sep or len(sha) != 64 or rel in listed:
+            problems.append(f"line {n} is not 'SHA-256  file' once per file: {line[:80]!r}")
+            continue
+        listed[rel] = sha
+    expected = dict(files) | {"manifest.json": manifest_sha256}
+    for rel, sha in expected.items():
+        if rel not in listed:
+            problems.append(f"{rel} is in the manifest but not in SHA256SUMS")
+        elif listed[rel] != sha:
+            other = "the manifest itself hashes to" if rel == "manifest.json" else "the manifest says"
+            problems.append(f"{rel}: SHA256SUMS says {listed[rel]}, {other} {sha}")
+    problems += [f"{rel} is in SHA256SUMS but not in the manifest" for rel in listed if rel not in expected]
+    return problems
+
+
+def _anchor(digest: str, root: Path, index: Index | None, expect: str | None) -> tuple[str, int | None, str]:
+    """What vouches for the manifest's hash: (``expect`` | ``index`` | "", audit entry, problem)."""
+    if expect is not None:
+        if digest == expect.strip().lower():
+            return "expect", None, ""
+        return "", None, (f"the manifest hashes to {digest}, not to the expected {expect.strip().lower()}: the "
+                          "manifest was changed since export (or this is another package)")
+    if index is None:
+        return "", None, ("nothing vouches for the manifest itself: give --expect HASH (the manifest SHA-256 printed "
+                          "at export) or check the package with its index (--db)")
+    from camfind.audit import check
+    from camfind.index.queries import list_audit
+
+    recorded = [(e.id, e.counts) for e in list_audit(index) if e.command == "export timeline"]
+    entry = next((eid for eid, counts in recorded if counts.get("manifest_sha256") == digest), None)
+    if entry is None:
+        same = [(eid, counts) for eid, counts in recorded if counts.get("package") in (str(root), str(root.resolve()))]
+        if same:
+            eid, counts = same[-1]
+            return "", None, (f"the index's audit entry {eid} recorded manifest SHA-256 "
+                              f"{counts.get('manifest_sha256')} for {root}; the manifest now hashes to {digest}: "
+                              "it was changed since export")
+        return "", None, (f"no export in the index {index.path} recorded this manifest (SHA-256 {digest}): it was "
+                          "changed since export, or the package comes from another index (check it with --expect HASH)")
+    chain = check(index)
+    if not chain.ok:
+        return "", entry, (f"the index's audit chain, which records this export (entry {entry}), is broken: "
+                           f"{chain.reason}")
+    return "index", entry, ""
 

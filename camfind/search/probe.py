@@ -24,12 +24,14 @@ class FaceEngineLike(Protocol):
 
 
 def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
-    """The 128-d encodings of every face found in the image at ``path``.
+    """The 128-d encodings of every encoded face found in the image at ``path`` (faces too
+    small or blurred to encode are left out).
 
     Raises:
         InputError: the file is missing, a folder or not a regular file, too large or not an
-            image (checked by :func:`camfind.recognition.stills.load_image` before decoding), or
-            no face is found in it.
+            image (checked by :func:`camfind.recognition.stills.load_image` before decoding).
+        NoUsableFaceError: no face is found in it, or none is large and sharp enough
+            to encode (the message says which).
     """
     from camfind.recognition.stills import load_image
 
@@ -38,11 +40,12 @@ def encode_probe(path: str | Path) -> tuple[np.ndarray, ...]:
         image = load_image(p)
     except InputError as exc:
         raise InputError(f"probe image {exc}") from None
-    faces = _engine().faces(image)
-    if not faces:
-        raise InputError(f"no face found in probe {p}: use a clearer, larger, frontal photo")
-    logger.info("probe %s: %d face(s)", p, len(faces))
-    return tuple(np.asarray(f.encoding, dtype=np.float32) for f in faces)
+    from camfind.recognition.faces import usable_faces
+
+    found = _engine().faces(image)
+    faces = usable_faces(found, str(p))
+    logger.info("probe %s: %d face(s), %d usable", p, len(found), len(faces))
+    return tuple(np.asarray(f.encoding, dtype=np.float32) for f in faces if f.encoding is not None)
 
 
 @lru_cache(maxsize=1)

@@ -140,8 +140,10 @@ def collect(
 
 
 def track_encodings(index: Index, track_id: int) -> list[np.ndarray]:
-    """The face encodings recorded on one track."""
-    rows = index.db.execute("SELECT encoding FROM face_sightings WHERE track_id = ? ORDER BY id", (track_id,))
+    """The face encodings recorded on one track (faces kept without one left out)."""
+    rows = index.db.execute(
+        "SELECT encoding FROM face_sightings WHERE track_id = ? AND encoding IS NOT NULL ORDER BY id", (track_id,)
+    )
     return [np.frombuffer(r[0], dtype=np.float32) for r in rows]
 
 

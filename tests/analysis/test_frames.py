@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from clipfactory import write_clip
 
 from camfind.analysis.frames import Frame, container_fps, iter_frames
 from camfind.errors import ClipError, NotFoundError
@@ -78,3 +80,29 @@ def test_missing_and_garbage_files_raise_named_errors(tmp_path: Path) -> None:
 def test_bad_rate_is_a_clip_error(clip: Path) -> None:
     with pytest.raises(ClipError, match="rate"):
         list(iter_frames(clip, rate_fps=0.0))
+
+
+def test_a_file_name_that_is_not_utf8_is_decoded(tmp_path: Path) -> None:
+    odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/cam\xe1ra.mp4"))  # OpenCV alone would crash on it
+    write_clip(odd, frames=12)
+    assert [f.index for f in iter_frames(odd, rate_fps=None)] == list(range(12))
+
+
+def test_ffmpeg_log_lines_go_to_logging_not_stderr(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write_clip(tmp_path / "damaged.mkv", frames=60, fps=10, seed=1, size=(320, 240))
+    data = bytearray(path.read_bytes())
+    for offset in range(len(data) // 3, len(data) // 3 + 400, 7):
+        data[offset] ^= 0x55
+    path.write_bytes(bytes(data))
+    capfd.readouterr()
+    with caplog.at_level(logging.DEBUG, logger="camfind"):
+        frames = list(iter_frames(path, rate_fps=None))
+    assert 0 < len(frames) < 60
+    leaked = capfd.readouterr().err
+    assert "@ 0x" not in leaked and "NAL" not in leaked, leaked
+    routed = [r.getMessage() for r in caplog.records if r.name == "camfind.ffmpeg"]
+    assert routed and all("[h264 @" in m for m in routed if m.startswith("opencv"))
+    (summary,) = [r for r in caplog.records if "the decoder reported" in r.getMessage()]
+    assert summary.levelno == logging.WARNING and str(path) in summary.getMessage()

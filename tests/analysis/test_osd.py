@@ -9,7 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from camfind.analysis.osd import RapidOsdOcr, parse_osd_text, pin_start, read_clip_osd
+from camfind.analysis.osd import (
+    OsdClock,
+    RapidOsdOcr,
+    parse_osd_text,
+    pin_start,
+    read_clip_osd,
+    resolve_date_order,
+)
 
 TZ = "Asia/Ho_Chi_Minh"  # UTC+7
 
@@ -25,6 +32,12 @@ TZ = "Asia/Ho_Chi_Minh"  # UTC+7
         ("10:15:07 25/01/2024", datetime(2024, 1, 25, 10, 15, 7)),  # time first
         ("01/25/2024 10:15:07", datetime(2024, 1, 25, 10, 15, 7)),  # month first, unambiguous
         ("2024.01.25 101507", datetime(2024, 1, 25, 10, 15, 7)),
+        ("02/12/2023 03:52:27 PM", datetime(2023, 12, 2, 15, 52, 27)),  # 12-hour clock
+        ("02/12/2023 03:52:27PM", datetime(2023, 12, 2, 15, 52, 27)),
+        ("PM 03:52:27 02/12/2023", datetime(2023, 12, 2, 15, 52, 27)),
+        ("02-12-2023 12:10:05 AM", datetime(2023, 12, 2, 0, 10, 5)),
+        ("02/12/2023 03:52:27 CH", datetime(2023, 12, 2, 15, 52, 27)),  # chiều
+        ("CH 01  02/12/2023 03:52:27", datetime(2023, 12, 2, 3, 52, 27)),  # a channel label, not PM
     ],
 )
 def test_parse_templates(text: str, expected: datetime) -> None:
@@ -34,6 +47,23 @@ def test_parse_templates(text: str, expected: datetime) -> None:
 @pytest.mark.parametrize("text", ["", "CAM 03", "17/09/2007", "25/13/2024 10:15:07 x", "99:99:99"])
 def test_parse_refuses_what_is_not_a_clock(text: str) -> None:
     assert parse_osd_text(text) is None
+
+
+def test_date_order_reads_day_month_dates() -> None:
+    assert parse_osd_text("02/12/2023 15:52:27", date_order="mdy") == datetime(2023, 2, 12, 15, 52, 27)
+    assert parse_osd_text("25/12/2023 15:52:27", date_order="mdy") == datetime(2023, 12, 25, 15, 52, 27)
+    assert parse_osd_text("02/12/2023 15:52:27", date_order=None) is None, "2/12 is not guessed"
+    assert parse_osd_text("2023-02-12 15:52:27", date_order=None) == datetime(2023, 2, 12, 15, 52, 27)
+
+
+def test_unknown_order_is_taken_from_the_recorded_start_or_refused() -> None:
+    clock = OsdClock((0, 0, 10, 10), date(2023, 12, 2), "03:52:27 PM", "02/12/2023")
+    near_feb = datetime(2023, 2, 12, 8, 0, tzinfo=UTC)
+    resolved = resolve_date_order(clock, near_feb, TZ)
+    assert resolved is not None and (resolved.date, resolved.date_order) == (date(2023, 2, 12), "mdy")
+    assert resolve_date_order(clock, None, TZ) is None
+    one_way = OsdClock((0, 0, 10, 10), date(2023, 12, 25), "03:52:27 PM", "25/12/2023")
+    assert resolve_date_order(one_way, None, TZ) == one_way
 
 
 def test_time_only_reads_take_the_known_date() -> None:
@@ -101,3 +131,13 @@ def test_bottom_clock_across_midnight(ocr: RapidOsdOcr, tmp_path: Path) -> None:
 def test_clip_without_clock(ocr: RapidOsdOcr, tmp_path: Path) -> None:
     clip = _clock_clip(tmp_path / "plain.mp4", datetime(2024, 1, 1), "", bottom=False, secs=1)
     assert read_clip_osd(clip, ocr=ocr, tz=TZ) is None
+
+
+def test_twelve_hour_clock_in_the_afternoon_is_not_twelve_hours_off(ocr: RapidOsdOcr, tmp_path: Path) -> None:
+    shown_start = datetime(2023, 12, 2, 15, 52, 27, 400000)  # the screen shows 02/12/2023 03:52:27 PM
+    clip = _clock_clip(tmp_path / "pm.mp4", shown_start, "%d/%m/%Y %I:%M:%S %p", bottom=False, secs=4)
+    file_start = datetime(2023, 12, 2, 8, 52, 20, tzinfo=UTC)  # 15:52:20 local, from the file name
+    result = read_clip_osd(clip, ocr=ocr, tz=TZ, start_raw=file_start)
+    assert result is not None
+    assert abs((result.start_local - shown_start).total_seconds()) <= 0.08
+    assert result.drift_s == pytest.approx(7.4, abs=0.08)

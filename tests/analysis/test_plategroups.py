@@ -41,3 +41,39 @@ def test_a_lone_unsure_read_does_not_cut() -> None:
 def test_no_valid_read_is_one_part_without_plate() -> None:
     [part] = plate_parts([], 3, 9)
     assert (part.first_frame, part.last_frame, part.plate) == (3, 9, None)
+
+
+def test_sweep_whole_frame_first_then_only_untracked_motion() -> None:
+    from camfind.analysis.plategroups import PlateSweep
+    from camfind.types import Detection
+
+    sweep = PlateSweep()
+    bike = Detection(0, 0.0, (100.0, 100.0, 200.0, 300.0), "motorcycle", 0.8, 1)
+    assert sweep.regions(0.25, [], [], 640, 360) is None  # warming up
+    assert sweep.regions(0.5, [], [bike], 640, 360) == [(0.0, 0.0, 640.0, 360.0)]
+    assert sweep.regions(1.0, [(400.0, 50.0, 500.0, 150.0)], [], 640, 360) is None  # too soon
+    assert sweep.regions(2.5, [(110.0, 120.0, 190.0, 280.0)], [bike], 640, 360) is None  # the bike's own
+    free = (400.0, 50.0, 500.0, 150.0)
+    assert sweep.regions(2.5, [(110.0, 120.0, 190.0, 280.0), free], [bike], 640, 360) == [free]
+
+
+def test_plate_only_sightings_by_plate_and_time() -> None:
+    from datetime import timedelta
+
+    from camfind.analysis.plategroups import plate_only_tracks
+    from camfind.recognition.vnplate import parse
+    from camfind.types import Clip, PlateRead
+
+    t0 = _read(0, "X").time
+    clip = Clip("CAM", "/x.mp4", "ab" * 32, 1, t0, t0, "cli", 0.0, 60.0, 10.0, 600, 640, 360, "h264", "mp4", id=1)
+
+    def read(frame: int, text: str, layout: str) -> PlateRead:
+        plate = parse(text, confidence=0.9, layout=layout, box=(10.0, 10.0, 50.0, 40.0))
+        return PlateRead(1, "CAM", t0 + timedelta(seconds=frame / 10), frame, plate)
+
+    loose = [read(10, "59X1\n23456", "two-row"), read(30, "59X1\n23456", "two-row"),  # one bike
+             read(400, "59X1\n23456", "two-row"),  # the same plate 37 s later: another sighting
+             read(50, "51F59881", "one-row"), read(60, "HOTLINE", "unknown")]  # a car; overlay text
+    tracks = plate_only_tracks(clip, loose)
+    assert sorted((t.cls, t.plate.text if t.plate else "", len(run)) for t, run in tracks) == [
+        ("car", "51F-598.81", 1), ("motorcycle", "59-X1 234.56", 1), ("motorcycle", "59-X1 234.56", 2)]

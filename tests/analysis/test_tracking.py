@@ -212,3 +212,18 @@ def test_a_track_that_teleports_is_split_inside_the_tracker() -> None:
     assert len(numbers) >= 10
     assert numbers[0] is not None and numbers[-1] is not None and numbers[0] != numbers[-1]
     assert len(set(numbers)) == 2
+
+
+@pytest.mark.parametrize("standing_iou", [0.6, 1.01])
+def test_weak_boxes_where_a_track_stood_are_tracked(monkeypatch: pytest.MonkeyPatch, standing_iou: float) -> None:
+    """A person standing half hidden scores 0.3-0.4: once ByteTrack has lost them after a few missed
+    frames it never takes them back from weak boxes alone (linking then joins the two pieces)."""
+    import camfind.analysis.tracking as tracking
+
+    monkeypatch.setattr(tracking, "STANDING_IOU", standing_iou)  # 1.01: the boost switched off
+    tracker = Tracker(fps=FPS)
+    before = [d.track_no for i in range(4) for d in tracker.update(_frame(i), [_det(200, 100, score=0.9)])]
+    for i in range(4, 12):
+        tracker.update(_frame(i), [])  # the detector missed them for 2 s
+    after = [d.track_no for i in range(12, 18) for d in tracker.update(_frame(i), [_det(201, 101, score=0.35)])]
+    assert before and bool(after) is (standing_iou <= 1.0), (before, after)

@@ -1,4 +1,4 @@
-"""`camfind plates batch`: CSV (pandas) and JSON out, a summary on stderr, exit 0, bad lists."""
+"""`camfind plates batch`: CSV and JSON out, a summary on stderr, exit 0, bad lists."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 from cli_run import run
@@ -73,19 +74,15 @@ def test_full_disk_keeps_the_previous_hits_file(
     import errno
     import os
 
-    import pandas as pd
+    import camfind.search.batch
 
-    def half_then_full(self: pd.DataFrame, target: object, *args: object, **kwargs: object) -> None:
-        if isinstance(target, (str, Path)):
-            with open(target, "w") as f:  # noqa: PTH123  (writing to a path opens it for writing)
-                f.write("watch,")
-        else:
-            target.write("watch,")  # type: ignore[attr-defined]
+    def half_then_full(hits: object, tz: str, target: TextIO) -> int:
+        target.write("watch,")
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     out = tmp_path / "hits.csv"
     out.write_text("watch,plate\nearlier,51F12345\n")
-    monkeypatch.setattr(pd.DataFrame, "to_csv", half_then_full)
+    monkeypatch.setattr(camfind.search.batch, "write_hits_csv", half_then_full)
     result = run("plates", "batch", watchlist, "--out", out)
     assert result.exit_code == 2 and "Traceback" not in result.stderr, result.stderr
     assert f"{out}: No space left on device" in result.stderr

@@ -37,7 +37,9 @@ def test_clips_filters_and_formats(case: Path) -> None:
 
 def test_verify_detects_changed_and_missing(case: Path) -> None:
     ok = run_json("verify")
-    assert ok == {"checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert {k: ok[k] for k in ("checked", "ok", "changed", "missing", "problems")} == {
+        "checked": 4, "ok": 4, "changed": [], "missing": [], "problems": []}
+    assert ok["index"] == {"integrity": "ok"}
     paths = [r[0] for r in rows(case, "SELECT path FROM clips ORDER BY id")]
     registered = rows(case, "SELECT sha256 FROM clips ORDER BY id")
     Path(paths[0]).chmod(0o644)
@@ -78,7 +80,7 @@ def test_coverage_window_and_camera(case: Path) -> None:
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from camfind.search.package import PackageReport
 
-    def fake_verify(path: Path) -> PackageReport:
+    def fake_verify(path: Path, **anchor: object) -> PackageReport:
         return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
 
     fake = types.ModuleType("camfind.search.package")
@@ -113,3 +115,45 @@ def test_show_span_repeats_the_date_only_across_midnight() -> None:
         "2024-01-25 10:00:00 - 23:59:00")
     assert show_span(datetime(2024, 1, 25, 16, 59, tzinfo=UTC), datetime(2024, 1, 25, 17, 1, tzinfo=UTC), tz,
                      " .. ") == "2024-01-25 23:59:00 .. 2024-01-26 00:01:00"
+
+
+def test_apply_osd_makes_the_on_screen_clock_the_start_audited_and_revertible(index_path: Path, tmp_path: Path) -> None:
+    """The DVR clock on screen reads 10:15:07.4 at the first frame; the file name says 10:15:00."""
+    import json
+    from datetime import datetime, timedelta
+
+    import cv2
+    import numpy as np
+
+    (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
+    run("cameras", "import", tmp_path / "cameras.csv")
+    path = tmp_path / "export" / "CAM02" / "ch01_20240125101500.mp4"
+    path.parent.mkdir(parents=True)
+    shown = datetime(2024, 1, 25, 10, 15, 7, 400000)
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (960, 540))
+    for i in range(75):
+        img = np.full((540, 960, 3), 80, np.uint8)
+        cv2.putText(img, (shown + timedelta(seconds=i / 25)).strftime("%d-%m-%Y %I:%M:%S %p"), (20, 36),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 2)
+        out.write(img)
+    out.release()
+    assert run("ingest", path, "--no-analyze").exit_code == 0
+    refused = run("clips", "apply-osd", "1")
+    assert refused.exit_code == 2 and "no on-screen clock reading is recorded" in refused.stderr
+    assert run("analyze", "--osd", "--no-plates", "--no-faces").exit_code == 0
+    (clip,) = run_json("clips")
+    assert clip["start_raw"] == "2024-01-25T10:15:00+07:00" and clip["time_source"] == "filename"
+    assert clip["osd"]["drift_s"] == pytest.approx(7.4, abs=0.1)
+    assert clip["osd"]["start"].startswith("2024-01-25T10:15:07")
+    applied = run_json("clips", "apply-osd", "1")
+    assert applied[0]["shift_s"] == pytest.approx(7.4, abs=0.1)
+    (clip,) = run_json("clips")
+    assert clip["time_source"] == "osd" and clip["start_raw"].startswith("2024-01-25T10:15:07")
+    assert clip["start_filed"] == "2024-01-25T10:15:00+07:00" and clip["time_source_filed"] == "filename"
+    (entry,) = rows(index_path, "SELECT counts_json FROM audit WHERE command = 'clips apply-osd' AND "
+                                "counts_json LIKE '%\"ok\"%'")
+    assert json.loads(entry[0])["clips"] == [1]
+    assert run("clips", "apply-osd", "1", "--revert").exit_code == 0
+    (clip,) = run_json("clips")
+    assert (clip["time_source"], clip["start_raw"], clip["start_filed"]) == ("filename", "2024-01-25T10:15:00+07:00",
+                                                                           None)

@@ -192,3 +192,147 @@ def _wait_for_first_clip(db: Path, proc: subprocess.Popen[bytes]) -> int:
             return int(count)
         time.sleep(0.002)
     return 0
+
+
+def test_copy_under_another_camera_is_one_line_naming_both_files(case: Path, export: Path, tmp_path: Path) -> None:
+    original = export / "CAM01" / "ch01_20240125101500.mp4"
+    assert run("ingest", original, "--no-analyze").exit_code == 0
+    copy = tmp_path / "usb" / "clip.mp4"
+    copy.parent.mkdir()
+    copy.write_bytes(original.read_bytes())
+    result = run("ingest", copy, "--camera", "CAM02", "--no-analyze")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stderr.splitlines() if "camfind: failed:" in line]
+    assert str(copy) in line and str(original) in line and "CAM02" in line
+    assert rows(case, "SELECT camera_id, path FROM clips") == [("CAM01", str(original))]
+    (clip,) = run_json("clips")
+    assert [c["path"] for c in clip["copies"]] == [str(copy)] and "CAM02" in clip["copies"][0]["conflict"]
+    assert run("verify").exit_code == 0
+    copy.unlink()
+    gone = run_json("verify")
+    assert gone["missing"] == [str(copy)] and gone["changed"] == []
+
+
+def test_folder_with_a_name_that_is_not_utf8(case: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "CAM01"
+    write_clip(Path(os.fsdecode(os.fsencode(folder) + b"/ch01_20240125101000_\xff.mp4")), seed=1)
+    write_clip(folder / "ch01_20240125102000.mp4", seed=2)
+    summary = run_json("ingest", folder, "--no-analyze")
+    assert (summary["ingested"], summary["failed"]) == (2, [])
+    shown = sorted(c["path"] for c in run_json("clips"))
+    assert shown == [str(folder / "ch01_20240125101000_\\xff.mp4"), str(folder / "ch01_20240125102000.mp4")]
+    assert run_json("verify")["ok"] == 2
+
+
+def test_clip_cut_short_is_reported_and_flagged_in_clips(case: Path, tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mkv", frames=100, fps=10, seed=1)
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.95)])
+    result = run("ingest", path, "--no-analyze")
+    assert result.exit_code == 0
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("camfind: warning:")]
+    assert str(path) in line and "declared 10.00 s, decoded 9.50 s" in line
+    (clip,) = run_json("clips")
+    assert clip["flags"] == ["declared 10.00 s, decoded 9.50 s: 0.50 s missing (cut short?)"]
+    assert "flags" in run("clips").stdout
+
+
+def test_ingest_shows_what_analysis_found(case: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import camfind.analysis
+    from camfind.analysis.run import AnalysisSummary, ClipOutcome
+
+    def fake(index: Any, clip_ids: list[int], *, settings: Any, workers: int, progress: Any) -> AnalysisSummary:
+        outcomes = (ClipOutcome(clip_ids[0], "CAM01", "a.mp4", "done", 1, tracks=2, plate_reads=1, faces=1,
+                                plates=("51F12345",), osd_drift_s=-125.0),
+                    ClipOutcome(clip_ids[1], "CAM01", "b.mp4", "failed", 2, error="decoding failed"))
+        return AnalysisSummary(outcomes, 1, 1, 2, 1, 1, 0.5, 1)
+
+    monkeypatch.setattr(camfind.analysis, "analyze_clips", fake, raising=False)
+    result = run("ingest", export / "CAM01")
+    assert result.exit_code == 0, result.stderr
+    table = result.stdout
+    assert "Analysis" in table and "51F12345" in table and "OSD drift -125.0 s" in table
+    assert "decoding failed" in table
+    assert "analysed 1, failed 1: 2 tracks, 1 plate reads, 1 faces" in table
+    assert "ingested 3" in table
+    assert "on-screen clock is -125.0 s from the recorded start" in result.stderr
+
+
+def test_ingest_shows_tracks_per_class_of_a_real_clip(case: Path, realdata: Path, tmp_path: Path) -> None:
+    import cv2
+
+    source = cv2.VideoCapture(str(realdata / "video" / "street_pedestrians_640x360.mp4"))
+    path = tmp_path / "export" / "CAM01" / "ch01_20240125101500.mp4"
+    path.parent.mkdir(parents=True)
+    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), source.get(cv2.CAP_PROP_FPS), (640, 360))
+    for _ in range(84):
+        ok, img = source.read()
+        if ok:
+            out.write(img)
+    out.release()
+    source.release()
+    result = run("ingest", tmp_path / "export")
+    assert result.exit_code == 0, result.stderr
+    people = rows(case, "SELECT COUNT(*) FROM tracks WHERE cls = 'person'")[0][0]
+    assert people > 0 and f"{people} person" in result.stdout
+
+
+def test_start_as_the_dvr_shows_it(case: Path, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "video.mp4")
+    ok = run("ingest", clip, "--camera", "CAM01", "--start", "2/12/2023 3:52:27 PM", "--no-analyze")
+    assert ok.exit_code == 0, ok.stderr
+    (clip_row,) = run_json("clips")
+    assert clip_row["start_raw"] == "2023-12-02T15:52:27+07:00"
+    other = write_clip(tmp_path / "in2" / "video.mp4", seed=5)
+    us = run("ingest", other, "--camera", "CAM01", "--start", "2/12/2023 3:52:27 PM", "--date-order", "mdy",
+             "--no-analyze")
+    assert us.exit_code == 0, us.stderr
+    assert sorted(c["start_raw"] for c in run_json("clips"))[0] == "2023-02-12T15:52:27+07:00"
+    bad = run("ingest", other, "--camera", "CAM01", "--date-order", "ymd", "--no-analyze")
+    assert bad.exit_code == 2 and "unknown date order 'ymd'" in bad.stderr
+
+
+def test_camera_date_order_column(index_path: Path, tmp_path: Path) -> None:
+    cams = tmp_path / "cameras.csv"
+    cams.write_text("id,lat,lon,date_order\nCAM01,10.77,106.70,mdy\nCAM02,10.78,106.70,\n")
+    assert run("cameras", "import", cams).exit_code == 0
+    a = write_clip(tmp_path / "a" / "video.mp4", seed=1)
+    b = write_clip(tmp_path / "b" / "video.mp4", seed=2)
+    assert run("ingest", a, "--camera", "CAM01", "--start", "2/12/2023 10:00", "--no-analyze").exit_code == 0
+    assert run("ingest", b, "--camera", "CAM02", "--start", "2/12/2023 10:00", "--no-analyze").exit_code == 0
+    starts = {c["camera_id"]: c["start_raw"] for c in run_json("clips")}
+    assert starts == {"CAM01": "2023-02-12T10:00:00+07:00", "CAM02": "2023-12-02T10:00:00+07:00"}
+
+
+def test_segments_become_clips_searched_and_extracted_within_their_range(case: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from camfind.index import Index
+    from camfind.index.writer import AnalysisResult
+    from camfind.types import AnalysisRun, Track
+
+    viewer = write_clip(tmp_path / "usb" / "ch01_20240125101500.mp4", frames=100, fps=10, seed=3)
+    plan = tmp_path / "segments.csv"
+    plan.write_text("start_s,end_s,camera\n0,4,CAM01\n4,10,CAM02\n")
+    summary = run_json("ingest", viewer, "--segments", plan, "--no-analyze")
+    assert (summary["ingested"], summary["failed"]) == (2, [])
+    clips = {c["camera_id"]: c for c in run_json("clips")}
+    assert clips["CAM02"]["segment"] == {"start_s": 4.0, "end_s": 10.0}
+    assert clips["CAM02"]["start"] == "2024-01-25T10:15:04+07:00"
+    assert clips["CAM02"]["sha256"] == clips["CAM01"]["sha256"]
+    seen = datetime(2024, 1, 25, 3, 15, 7, tzinfo=UTC)  # 3 s into CAM02's segment, 7 s into the file
+    with Index.open(case) as idx:
+        cid = clips["CAM02"]["id"]
+        run_id = idx.writer.begin_run(AnalysisRun(clip_id=cid, started_at=seen, settings={}, models={},
+                                                  camfind_version="test"))
+        idx.writer.write_analysis(run_id, cid, AnalysisResult(tracks=[
+            Track(cid, "CAM02", 1, "motorcycle", seen, seen + timedelta(seconds=1), 70, 80, 11, 0.9)]))
+    (hit,) = run_json("search", "--camera", "CAM02")
+    assert hit["clip_sha256"] == clips["CAM02"]["sha256"]
+    package = tmp_path / "pkg"
+    assert run("export", "timeline", "--camera", "CAM02", "--out", tmp_path / "t.csv", "--package", package,
+               "--margin", "0.5").exit_code == 0
+    manifest = json.loads((package / "manifest.json").read_text())
+    entries = manifest["files"] if isinstance(manifest, dict) and "files" in manifest else manifest
+    (extract,) = [e for e in (entries.values() if isinstance(entries, dict) else entries)
+                  if isinstance(e, dict) and e.get("kind") == "extract"]
+    assert 5.0 <= extract["start_s"] <= 6.5 and 8.0 <= extract["end_s"] <= 9.0, extract

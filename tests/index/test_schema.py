@@ -81,3 +81,52 @@ def test_not_an_index(tmp_path: Path) -> None:
     bogus.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(SchemaError, match="not a camfind index"):
         Index.open(bogus)
+
+
+def test_custody_migration_keeps_an_existing_index_and_lets_one_file_hold_several_clips(index_path: Path) -> None:
+    from camfind.index import schema
+
+    db = sqlite3.connect(index_path, isolation_level=None)
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts REAL)")
+    db.executescript("BEGIN;" + schema._m001_initial() + "INSERT INTO schema_migrations VALUES (1, '001_initial', 0);"
+                     "INSERT INTO meta VALUES ('timezone', 'Asia/Ho_Chi_Minh');"
+                     "INSERT INTO cameras (id, lat, lon, created_ts, updated_ts) VALUES ('CAM01', 10.7, 106.7, 0, 0);"
+                     "INSERT INTO clips (id, sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,"
+                     " time_source, duration_s, fps, frames, width, height, codec, container, ingested_ts)"
+                     f" VALUES (7, '{'a' * 64}', 10, '/e/a.mp4', 'CAM01', 0, 60, 0, 'cli', 60, 10, 600, 1, 1,"
+                     " 'h264', 'mov', 0);"
+                     "INSERT INTO analysis_runs (id, clip_id, started_ts, camfind_version, models_json, settings_json)"
+                     " VALUES (3, 7, 0, 'x', '{}', '{}');"
+                     "INSERT INTO tracks (clip_id, run_id, camera_id, track_no, cls, first_ts, last_ts, first_frame,"
+                     " last_frame, n_frames, confidence) VALUES (7, 3, 'CAM01', 1, 'car', 1, 2, 10, 20, 11, 0.9);"
+                     "COMMIT;")
+    db.close()
+    with Index.open(index_path) as idx:
+        assert idx.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert idx.db.execute("SELECT id, sha256, segment, seg_start_s, seg_end_s FROM clips").fetchall() == [
+            (7, "a" * 64, "", 0.0, None)]
+        assert idx.db.execute("SELECT clip_id FROM tracks").fetchall() == [(7,)], "analysis rows kept"
+        assert idx.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        names = {r[0] for r in idx.db.execute("SELECT name FROM sqlite_master WHERE tbl_name = 'clips'")}
+        assert {"clips_camera_time", "clips_time", "clips_path", "clips_content"} <= names
+        insert = ("INSERT INTO clips (sha256, size_bytes, path, camera_id, start_ts, end_ts, start_raw_ts,"
+                  " time_source, duration_s, fps, frames, width, height, codec, container, ingested_ts, segment)"
+                  " VALUES (?, 10, '/e/a.mp4', 'CAM01', 0, 60, 0, 'cli', 60, 10, 600, 1, 1, 'h264', 'mov', 0, ?)")
+        idx.db.execute(insert, ("a" * 64, "0.000-30.000"))
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            idx.db.execute(insert, ("a" * 64, ""))
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            idx.db.execute("DELETE FROM cameras")
+
+
+def test_an_upgraded_index_records_its_new_version(index_path: Path) -> None:
+    from camfind.index import schema
+
+    db = sqlite3.connect(index_path, isolation_level=None)
+    db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ts REAL)")
+    db.executescript("BEGIN;" + schema._m001_initial() + "INSERT INTO schema_migrations VALUES (1, '001_initial', 0);"
+                     "INSERT INTO meta VALUES ('timezone', 'Asia/Ho_Chi_Minh'), ('schema_version', '1');COMMIT;")
+    db.close()
+    with Index.open(index_path) as idx:
+        assert idx.meta("schema_version") == str(SCHEMA_VERSION) != "1"

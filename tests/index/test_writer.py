@@ -8,11 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from camfind.errors import NotFoundError
+from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
-from camfind.index.queries import clips_covering, get_clip, list_cameras, list_clips, list_links
-from camfind.index.writer import GENESIS_HASH, audit_hash
-from camfind.types import Calibration, Camera, Clip
+from camfind.index.queries import (
+    clip_copies,
+    clip_timings,
+    clips_covering,
+    get_clip,
+    list_cameras,
+    list_clips,
+    list_links,
+)
+from camfind.index.writer import GENESIS_HASH, AnalysisResult, audit_hash
+from camfind.types import AnalysisRun, Calibration, Camera, Clip, ClipCopy, Track
 
 T0 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
 
@@ -58,10 +66,17 @@ def test_link_unknown_camera_writes_nothing(cams: Index) -> None:
 def test_add_clip_is_idempotent_by_hash(cams: Index) -> None:
     first = cams.writer.add_clip(clip(1))
     again = cams.writer.add_clip(clip(1))
-    moved = cams.writer.add_clip(replace(clip(1), path="/moved/1.mp4"))
-    assert first == (1, True) and again == (1, False) and moved == (1, False)
+    copy = cams.writer.add_clip(replace(clip(1), path="/copy/1.mp4"))
+    assert first == (1, True) and again == (1, False) and copy == (1, False)
     assert len(list_clips(cams)) == 1
-    assert get_clip(cams, 1).path == "/moved/1.mp4"
+    assert get_clip(cams, 1).path == clip(1).path, "a known clip keeps its registered path"
+
+
+def test_add_copy_is_idempotent_by_path(cams: Index) -> None:
+    cams.writer.add_clip(clip(1))
+    assert cams.writer.add_copy(ClipCopy(1, "/copy/1.mp4", "CAM01")) is True
+    assert cams.writer.add_copy(ClipCopy(1, "/copy/1.mp4", "CAM01")) is False
+    assert [c.path for c in clip_copies(cams)[1]] == ["/copy/1.mp4"]
 
 
 def test_clip_for_unknown_camera_is_rolled_back(cams: Index) -> None:
@@ -109,3 +124,32 @@ def test_audit_is_append_only(index: Index) -> None:
         index.db.execute("UPDATE audit SET user = 'mallory'")
     with pytest.raises(sqlite3.DatabaseError, match="append-only"):
         index.db.execute("DELETE FROM audit")
+
+
+def test_osd_reading_applied_moves_the_clip_and_its_sightings_and_keeps_the_filed_start(cams: Index) -> None:
+    cid, _ = cams.writer.add_clip(clip(1, offset=30.0))
+    run_id = cams.writer.begin_run(AnalysisRun(clip_id=cid, started_at=T0, settings={}, models={},
+                                               camfind_version="test"))
+    seen = T0 + timedelta(seconds=5)
+    cams.writer.write_analysis(run_id, cid, AnalysisResult(tracks=[Track(cid, "CAM01", 1, "motorcycle", seen, seen,
+                                                                         50, 50, 1, 0.9)]))
+    with pytest.raises(InputError, match="no on-screen clock reading is recorded"):
+        cams.writer.apply_osd_start(cid)
+    osd = T0 + timedelta(seconds=67.4)
+    with cams.transaction():
+        cams.writer.set_clip_osd(cid, 67.4, start=osd, text="25/01/2024 10:16:07", precision_s=0.04)
+    assert get_clip(cams, cid).start_raw == T0, "reading alone changes nothing"
+    assert cams.writer.apply_osd_start(cid) == (T0.timestamp(), osd.timestamp())
+    c = get_clip(cams, cid)
+    assert (c.start_raw, c.time_source, c.start) == (osd, "osd", osd - timedelta(seconds=30))
+    timing = clip_timings(cams)[cid]
+    assert (timing.filed_start_raw, timing.filed_time_source, timing.osd_text) == (T0, "filename",
+                                                                                  "25/01/2024 10:16:07")
+    assert timing.osd_drift_s == 0.0 and timing.osd_start == osd, "no drift left once applied"
+    first = cams.db.execute("SELECT first_ts FROM tracks WHERE clip_id = ?", (cid,)).fetchone()[0]
+    assert first == pytest.approx(seen.timestamp() + 67.4)
+    cams.writer.apply_osd_start(cid, revert=True)
+    c = get_clip(cams, cid)
+    assert (c.start_raw, c.time_source, c.start) == (T0, "filename", T0 - timedelta(seconds=30))
+    assert clip_timings(cams)[cid].filed_start_raw is None
+    assert clip_timings(cams)[cid].osd_drift_s == pytest.approx(67.4)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from clipfactory import truncate, write_clip
+from clipfactory import flip_byte, truncate, write_clip
 
+from camfind.custody import verify
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
-from camfind.index.queries import list_clips
+from camfind.index.queries import clip_copies, list_clips
 from camfind.ingest import ingest_paths, pending_analysis
 from camfind.types import Camera
 
@@ -116,13 +118,47 @@ def test_named_unsupported_or_missing_file_fails(reg: Index, tmp_path: Path) -> 
     assert [why.split(" ")[0] for _, why in s.failed] == ["unsupported", "no"]
 
 
-def test_moved_clip_keeps_its_row_and_records_the_new_path(reg: Index, export: Path, tmp_path: Path) -> None:
-    ingest_paths(reg, [export / "CAM01"])
-    moved = tmp_path / "archive" / "CAM01"
-    shutil.copytree(export / "CAM01", moved)
-    s = ingest_paths(reg, [moved])
-    assert (s.ingested, s.known) == (0, 2)
-    assert all(str(moved) in c.path for c in list_clips(reg))
+def test_copy_elsewhere_keeps_the_registered_path_and_is_verified_too(
+    reg: Index, export: Path, tmp_path: Path
+) -> None:
+    first = ingest_paths(reg, [export / "CAM01"])
+    registered = {c.id: c.path for c in list_clips(reg)}
+    archive = tmp_path / "archive" / "CAM01"
+    shutil.copytree(export / "CAM01", archive)
+    s = ingest_paths(reg, [archive])
+    assert (s.ingested, s.known, s.failed) == (0, 2, ())
+    assert {c.id: c.path for c in list_clips(reg)} == registered, "the registration's path is kept"
+    copies = clip_copies(reg)
+    assert sorted(copies) == sorted(first.clip_ids)
+    assert all(str(archive) in c.path and c.conflict == "" for found in copies.values() for c in found)
+    assert len(s.copies) == 2 and ingest_paths(reg, [archive]).copies == ()  # recorded once
+    assert verify(reg).clean
+    original = next(p for p in registered.values() if p.endswith(".mp4"))
+    flip_byte(Path(original))
+    (archive / "ch01_20240125102000.mkv").unlink()
+    report = verify(reg)
+    assert report.changed == (original,), "a changed original is caught although its copy is intact"
+    assert report.missing == (str(archive / "ch01_20240125102000.mkv"),)
+    assert report.ok == 0 and report.checked == 2
+
+
+def test_copy_naming_another_camera_or_time_is_refused_naming_both_files(
+    reg: Index, export: Path, tmp_path: Path
+) -> None:
+    ingest_paths(reg, [export / "CAM01" / "ch01_20240125101500.mp4"])
+    (before,) = list_clips(reg)
+    other = tmp_path / "CAM02" / "ch01_20240125111500.mp4"
+    other.parent.mkdir()
+    shutil.copy(export / "CAM01" / "ch01_20240125101500.mp4", other)
+    s = ingest_paths(reg, [other])
+    ((path, why),) = s.failed
+    assert path == str(other) and before.path in why
+    assert "camera is CAM02 (registered as CAM01)" in why and "name says 2024-01-25 11:15:00" in why
+    assert list_clips(reg) == [before], "the registration is unchanged"
+    ((copy,),) = clip_copies(reg).values()
+    assert copy.path == str(other) and copy.camera_id == "CAM02" and "CAM02" in copy.conflict
+    named = ingest_paths(reg, [export / "CAM01" / "ch01_20240125101500.mp4"], camera="CAM02")
+    assert "registered as CAM01" in named.failed[0][1] and list_clips(reg) == [before]
 
 
 def test_pending_analysis_includes_clips_left_unanalysed(reg: Index, export: Path) -> None:
@@ -130,3 +166,39 @@ def test_pending_analysis_includes_clips_left_unanalysed(reg: Index, export: Pat
     reg.writer.set_clip_status(first.clip_ids[0], "analyzed")
     second = ingest_paths(reg, [export])
     assert pending_analysis(reg, second) == sorted([*second.clip_ids, first.clip_ids[1]])
+
+
+def test_clip_registered_with_start_is_known_on_a_later_run_without_it(reg: Index, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "in" / "clip.mp4")
+    first = ingest_paths(reg, [clip], camera="CAM01", start="2024-01-25 10:15:00")
+    again = ingest_paths(reg, [tmp_path / "in"], camera="CAM01")
+    assert (again.ingested, again.known, again.failed) == (0, 1, ())
+    assert again.known_ids == first.clip_ids
+    (c,) = list_clips(reg)
+    assert (c.time_source, c.start_raw) == ("cli", AT_1015)
+
+
+def test_name_that_is_not_utf8_is_registered_with_the_clips_after_it(reg: Index, tmp_path: Path) -> None:
+    folder = tmp_path / "CAM02"
+    write_clip(folder / "ch01_20240125100000.mp4", seed=1)
+    odd = os.fsdecode(os.fsencode(folder) + b"/ch01_20240125101000_cam\xe1ra.mp4")  # cp1258 bytes
+    write_clip(Path(odd), seed=2)
+    write_clip(folder / "ch01_20240125102000.mp4", seed=3)
+    s = ingest_paths(reg, [folder])
+    assert (s.ingested, s.failed) == (3, ())
+    paths = [c.path for c in list_clips(reg)]
+    assert paths[1] == odd, "the exact file name is kept"
+    assert reg.db.execute("SELECT path FROM clips WHERE path_bytes IS NOT NULL").fetchall() == [
+        (str(folder) + "/ch01_20240125101000_cam\\xe1ra.mp4",)]
+    assert verify(reg).clean
+    assert ingest_paths(reg, [folder]).known == 3
+
+
+def test_clip_cut_short_is_registered_flagged(reg: Index, tmp_path: Path) -> None:
+    path = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mkv", frames=100, fps=10, seed=1)
+    path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.95)])
+    s = ingest_paths(reg, [path])
+    assert s.ingested == 1 and [p for p, _ in s.flagged] == [str(path)]
+    (clip,) = list_clips(reg)
+    assert len(clip.flags) == 1 and "decoded 9.50 s" in clip.flags[0]
+    assert ingest_paths(reg, [path]).flagged == (), "reported once, when registered"

@@ -52,7 +52,7 @@ def test_plates_read_table_and_csv(
     assert not index_path.exists()
 
 
-@pytest.mark.parametrize(("option", "value"), [("--backend", "tesseract"), ("--crop", "car")])
+@pytest.mark.parametrize(("option", "value"), [("--backend", "tesseract"), ("--crop", "car"), ("--finder", "haar")])
 def test_plates_read_rejects_bad_options(realdata: Path, option: str, value: str) -> None:
     tiny = realdata / "plates" / "vn_onerow_lprnet_crops" / "29LD00143_0005_0.jpg"
     result = run("plates", "read", tiny, option, value)

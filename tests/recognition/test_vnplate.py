@@ -206,3 +206,13 @@ def test_max_fixes_is_small() -> None:
     assert vnplate.MAX_FIXES == 2
     plate = parse("S1F-SZB.81", layout="one-row")  # 3 fixes at least: returned as read
     assert not plate.valid and plate.text == "S1F-SZB.81"
+
+
+def test_vote_keeps_the_rows_as_read() -> None:
+    # "30H" over "908.72" (a two-row car plate) is not "30-H9" over "0872" (an old motorbike plate)
+    car = [vnplate.parse("30H\n90872", confidence=c, layout="two-row") for c in (0.89, 0.93)]
+    voted = vnplate.vote(car)
+    assert voted is not None and voted.text == "30-H 908.72" and voted.valid
+    bike = [vnplate.parse("30H9\n0872", confidence=c, layout="two-row") for c in (0.89, 0.93)]
+    voted = vnplate.vote(bike)
+    assert voted is not None and voted.text == "30-H9 0872"

@@ -156,7 +156,7 @@ def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Sc
     assert all(r["package_extract"].startswith("extracts/") for r in rows)
     assert (dest / rows[0]["package_snapshot"]).read_bytes() == Path(rows[0]["snapshot_path"]).read_bytes()
 
-    report = verify_package(dest)
+    report = verify_package(dest, expect=res.manifest_sha256)
     assert report.clean and report.ok == report.checked == len(manifest["files"])
     # flip one byte of one extract: detected
     victim = dest / rows[1]["package_extract"]
@@ -165,7 +165,7 @@ def test_package_manifest_verify_tamper_and_no_overwrite(street: tuple[Index, Sc
     victim.write_bytes(bytes(data))
     (dest / rows[0]["package_snapshot"]).unlink()
     (dest / "extracts" / "planted.txt").write_text("x")
-    bad = verify_package(dest)
+    bad = verify_package(dest, expect=res.manifest_sha256)
     assert bad.changed == (rows[1]["package_extract"],)
     assert bad.missing == (rows[0]["package_snapshot"],)
     assert bad.unlisted == ("extracts/planted.txt",) and not bad.clean
@@ -190,7 +190,8 @@ def test_package_reports_a_changed_clip_and_builds_into_an_empty_folder(tmp_path
     (tmp_path / "empty").mkdir()
     res = export_package(idx, iter_sightings(idx, SearchQuery(plate="51F12345")), tmp_path / "empty")
     assert res.extracts == 3 and any("clip changed since ingest" in p and clip_b in p for p in res.problems)
-    assert verify_package(tmp_path / "empty").clean
+    assert verify_package(tmp_path / "empty", expect=res.manifest_sha256).clean
+    assert "nothing vouches" in verify_package(tmp_path / "empty").anchor_problem
     assert "clip changed since ingest" in (tmp_path / "empty" / "README.txt").read_text()
     with pytest.raises(EvidenceError, match="no evidence package"):
         verify_package(tmp_path / "nowhere")

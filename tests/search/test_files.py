@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
+import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +72,65 @@ def test_cleanup_failing_does_not_hide_the_first_error(tmp_path: Path, monkeypat
     finally:
         idx.close()
     assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "timeline.csv")
+
+
+# -- targets that are not regular files: never renamed over, written directly and checked -------
+def _read_fifo(fifo: Path, got: list[bytes]) -> threading.Thread:
+    def reader() -> None:
+        with fifo.open("rb") as f:
+            got.append(f.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_named_pipe_is_written_through_and_stays_a_pipe(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    thread = _read_fifo(fifo, got)
+    write_atomic(fifo, "plate\n51F12345\n")
+    thread.join(10)
+    assert got == [b"plate\n51F12345\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
+def test_a_link_is_followed_and_stays_a_link(tmp_path: Path) -> None:
+    (tmp_path / "real.csv").write_text("old\n")
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "real.csv")
+    write_atomic(link, "new\n")
+    assert link.is_symlink() and (tmp_path / "real.csv").read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "real.csv"]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("via_link", [False, True])
+def test_a_full_device_is_an_error_and_stays_a_device(tmp_path: Path, via_link: bool) -> None:
+    target = Path("/dev/full")
+    if via_link:
+        target = tmp_path / "out.csv"
+        target.symlink_to("/dev/full")
+    with pytest.raises(OSError) as caught:
+        write_atomic(target, "x" * 100_000)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+    assert not via_link or target.is_symlink()
+
+
+def test_dev_null_takes_the_output_and_stays_a_device() -> None:
+    write_atomic("/dev/null", "plate\n")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        with pytest.raises(InputError, match="is a socket"):
+            write_atomic(path, "x")
+        assert stat.S_ISSOCK(os.lstat(path).st_mode)
+    finally:
+        server.close()

@@ -1,0 +1,356 @@
+"""Finding licence plates in a whole frame, then reading each one as a plate crop.
+
+A :class:`PlateFinder` returns :class:`PlateCandidate` boxes in frame pixels; the plate reader
+reads each candidate cut from the frame at its original resolution (with a margin, upscaled to
+the recogniser's working height). Two finders:
+
+- ``text`` (:class:`TextPlateFinder`, the default): the PP-OCRv4 text detector already used for
+  reading, run over the frame at two scales (the fine one in tiles, so small plates in a large
+  photo are found); stacked lines are paired into two-row plates and single lines are kept
+  where a quick recognition of them looks like a plate;
+- ``yolo`` (:class:`camfind.recognition.plate_yolo.YoloPlateFinder`, opt-in): the YOLOv8n
+  licence-plate detector shipped in ``fastanpr`` (code and weights AGPL-3.0).
+
+Measured on real Vietnamese frames (benchmarks/platefind.py) the two read as many plates; the
+text finder is the default as it needs no torch and no AGPL component, the YOLO finder is
+cheaper inside small regions.
+
+``regions`` (motion blobs, vehicle boxes) restrict the search; where they are given, only they
+are searched, each grown a little and overlapping ones united.
+
+Example:
+    >>> reader = load_plate_reader()                                     # doctest: +SKIP
+    >>> finder = load_plate_finder("text", reader)                       # doctest: +SKIP
+    >>> [p.text for p in read_plates_in_frame(frame, finder=finder, reader=reader)]  # doctest: +SKIP
+    ['59-X1 234.56', '51F-598.81']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Protocol
+
+import cv2
+import numpy as np
+
+from camfind.errors import InputError, ModelError
+from camfind.recognition import plate_lines
+from camfind.recognition.ocr import LineRead, OcrBackend
+from camfind.types import Box, PlateText
+
+if TYPE_CHECKING:
+    from camfind.recognition.plates import PlateReader
+
+logger = logging.getLogger(__name__)
+
+FINDERS: tuple[str, ...] = ("text", "yolo")
+DEFAULT_FINDER = "text"
+LAYOUT_HINTS: tuple[str, ...] = ("one-row", "two-row", "unknown")
+
+#: Search scales (:func:`scaled_parts`): the whole frame at this long side (upscaled up to
+#: it, MAX_UPSCALE times at most), then, for frames larger than FINE_FROM times it, at
+#: FINE_SIDE in tiles of TILE px (overlapping by a sixth).
+BASE_SIDE = 1280
+FINE_SIDE = 2560
+FINE_FROM = 1.25
+#: The text detector misses characters under ~10 px: any frame larger than the base size is
+#: searched at the finer scale too (YOLO's plate detector holds up at the base size).
+TEXT_FINE_FROM = 1.0
+TILE = 1280
+MAX_UPSCALE = 2.0
+#: A search region is grown by this share of its size on each side before it is searched.
+REGION_GROW = 0.1
+#: Text lines lower than this (frame px) cannot be read; at most MAX_LINES are looked at.
+MIN_LINE_HEIGHT = 6.0
+MAX_LINES = 96
+#: The detector grows its boxes (DB unclip 1.6), so the two rows of a plate overlap: boxes
+#: join one line only where they overlap by LINE_OVERLAP of the lower height, and two lines
+#: are a plate's rows where they overlap by at most ROW_OVERLAP.
+LINE_OVERLAP = 0.75
+ROW_OVERLAP = 0.75
+#: Boxes join one line across a gap of at most this times the line height (the space in
+#: "51F 598.81"); more would join a tilted plate's row with whatever lies beside it.
+LINE_GAP = 0.6
+#: Candidates read per frame, largest score first.
+MAX_CANDIDATES = 32
+#: Margin (share of the candidate's height) cut around a candidate, and the height a crop is
+#: upscaled to before reading (one-row, two-row).
+CROP_MARGIN = 0.08
+READ_HEIGHT = {"one-row": 96, "two-row": 192}
+
+
+@dataclass(frozen=True)
+class PlateCandidate:
+    """A place in a frame where a plate may be: box in frame pixels, score in [0, 1], and the
+    layout the finder expects there (``one-row``, ``two-row`` or ``unknown``)."""
+
+    box: Box
+    score: float
+    layout: str = "unknown"
+
+    def __post_init__(self) -> None:
+        x1, y1, x2, y2 = self.box
+        if not (x2 > x1 and y2 > y1):
+            raise ValueError(f"expected a box (x1, y1, x2, y2) with x2>x1, y2>y1, got {self.box!r}")
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"expected a score in [0, 1], got {self.score}")
+        if self.layout not in LAYOUT_HINTS:
+            raise ValueError(f"expected a layout in {LAYOUT_HINTS}, got {self.layout!r}")
+
+
+class PlateFinder(Protocol):
+    """Finds where plates may be in a BGR frame."""
+
+    name: str
+
+    def find(self, image_bgr: np.ndarray, regions: Sequence[Box] | None = None) -> list[PlateCandidate]:
+        """Candidates in frame pixels, best first; only inside ``regions`` where given."""
+        ...
+
+
+def load_plate_finder(name: str = DEFAULT_FINDER, reader: PlateReader | None = None) -> PlateFinder:
+    """Load a plate finder by name (``text`` or ``yolo``).
+
+    Args:
+        name: ``text`` (the PP-OCRv4 text detector; reuses ``reader``'s OCR models) or ``yolo``
+            (fastanpr's YOLOv8n plate detector, AGPL-3.0, from the ``anpr`` extra).
+        reader: the plate reader whose OCR backend the text finder shares (loaded if None).
+
+    Raises:
+        ModelError: unknown name, or the finder's models are missing or altered.
+    """
+    if name == "text":
+        ocr = getattr(reader, "ocr", None)
+        if ocr is None:
+            from camfind.recognition.ocr import load_backend
+
+            ocr = load_backend("rapidocr")
+        return TextPlateFinder(ocr)
+    if name == "yolo":
+        from camfind.recognition.plate_yolo import YoloPlateFinder
+
+        return YoloPlateFinder()
+    raise ModelError(f"unknown plate finder {name!r}; expected one of {', '.join(FINDERS)}")
+
+
+def search(
+    image: np.ndarray, regions: Sequence[Box] | None, find_in: Callable[[np.ndarray], list[PlateCandidate]]
+) -> list[PlateCandidate]:
+    """Run ``find_in`` on the whole image, or on each (grown, united) region, in frame pixels."""
+    h, w = image.shape[:2]
+    if regions is None:
+        return find_in(image)
+    grown = [plate_lines.grow(r, REGION_GROW, w, h) for r in regions if r[2] > r[0] and r[3] > r[1]]
+    found: list[PlateCandidate] = []
+    for x1, y1, x2, y2 in plate_lines.merge_overlapping(grown):
+        xa, ya, xb, yb = int(x1), int(y1), int(np.ceil(x2)), int(np.ceil(y2))
+        if xb - xa < 8 or yb - ya < 8:
+            continue
+        for c in find_in(image[ya:yb, xa:xb]):
+            bx1, by1, bx2, by2 = c.box
+            found.append(replace(c, box=(bx1 + xa, by1 + ya, bx2 + xa, by2 + ya)))
+    return sorted(found, key=lambda c: -c.score)
+
+
+class TextPlateFinder:
+    """Plates found as text: PP-OCRv4 detection at two scales, lines paired into two-row plates."""
+
+    name = "text"
+
+    def __init__(self, ocr: OcrBackend) -> None:
+        self.ocr = ocr
+
+    def find(self, image_bgr: np.ndarray, regions: Sequence[Box] | None = None) -> list[PlateCandidate]:
+        return search(check_frame(image_bgr), regions, self._find_in)
+
+    def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
+        quads = self.text_quads(img)
+        boxes = [plate_lines.quad_box(q) for q in quads]
+        lines = plate_lines.group_lines(boxes, max_gap=LINE_GAP, min_overlap=LINE_OVERLAP)
+        lines = [b for b in lines if b[3] - b[1] >= MIN_LINE_HEIGHT]
+        lines = sorted(lines, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:MAX_LINES]
+        if not lines:
+            return []
+        reads = self.ocr.recognize([_line_crop(img, line, quads, boxes) for line in lines])
+        return candidates_from_lines(lines, reads)
+
+    def text_quads(self, img: np.ndarray) -> list[np.ndarray]:
+        """Text regions (4x2 corners, frame px) over the parts of :func:`scaled_parts`, the
+        same text found at two scales kept once (its finer-scale, smaller box)."""
+        quads: list[np.ndarray] = []
+        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0], fine_from=TEXT_FINE_FROM):
+            part = img[int(y1) : int(y2), int(x1) : int(x2)]
+            quads.extend(q + np.array([x1, y1], dtype=np.float32) for q in self._detect(part, side))
+        return _dedupe_quads(quads)
+
+    def _detect(self, img: np.ndarray, side: int) -> list[np.ndarray]:
+        quads_of = getattr(self.ocr, "detect_quads", None)
+        if quads_of is not None:
+            return [np.asarray(q, dtype=np.float32).reshape(4, 2) for q in quads_of(img, max_side=side)]
+        return [_box_quad(b) for b in self.ocr.detect(img, max_side=side)]
+
+
+def _box_quad(box: Box) -> np.ndarray:
+    x1, y1, x2, y2 = box
+    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float32)
+
+
+def _line_crop(img: np.ndarray, line: Box, quads: Sequence[np.ndarray], boxes: Sequence[Box]) -> np.ndarray:
+    """A text line cut out for a quick reading: where one tilted detection makes (nearly) the
+    whole line, that quad warped level, else the line's box."""
+    best = max(range(len(boxes)), key=lambda k: plate_lines.iou(boxes[k], line), default=None)
+    if (
+        best is not None
+        and plate_lines.iou(boxes[best], line) >= 0.8
+        and abs(plate_lines.text_angle([quads[best]])) >= 4.0
+    ):
+        return plate_lines.warp_quad(img, quads[best])
+    return plate_lines.crop(img, line, pad=0.05)
+
+
+def scaled_parts(width: int, height: int, *, fine_from: float = FINE_FROM) -> list[tuple[Box, int]]:
+    """Where and at what size a frame is searched: (part of the frame, long side it is scaled
+    to). The whole frame at :data:`BASE_SIDE` (up- or down-scaled to it); and a frame larger
+    than ``fine_from`` times that, again at up to :data:`FINE_SIDE` (never beyond its own
+    size), in tiles of :data:`TILE` px at that scale overlapping by a sixth."""
+    long = max(width, height)
+    whole: Box = (0.0, 0.0, float(width), float(height))
+    parts: list[tuple[Box, int]] = [(whole, int(min(BASE_SIDE, MAX_UPSCALE * long)))]
+    if long <= BASE_SIDE * fine_from:
+        return parts
+    scale = min(long, FINE_SIDE) / long
+    tile = int(round(TILE / scale))
+    for box in plate_lines.tile_grid(width, height, tile, tile // 6):
+        side = max(32, int(round(max(box[2] - box[0], box[3] - box[1]) * scale)))
+        parts.append((box, side))
+    return parts
+
+
+def _dedupe_quads(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Drop a quad whose box mostly overlaps a smaller one kept already (one text, two scales)."""
+    kept: list[np.ndarray] = []
+    kept_boxes: list[Box] = []
+    for quad in sorted(quads, key=lambda q: float(cv2.contourArea(q.astype(np.float32)))):
+        box = plate_lines.quad_box(quad)
+        if all(plate_lines.iou(box, k) < 0.5 for k in kept_boxes):
+            kept.append(quad)
+            kept_boxes.append(box)
+    return kept
+
+
+def candidates_from_lines(lines: Sequence[Box], reads: Sequence[LineRead]) -> list[PlateCandidate]:
+    """Plate candidates from text lines and a quick reading of each: stacked pairs whose
+    readings together look like a two-row plate, and single lines that look like a plate."""
+    out: list[PlateCandidate] = []
+    for i, j in plate_lines.stacked_pairs(lines, max_overlap=ROW_OVERLAP):
+        top, bottom = _alnum(reads[i].text), _alnum(reads[j].text)
+        if _two_row_like(top, bottom):
+            conf = (reads[i].confidence + reads[j].confidence) / 2
+            out.append(PlateCandidate(plate_lines.union([lines[i], lines[j]]), _clip01(conf), "two-row"))
+    for line, read in zip(lines, reads, strict=True):
+        text = _alnum(read.text)
+        if plate_like(text):
+            layout = "one-row" if (line[2] - line[0]) >= 2.0 * (line[3] - line[1]) else "unknown"
+            out.append(PlateCandidate(line, _clip01(read.confidence), layout))
+    return sorted(out, key=lambda c: -c.score)
+
+
+def _two_row_like(top: str, bottom: str) -> bool:
+    """The two lines of a plate: a 3-4 character top (province and series) over 4-5 digits."""
+    digits = sum(ch.isdigit() for ch in top + bottom)
+    return 2 <= len(top) <= 6 and 3 <= len(bottom) <= 7 and digits >= 5
+
+
+def plate_like(norm: str) -> bool:
+    """A reading (letters and digits) that could be a plate, Vietnamese or not."""
+    digits = sum(ch.isdigit() for ch in norm)
+    return 5 <= len(norm) <= 10 and digits >= 3 and digits < len(norm)
+
+
+def read_plates_in_frame(
+    image: np.ndarray,
+    *,
+    finder: PlateFinder,
+    reader: PlateReader,
+    regions: Sequence[Box] | None = None,
+) -> list[PlateText]:
+    """Find the plates in a frame and read each one as a plate crop.
+
+    Each candidate is cut from ``image`` at its resolution with a margin, upscaled to the
+    recogniser's working height and read as one plate (one-row or two-row). A reading is kept
+    when it is a valid Vietnamese plate, or (``valid`` false) when it looks like a plate.
+
+    Args:
+        image: the frame, BGR uint8.
+        finder: where to look (:func:`load_plate_finder`).
+        reader: how to read (:func:`camfind.recognition.plates.load_plate_reader`).
+        regions: boxes (frame px) to search, e.g. moving regions or vehicle boxes; None: all.
+
+    Returns:
+        Plates best first (valid first, then by confidence), boxes in frame pixels, one per
+        plate: the same text or the same place read twice is kept once.
+    """
+    img = check_frame(image)
+    plates = [read_candidate(img, c, reader=reader) for c in finder.find(img, regions)[:MAX_CANDIDATES]]
+    return _distinct([p for p in plates if p is not None])
+
+
+def read_candidate(image: np.ndarray, candidate: PlateCandidate, *, reader: PlateReader) -> PlateText | None:
+    """Read one candidate as a plate crop (see :func:`read_plates_in_frame`).
+
+    Returns:
+        The plate with its box in frame pixels, or None where the reading is neither a valid
+        Vietnamese plate nor plate-like.
+    """
+    got = reader.read(candidate_crop(image, candidate), crop_kind="candidate")
+    if not got or not (got[0].valid or plate_like(got[0].norm)):
+        return None
+    return replace(got[0], box=candidate.box)
+
+
+def candidate_crop(image: np.ndarray, cand: PlateCandidate) -> np.ndarray:
+    """The candidate cut from ``image`` with :data:`CROP_MARGIN`, upscaled (bicubic) to at least
+    the working height of its layout (:data:`READ_HEIGHT`)."""
+    crop = plate_lines.crop(image, cand.box, pad=CROP_MARGIN)
+    h, w = crop.shape[:2]
+    two_row = cand.layout == "two-row" or (cand.layout == "unknown" and w < 2.0 * h)
+    want = READ_HEIGHT["two-row" if two_row else "one-row"]
+    if h < want:
+        scale = want / h
+        crop = cv2.resize(crop, (max(8, int(round(w * scale))), want), interpolation=cv2.INTER_CUBIC)
+    return crop
+
+
+def _distinct(plates: Sequence[PlateText]) -> list[PlateText]:
+    """Best first; a plate whose text, or whose place, was kept already is dropped."""
+    kept: list[PlateText] = []
+    for plate in sorted(plates, key=lambda p: (not p.valid, -p.confidence)):
+        if plate.box is None:
+            continue
+        box = plate.box
+        if any(plate.norm == k.norm or plate_lines.overlap_of_smaller(box, k.box or box) > 0.5 for k in kept):
+            continue
+        kept.append(plate)
+    return kept
+
+
+def check_frame(image: object) -> np.ndarray:
+    """``image`` as a BGR uint8 frame of at least 8x8 px.
+
+    Raises:
+        InputError: it is not one.
+    """
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 8:
+        got = getattr(image, "shape", type(image).__name__)
+        raise InputError(f"expected a BGR image HxWx3 of at least 8x8 px, got {got}")
+    return image if image.dtype == np.uint8 else np.clip(image, 0, 255).astype(np.uint8)
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _clip01(value: float) -> float:
+    return float(min(1.0, max(0.0, value)))

@@ -1,0 +1,45 @@
+"""Plates on real Vietnamese footage, through what ``camfind ingest`` runs.
+
+A phone walks past a row of parked motorbikes (realdata/vn B): labels.json lists each bike's
+two-row plate as legible. Every plate surfaced must sit on a motorcycle sighting, no sighting may
+carry a plate no labelled bike has, and most legible plates must be surfaced.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from analysed import Analysed, analyse_file  # tests/analysis/analysed.py
+
+CLIP = "vn/video/B_parked_motorbikes_walk.mp4"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+@pytest.fixture(scope="module")
+def walk(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Analysed:
+    return analyse_file(realdata / CLIP, tmp_path_factory.mktemp("walk"), plates=True)
+
+
+@pytest.fixture(scope="module")
+def legible(realdata: Path) -> set[str]:
+    items = json.loads((realdata / "vn/labels.json").read_text(encoding="utf-8"))["items"]
+    [item] = [i for i in items if i["file"].endswith(Path(CLIP).name)]
+    plates = [o["plate"] for o in item["objects"] if o.get("plate") and not o["plate"].startswith("partial")]
+    return {_norm(p.split("(")[0]) for p in plates}
+
+
+@pytest.mark.slow
+def test_parked_motorbike_plates_are_surfaced_on_motorcycles(walk: Analysed, legible: set[str]) -> None:
+    carried = {no: _norm(p) for no, p in walk.plates.items()}
+    classes = walk.classes()
+    surfaced = set(carried.values()) & legible
+    assert len(surfaced) >= 0.7 * len(legible), (sorted(surfaced), sorted(legible))
+    assert all(classes[no] == "motorcycle" for no, p in carried.items() if p in legible), (carried, classes)
+    strangers = {p for p in carried.values() if p not in legible}
+    assert len(strangers) <= 1, strangers  # at most one misread (a faded plate)

@@ -26,6 +26,10 @@ FACE_MATCH_THRESHOLD = 0.6
 DETECTORS: tuple[str, ...] = ("ssd", "yolo")
 #: OCR backends for plates: ``rapidocr`` (default, most accurate) and ``easyocr`` (needs torch).
 OCR_BACKENDS: tuple[str, ...] = ("rapidocr", "easyocr")
+#: Plate finders (where plates are in a photo or frame): ``text`` (PP-OCRv4 text detection,
+#: default) and ``yolo`` (fastanpr's plate detector, an optional extra).
+PLATE_FINDERS: tuple[str, ...] = ("text", "yolo")
+DEFAULT_PLATE_FINDER = "text"
 #: Face detectors: ``yunet`` (OpenCV, default), dlib's ``hog`` (fast) and ``cnn`` (slow on CPU).
 FACE_DETECTORS: tuple[str, ...] = ("yunet", "hog", "cnn")
 DEFAULT_FACE_DETECTOR = "yunet"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from camfind.commands._common import CsvOpt, JsonOpt, emit_csv, emit_json, emit_table, index_session, to_stdout
-from camfind.vocab import OCR_BACKENDS
+from camfind.vocab import DEFAULT_PLATE_FINDER, OCR_BACKENDS, PLATE_FINDERS
 
 if TYPE_CHECKING:
     from camfind.search.batch import BatchHit
@@ -110,7 +110,7 @@ def read(
                 "scene (one text-detection pass, the older path)."
             ),
         ),
-    ] = "text",
+    ] = DEFAULT_PLATE_FINDER,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
 ) -> None:
@@ -128,8 +128,8 @@ def read(
         raise typer.BadParameter(f"expected {' or '.join(OCR_BACKENDS)}, got {backend!r}", param_hint="--backend")
     if crop not in ("auto", "plate", "scene"):
         raise typer.BadParameter(f"expected auto, plate or scene, got {crop!r}", param_hint="--crop")
-    if finder not in ("text", "yolo", "scene"):
-        raise typer.BadParameter(f"expected text, yolo or scene, got {finder!r}", param_hint="--finder")
+    if finder not in (*PLATE_FINDERS, "scene"):
+        raise typer.BadParameter(f"expected {', '.join(PLATE_FINDERS)} or scene, got {finder!r}", param_hint="--finder")
     objects: list[dict[str, Any]] = []
     failed = 0
     found = read_plate_files(images, backend=backend, crop_kind=crop, finder=None if finder == "scene" else finder)

@@ -1,28 +1,38 @@
 # camfind: `make demo` runs the main job on the built-in sample; `make test` runs the tests.
-# Each creates the virtual environment (.venv) on first use.
+# Both share one virtual environment (.venv), created on first use. The demo needs only the core
+# install; the tests add the dev tools and the torch-based backends (yolo, easyocr; ~6.7 GB), so a
+# first `make demo` never waits for torch. Each stamp is redone when pyproject.toml changes.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+PIP := $(BIN)/pip install --disable-pip-version-check -q
+CORE := $(VENV)/.installed-core
+FULL := $(VENV)/.installed-full
 
 .PHONY: demo test lint check bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,yolo,easyocr]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 
-demo: $(STAMP)
+$(CORE): pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $(CORE)
+
+$(FULL): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev,yolo,easyocr]'
+	touch $(CORE) $(FULL)
+
+demo: $(CORE)
 	$(BIN)/camfind demo --workdir demo-case --force
 
-test: $(STAMP) lint
+test: $(FULL) lint
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP)
+lint: $(FULL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy camfind
 
-bench: $(STAMP)
+bench: $(FULL)
 	$(BIN)/python benchmarks/register.py
 	$(BIN)/python benchmarks/recognition.py
 	$(BIN)/python benchmarks/analyze_speed.py

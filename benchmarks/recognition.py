@@ -38,9 +38,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD, MIN_ENCODE_PX, face_distance, load_face_engine
+from camfind.recognition.faces import MIN_ENCODE_PX, face_distance, load_face_engine
 from camfind.recognition.plates import load_plate_reader
-from camfind.recognition.vnplate import normalize
+from camfind.vocab import FACE_MATCH_THRESHOLD, normalize_plate
 
 
 def plates_benchmark(realdata: Path, backend: str, limit: int | None, finder: str | None = None) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def plates_benchmark(realdata: Path, backend: str, limit: int | None, finder: st
         plates = reader.read(image)
         ms = (time.perf_counter() - t) * 1000
         got = plates[0] if plates else None
-        ok = got is not None and got.norm == normalize(row["plate_text"])
+        ok = got is not None and got.norm == normalize_plate(row["plate_text"])
         g = groups[f"{Path(row['file']).parent.name}/{row['layout']}"]
         g["n"] += 1
         g["exact"] += int(ok)
@@ -116,7 +116,7 @@ def faces_benchmark(realdata: Path, detector: str = "yunet") -> dict[str, Any]:
     for (a, (ia, fa)), (b, (ib, fb)) in itertools.combinations(found.items(), 2):
         (same if ia == ib else diff).append((face_distance(fa, fb), a, b))
     worst_same, best_diff = max(same), min(diff)
-    thr = DEFAULT_MATCH_THRESHOLD
+    thr = FACE_MATCH_THRESHOLD
     return {
         "detector": detector,
         "images": len(rows),
@@ -167,7 +167,7 @@ def faces_by_size(realdata: Path, sizes: tuple[int, ...] = (12, 16, 20, 24, 28, 
                     itself.append(d)
                 else:
                     (same if identity == full[name][0] else diff).append(d)
-        thr = DEFAULT_MATCH_THRESHOLD
+        thr = FACE_MATCH_THRESHOLD
         out["sizes"].append({
             "face_px": size, "encoded": len(small), "photos": len(full),
             "self_distance_median": round(float(np.median(itself)), 3) if itself else None,

@@ -19,13 +19,9 @@ from typer.core import TyperGroup
 
 from camfind import __version__
 from camfind.commands import register
-from camfind.errors import CamfindError, DamagedIndexError, StorageError
+from camfind.errors import CamfindError, DamagedIndexError, StorageError, Terminated
 from camfind.index import default_db_path
 from camfind.index.storage import damaged_index, index_problem, is_damage_error, is_storage_error, os_problem
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, ``timeout``, a stopped container): unwound like Ctrl-C, so cleanup runs."""
 
 
 class _Edge(TyperGroup):

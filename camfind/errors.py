@@ -9,6 +9,12 @@ class CamfindError(Exception):
     exit_code = 2
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``, a stopped container), raised by the CLI's signal handler:
+    unwound like Ctrl-C, so cleanup runs (exit code 143). Catch it before KeyboardInterrupt to
+    tell the two apart."""
+
+
 class InputError(CamfindError):
     """Bad user input: a malformed time, an unreadable file, a bad column value."""
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 import numpy as np
 
+from camfind.vocab import normalize_plate
+
 Box = tuple[float, float, float, float]
 OwnerType = Literal["public", "resident", "business"]
 OWNER_TYPES: tuple[str, ...] = ("public", "resident", "business")
@@ -206,8 +208,8 @@ class PlateText:
 
     @property
     def norm(self) -> str:
-        """Letters and digits only, upper case: the form plates are matched on."""
-        return "".join(ch for ch in self.text.upper() if ch.isalnum())
+        """The plate's normal form (:func:`camfind.vocab.normalize_plate`): what is stored and matched."""
+        return normalize_plate(self.text)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ out:
 
 The decision (:func:`decide`) lets a clear paint colour win on part of the body (a motorbike's
 panels among chrome and tyres); otherwise light paint covering a good part of the body makes the
-object white or silver/grey, and black wins over grey when dark pixels dominate.
+object white or silver/grey, and black wins over grey when dark pixels dominate. The names are
+:data:`camfind.vocab.COLOR_NAMES`.
 
 Example:
     >>> import numpy as np
@@ -38,15 +39,6 @@ import numpy as np
 
 from camfind.types import Box
 
-#: Every colour name camfind stores, in search order.
-COLOR_NAMES: tuple[str, ...] = (
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown",
-    "white", "black", "silver/grey",
-)
-_ALIASES = {
-    "grey": "silver/grey", "gray": "silver/grey", "silver": "silver/grey", "silver/gray": "silver/grey",
-    "violet": "purple", "tan": "brown", "beige": "brown", "cyan": "blue", "navy": "blue",
-}
 # OpenCV hue is 0..179. Upper bounds of each hue band.
 _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (7, "red"), (19, "orange"), (34, "yellow"), (85, "green"), (128, "blue"),
@@ -75,15 +67,6 @@ _ONE_HUE = 0.6
 _LIGHT_SHARE = 0.25  # share of achromatic pixels that must be light for white or silver
 _WHITE_SHARE = 0.55  # share of light pixels that must be white for white
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
-
-
-def normalize_color(name: str) -> str:
-    """A colour word as stored (``gray``/``silver`` -> ``silver/grey``); ValueError if unknown."""
-    word = name.strip().lower()
-    word = _ALIASES.get(word, word)
-    if word not in COLOR_NAMES:
-        raise ValueError(f"expected a colour among {', '.join(COLOR_NAMES)}, got {name!r}")
-    return word
 
 
 def body_region(box: Box, cls: str) -> Box:

@@ -28,6 +28,7 @@ import numpy as np
 
 from camfind.errors import ModelError
 from camfind.types import Box, Detection
+from camfind.vocab import DETECTORS
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def load_detector(
         if not weights:
             raise ModelError("the yolo detector needs a weights file (--weights FILE)")
         return YoloDetector(Path(weights), conf=conf, class_conf=class_conf)
-    raise ModelError(f"expected detector 'ssd' or 'yolo', got {kind!r}")
+    raise ModelError(f"expected detector {' or '.join(map(repr, DETECTORS))}, got {kind!r}")
 
 
 def file_hashes(path: Path) -> tuple[str, str]:

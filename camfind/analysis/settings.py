@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from camfind.vocab import DETECTORS, OCR_BACKENDS
+
 
 @dataclass(frozen=True)
 class AnalysisSettings:
@@ -22,7 +24,9 @@ class AnalysisSettings:
     def __post_init__(self) -> None:
         if not 0.1 <= self.rate_fps <= 60.0:
             raise ValueError(f"expected an analysis rate between 0.1 and 60 fps, got {self.rate_fps}")
-        if self.detector not in ("ssd", "yolo"):
-            raise ValueError(f"expected detector 'ssd' or 'yolo', got {self.detector!r}")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"expected detector {' or '.join(map(repr, DETECTORS))}, got {self.detector!r}")
+        if self.ocr not in OCR_BACKENDS:
+            raise ValueError(f"expected OCR backend {' or '.join(map(repr, OCR_BACKENDS))}, got {self.ocr!r}")
         if self.detector == "yolo" and not self.weights:
             raise ValueError("the yolo detector needs a weights file (--weights FILE)")

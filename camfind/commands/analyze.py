@@ -9,19 +9,19 @@ import typer
 from camfind.commands._common import JsonOpt, emit_json, emit_table, err, index_session
 from camfind.commands._progress import progress_bar
 from camfind.errors import InputError
+from camfind.vocab import DETECTORS
 
 COLUMNS = ("clip", "camera", "status", "tracks", "plates", "faces", "speed", "note")
 
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
-    app.command("analyze")(analyze)
+app = typer.Typer()
 
 
 CameraOpt = Annotated[str | None, typer.Option("--camera", metavar="ID", help="Only this camera's clips.")]
 ClipOpt = Annotated[list[int] | None, typer.Option("--clip", metavar="ID", help="Only this clip id (repeatable).")]
 RateOpt = Annotated[float, typer.Option("--rate", metavar="FPS", help="Frames analysed per second of video.")]
-DetectorOpt = Annotated[str, typer.Option("--detector", metavar="ssd|yolo", help="ssd (offline default) or yolo.")]
+DetectorOpt = Annotated[
+    str, typer.Option("--detector", metavar="|".join(DETECTORS), help="ssd (offline default) or yolo.")
+]
 WeightsOpt = Annotated[str | None, typer.Option("--weights", metavar="FILE", help="Weights file (needed for yolo).")]
 WorkersOpt = Annotated[int, typer.Option("--workers", metavar="N", help="Clips analysed in parallel processes.")]
 SnapshotsOpt = Annotated[
@@ -30,6 +30,7 @@ SnapshotsOpt = Annotated[
 GateOpt = Annotated[bool, typer.Option("--no-motion-gate", help="Detect on every analysed frame, static or not.")]
 
 
+@app.command("analyze")
 def analyze(
     camera: CameraOpt = None,
     clip: ClipOpt = None,

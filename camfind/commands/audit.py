@@ -9,12 +9,10 @@ import typer
 from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, index_session, limit_option
 from camfind.timeutil import iso_local, show_local
 
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
-    app.command("audit")(audit)
+app = typer.Typer()
 
 
+@app.command("audit")
 def audit(
     check: Annotated[bool, typer.Option("--check", help="Verify the hash chain; exit 1 if an entry was edited.")]
     = False,

@@ -32,18 +32,13 @@ CLIP_COLUMNS = ("id", "camera_id", "start", "end", "start_raw", "time_source", "
 CLIP_STATUSES = ("registered", "analyzed", "failed")
 
 
+app = typer.Typer()
+#: ``camfind clips`` lists the clips; its sub-commands (``apply-osd``) act on them.
 clips_app = typer.Typer(rich_markup_mode=None)
+app.add_typer(clips_app, name="clips")
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
-    clips_app.callback(invoke_without_command=True)(clips)
-    clips_app.command("apply-osd")(apply_osd)
-    app.add_typer(clips_app, name="clips")
-    app.command("verify")(verify)
-    app.command("coverage")(coverage)
-
-
+@clips_app.callback(invoke_without_command=True)
 def clips(
     ctx: typer.Context,
     camera: Annotated[str | None, typer.Option("--camera", help="Only this camera's clips.")] = None,
@@ -117,6 +112,7 @@ def _table_row(row: dict[str, Any], clip: Clip, tz: str) -> dict[str, Any]:
             "copies": [c["path"] + (f" (CONFLICT: {c['conflict']})" if c["conflict"] else "") for c in row["copies"]]}
 
 
+@clips_app.command("apply-osd")
 def apply_osd(
     clip_ids: Annotated[list[int], typer.Argument(metavar="CLIP...", help="Clip ids (see camfind clips).")],
     revert: Annotated[bool, typer.Option("--revert", help="Go back to the start the clip was filed with.")] = False,
@@ -148,6 +144,7 @@ def apply_osd(
                    f"{show_local(r.new_start_raw, tz)} ({r.shift_s:+.2f} s, {r.time_source})")
 
 
+@app.command("verify")
 def verify(
     package: Annotated[
         Path | None, typer.Option("--package", help="Verify an exported evidence package folder instead.")
@@ -233,6 +230,7 @@ def _verify_package(package: Path, as_json: bool, expect: str | None) -> None:
         raise typer.Exit(1)
 
 
+@app.command("coverage")
 def coverage(
     time_from: Annotated[str | None, typer.Option("--from", help="Window start (default: earliest footage).")] = None,
     time_to: Annotated[str | None, typer.Option("--to", help="Window end (default: latest footage).")] = None,

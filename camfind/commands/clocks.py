@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from camfind.commands._common import CsvOpt, JsonOpt, emit_json, emit_rows, emit_table, index_session
-from camfind.commands.search import FromOpt, ToOpt
+from camfind.commands._options import FromOpt, ToOpt
 
 app = typer.Typer(
     help=(

@@ -9,13 +9,12 @@ import typer
 
 from camfind.commands._common import err, index_session, out
 from camfind.commands._progress import progress_bar
+from camfind.commands._routes import show_route
+
+app = typer.Typer()
 
 
-def register(app: typer.Typer) -> None:
-    """Add `camfind demo` to the root app."""
-    app.command("demo")(demo)
-
-
+@app.command("demo")
 def demo(
     workdir: Annotated[Path, typer.Option("--workdir", help="Working folder for the sample case.")] = Path(
         "camfind-demo"
@@ -30,7 +29,6 @@ def demo(
 
     Example: camfind demo --workdir demo-case --force
     """
-    from camfind.commands.trace import show_route
     from camfind.demo import DB_NAME, build_sample, prepare_workdir, run_demo
 
     folder = prepare_workdir(workdir, force=force)

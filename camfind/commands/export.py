@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from camfind.commands._common import index_session, to_stdout
-from camfind.commands.search import (
+from camfind.commands._options import (
     CameraOpt,
     ClassOpt,
     ColorOpt,
@@ -22,7 +22,7 @@ from camfind.commands.search import (
     RadiusOpt,
     ThresholdOpt,
     ToOpt,
-    build_query,
+    search_query,
 )
 from camfind.errors import InputError
 
@@ -75,8 +75,9 @@ def timeline(
         "class": cls, "color": color, "direction": direction, "plate": plate, "face": face, "track": track,
     }.items() if v not in (None, [])}
     with index_session("export timeline") as (index, counts):
-        sightings = _source(index, track, time_from, time_to, camera, near, radius, cls, color, direction, plate,
-                            face, threshold)
+        sightings = _source(index, track, time_from=time_from, time_to=time_to, cameras=camera, near=near,
+                            radius_m=radius, cls=cls, color=color, direction=direction, plate=plate, face=face,
+                            face_threshold=threshold)
         if out_file is not None:
             counts["rows"] = export_timeline(index, sightings(), out_file)
             if out_file.is_file():  # the timeline's hash, in the audit entry of its export
@@ -99,23 +100,18 @@ def timeline(
             typer.echo(f"  problem: {problem}", err=True)
 
 
-def _source(
-    index: Index, track: int | None, time_from: str | None, time_to: str | None, camera: list[str] | None,
-    near: str | None, radius: float, cls: str | None, color: str | None, direction: str | None,
-    plate: str | None, face: Path | None, threshold: float | None,
-) -> Callable[[], Iterator[Sighting]]:
+def _source(index: Index, track: int | None, **filters: Any) -> Callable[[], Iterator[Sighting]]:
     """A function giving a fresh stream of the sightings asked for: a track's trace, or a search."""
     if track is None:
         from camfind.search.query import iter_sightings
 
-        query = build_query(index.tz, time_from, time_to, camera, near, radius, cls, color, direction, plate,
-                            face, threshold, None, None)
+        query = search_query(index.tz, **filters)
         return lambda: iter_sightings(index, query)
-    if plate or face or camera or near or cls or color or direction:
+    if any(filters[k] for k in ("plate", "face", "cameras", "near", "cls", "color", "direction")):
         raise InputError("--track takes only --from/--to: it exports the track's target, found by its plate and face")
     from camfind.search.trace import TraceTarget, collect
 
-    window = build_query(index.tz, time_from, time_to, None, None, radius, None, None, None, None, None,
-                         threshold, None, None)
+    window = search_query(index.tz, time_from=filters["time_from"], time_to=filters["time_to"],
+                          face_threshold=filters["face_threshold"])
     target = TraceTarget(track_id=track)
     return lambda: iter(collect(index, target, window.time_from, window.time_to, window.face_threshold))

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from camfind.commands._common import CsvOpt, JsonOpt, emit_rows
-from camfind.recognition.face_detectors import DEFAULT_DETECTOR, DETECTORS
-from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
+from camfind.vocab import DEFAULT_FACE_DETECTOR, FACE_DETECTORS, FACE_MATCH_THRESHOLD
 
 app = typer.Typer(
     help="Faces: compare a probe photo with images.\n\nExample: camfind faces match suspect.jpg frame_0412.png",
@@ -31,14 +30,14 @@ def match(
             max=2.0,
             help="Distance at or under which a face matches (measured on real photos).",
         ),
-    ] = DEFAULT_MATCH_THRESHOLD,
+    ] = FACE_MATCH_THRESHOLD,
     detector: Annotated[
         str,
         typer.Option(
             "--detector",
             help="Face detector: yunet (default, finds small faces), hog (dlib) or cnn (dlib, slow on CPU).",
         ),
-    ] = DEFAULT_DETECTOR,
+    ] = DEFAULT_FACE_DETECTOR,
     upsample: Annotated[
         int | None,
         typer.Option(
@@ -63,8 +62,9 @@ def match(
     """
     from camfind.recognition.stills import match_face_files
 
-    if detector not in DETECTORS:
-        raise typer.BadParameter(f"expected one of {', '.join(DETECTORS)}, got {detector!r}", param_hint="--detector")
+    if detector not in FACE_DETECTORS:
+        raise typer.BadParameter(f"expected one of {', '.join(FACE_DETECTORS)}, got {detector!r}",
+                                 param_hint="--detector")
     rows: list[dict[str, Any]] = []
     failed = 0
     results = match_face_files(probe, images, threshold=threshold, detector=detector, upsample=upsample)

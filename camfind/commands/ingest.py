@@ -10,12 +10,10 @@ import typer
 from camfind.commands._common import emit_json, emit_table, err, index_session, jsonable
 from camfind.commands._progress import progress_bar
 
-
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the root app."""
-    app.command("ingest")(ingest)
+app = typer.Typer()
 
 
+@app.command("ingest")
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Clip files and/or folders (folders recurse).")],
     camera: Annotated[

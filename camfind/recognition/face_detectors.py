@@ -23,9 +23,10 @@ import numpy as np
 
 from camfind.errors import ModelError
 from camfind.types import Box
+from camfind.vocab import DEFAULT_FACE_DETECTOR, FACE_DETECTORS
 
-DETECTORS: tuple[str, ...] = ("yunet", "hog", "cnn")
-DEFAULT_DETECTOR = "yunet"
+DETECTORS = FACE_DETECTORS
+DEFAULT_DETECTOR = DEFAULT_FACE_DETECTOR
 #: YuNet runs on the image scaled down to at most this longer side (yuface warns above 960;
 #: faces large enough to encode stay over ~20 px there). dlib's detectors: 1280.
 YUNET_MAX_SIDE = 960

@@ -41,14 +41,8 @@ from camfind.types import Face
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DEFAULT_DETECTOR", "DETECTORS", "DEFAULT_MATCH_THRESHOLD", "FaceEngine", "load_face_engine",
-           "face_distance", "usable_faces"]
+__all__ = ["DEFAULT_DETECTOR", "DETECTORS", "FaceEngine", "load_face_engine", "face_distance", "usable_faces"]
 
-#: Distance at or under which two encodings are taken for the same person. Measured on
-#: realdata/faces (every pair of identities.csv, multi/ and video/ left out): worst same-person
-#: pair 0.52-0.53, best different-person pair 0.66-0.68 (YuNet or HOG boxes); the threshold sits
-#: in that gap (see benchmarks/recognition.py).
-DEFAULT_MATCH_THRESHOLD = 0.6
 #: Faces narrower than this (source pixels, YuNet's box) are kept but not encoded. Measured on
 #: realdata/faces shrunk so the face is N px wide, then enlarged again as the pipeline does
 #: (benchmarks/recognition.py, faces by size): at 16 px 58/72 same-person pairs match and a

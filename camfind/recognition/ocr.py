@@ -14,11 +14,10 @@ import numpy as np
 
 from camfind.errors import ModelError
 from camfind.types import Box
+from camfind.vocab import OCR_BACKENDS
 
 #: The characters a plate can hold: what recognisers are limited to when reading plates.
 PLATE_CHARSET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-."
-
-BACKENDS: tuple[str, ...] = ("rapidocr", "easyocr")
 
 
 @dataclass(frozen=True)
@@ -72,4 +71,4 @@ def load_backend(name: str) -> OcrBackend:
         from camfind.recognition.ocr_easy import EasyOcrBackend
 
         return EasyOcrBackend()
-    raise ModelError(f"unknown OCR backend {name!r}; expected one of {', '.join(BACKENDS)}")
+    raise ModelError(f"unknown OCR backend {name!r}; expected one of {', '.join(OCR_BACKENDS)}")

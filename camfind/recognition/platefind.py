@@ -39,14 +39,15 @@ from camfind.errors import InputError, ModelError
 from camfind.recognition import plate_lines
 from camfind.recognition.ocr import LineRead, OcrBackend
 from camfind.types import Box, PlateText
+from camfind.vocab import DEFAULT_PLATE_FINDER, PLATE_FINDERS
 
 if TYPE_CHECKING:
     from camfind.recognition.plates import PlateReader
 
 logger = logging.getLogger(__name__)
 
-FINDERS: tuple[str, ...] = ("text", "yolo")
-DEFAULT_FINDER = "text"
+FINDERS = PLATE_FINDERS
+DEFAULT_FINDER = DEFAULT_PLATE_FINDER
 LAYOUT_HINTS: tuple[str, ...] = ("one-row", "two-row", "unknown")
 
 #: Search scales (:func:`scaled_parts`): the whole frame at this long side (upscaled up to

@@ -25,7 +25,6 @@ from camfind.errors import InputError
 from camfind.ingest.hashing import open_readonly
 from camfind.recognition.faces import (
     DEFAULT_DETECTOR,
-    DEFAULT_MATCH_THRESHOLD,
     FaceEngine,
     face_distance,
     load_face_engine,
@@ -34,6 +33,7 @@ from camfind.recognition.faces import (
 from camfind.recognition.platefind import DEFAULT_FINDER
 from camfind.recognition.plates import PlateReader, load_plate_reader
 from camfind.types import Box, Face, PlateText
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def match_face_files(
     probe: str | Path,
     paths: Iterable[str | Path],
     *,
-    threshold: float = DEFAULT_MATCH_THRESHOLD,
+    threshold: float = FACE_MATCH_THRESHOLD,
     detector: str = DEFAULT_DETECTOR,
     upsample: int | None = None,
     engine: FaceEngine | None = None,

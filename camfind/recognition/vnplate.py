@@ -2,7 +2,7 @@
 
 Pure Python, no models. The plate reader hands every OCR reading to :func:`parse`; the video
 pipeline combines the readings of one vehicle with :func:`vote`; search matches plates on
-:func:`normalize` and treats :data:`CONFUSABLE` characters as cheap edits.
+:func:`camfind.vocab.normalize_plate` and treats :data:`CONFUSABLE` characters as cheap edits.
 
 Shapes (letters+digits, separators ignored on input):
 
@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from camfind.types import Box, PlateText
+from camfind.vocab import normalize_plate as normalize  # the one plate normal form
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +126,6 @@ TWO_ROW_SHAPES: tuple[Shape, ...] = (
     Shape("two-row", "LD", 5), Shape("two-row", "LD", 4), Shape("two-row", "L", 5),
     Shape("two-row", "L", 4), Shape("two-row", "LL", 5), Shape("two-row", "LL", 4),
 )  # fmt: skip
-
-
-def normalize(text: str) -> str:
-    """Letters A-Z and digits only, upper case: the form plates are compared on.
-
-    >>> normalize(" 51f-123.45 ")
-    '51F12345'
-    """
-    return "".join(ch for ch in text.upper() if ("0" <= ch <= "9") or ("A" <= ch <= "Z"))
 
 
 def is_confusable(a: str, b: str) -> bool:

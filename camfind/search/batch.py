@@ -26,9 +26,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import CamfindError, InputError
-from camfind.search.plates import PlatePattern, match_many, normalize_plate, parse_plate_pattern
+from camfind.search.plates import PlatePattern, match_many, parse_plate_pattern
 from camfind.search.query import plate_sightings, plates_of_tracks
 from camfind.types import Sighting
+from camfind.vocab import normalize_plate
 
 if TYPE_CHECKING:
     import pandas as pd

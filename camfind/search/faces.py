@@ -27,14 +27,13 @@ import numpy as np
 
 from camfind.errors import InputError, NoUsableFaceError
 from camfind.search.files import atomic_output
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 if TYPE_CHECKING:
     from camfind.index import Index
 
 logger = logging.getLogger(__name__)
 
-#: dlib's ResNet encodings: same person usually below 0.5, different people above 0.6.
-DEFAULT_FACE_THRESHOLD = 0.6
 DIM = 128
 _SMALL_SET = 20_000  # below this many candidate rows, read them directly instead of the cache
 
@@ -75,7 +74,7 @@ def rank_faces(
     index: Index,
     probes: Sequence[np.ndarray],
     *,
-    threshold: float = DEFAULT_FACE_THRESHOLD,
+    threshold: float = FACE_MATCH_THRESHOLD,
     candidate_ids: np.ndarray | None = None,
     top: int | None = None,
 ) -> list[FaceMatch]:

@@ -41,6 +41,7 @@ from rapidfuzz.distance import Levenshtein
 
 from camfind.errors import InputError
 from camfind.recognition.vnplate import CONFUSABLE
+from camfind.vocab import normalize_plate
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,6 @@ _FUZZY_SUFFIX = re.compile(r"\s*(\d{1,3}(?:\.\d{1,3})?)\s*")
 PATTERN_FORMS = "a plate (51F-123.45), a wildcard pattern (51F*, 51F-1??.45) or PLATE~N (51F12345~1)"
 
 PatternKind = Literal["exact", "wildcard", "fuzzy"]
-
-
-def normalize_plate(text: str) -> str:
-    """Letters A-Z and digits only (after NFKC), upper case: the form plates are stored and matched in.
-
-    >>> normalize_plate("51f-123.45")
-    '51F12345'
-    """
-    return _keep_plate_chars(text)
 
 
 def fold_confusions(norm: str) -> str:
@@ -142,8 +134,8 @@ class PlatePattern:
 def parse_plate_pattern(text: str) -> PlatePattern:
     """Parse what a user typed: exact, ``*``/``?`` wildcards, or a ``~N`` fuzzy suffix.
 
-    The text is NFKC-normalised first (full-width ``５１Ｆ～１`` is ``51F~1``), then only letters
-    A-Z, digits and ``*``/``?`` are kept, upper-cased (separators and spaces are dropped).
+    The text is NFKC-normalised first (full-width ``５１Ｆ～１`` is ``51F~1``), then put in the plate
+    normal form (:func:`camfind.vocab.normalize_plate`) keeping ``*`` and ``?``.
 
     >>> parse_plate_pattern("５１ｆ－１２３.４５").norm
     '51F12345'
@@ -154,7 +146,7 @@ def parse_plate_pattern(text: str) -> PlatePattern:
     """
     raw = text.strip()
     body, tilde, suffix = unicodedata.normalize("NFKC", raw).partition("~")
-    norm = _keep_plate_chars(body, "*?")
+    norm = normalize_plate(body, keep="*?")
     if not norm.strip("*"):
         where = " before the ~" if tilde else ""
         raise InputError(f"plate pattern {text!r} has no letters or digits{where}: expected {PATTERN_FORMS}")
@@ -170,12 +162,6 @@ def parse_plate_pattern(text: str) -> PlatePattern:
     if not 0 < edits <= MAX_FUZZY:
         raise InputError(f"plate pattern {text!r}: ~N must be above 0 and at most {MAX_FUZZY:g}")
     return PlatePattern(raw, norm, "fuzzy", edits)
-
-
-def _keep_plate_chars(text: str, extra: str = "") -> str:
-    """``text`` NFKC-normalised and upper-cased, with only A-Z, 0-9 and the ``extra`` characters."""
-    upper = unicodedata.normalize("NFKC", text).upper()
-    return "".join(ch for ch in upper if "A" <= ch <= "Z" or "0" <= ch <= "9" or ch in extra)
 
 
 def _has_wild(norm: str) -> bool:

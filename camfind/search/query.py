@@ -31,10 +31,11 @@ from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
 from camfind.search.classwords import resolve_class
 from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
-from camfind.search.faces import DEFAULT_FACE_THRESHOLD, rank_faces
+from camfind.search.faces import rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
 from camfind.timeutil import from_ts, to_ts
 from camfind.types import Sighting
+from camfind.vocab import COLOR_NAMES, FACE_MATCH_THRESHOLD, normalize_color
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -74,7 +75,7 @@ class SearchQuery:
     direction: str | float | None = None
     plate: str | None = None
     faces: tuple[np.ndarray, ...] = field(default=(), compare=False)
-    face_threshold: float = DEFAULT_FACE_THRESHOLD
+    face_threshold: float = FACE_MATCH_THRESHOLD
     limit: int | None = None
     order: Order = "time"
     raw_plates: bool = False
@@ -120,8 +121,6 @@ class SearchQuery:
         """The colour asked for, as the analysis stores it (``grey`` -> ``silver/grey``), or None."""
         if self.color is None:
             return None
-        from camfind.analysis.color import COLOR_NAMES, normalize_color  # imports cv2: only when asked
-
         try:
             return normalize_color(self.color)
         except ValueError:

@@ -28,11 +28,11 @@ import numpy as np
 from camfind.errors import InputError
 from camfind.network import CameraNetwork, load_network
 from camfind.search.clocks import ClockInfo, clock_info, explained_within_uncertainty, offset_fix
-from camfind.search.faces import DEFAULT_FACE_THRESHOLD
 from camfind.search.frontier import find_gaps, next_cameras, previous_cameras
-from camfind.search.plates import PlatePattern, normalize_plate, parse_plate_pattern
+from camfind.search.plates import PlatePattern, parse_plate_pattern
 from camfind.search.query import SearchQuery, search, sightings_of_tracks
 from camfind.types import Hop, Route, Sighting
+from camfind.vocab import FACE_MATCH_THRESHOLD, normalize_plate
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -80,7 +80,7 @@ class TraceOptions:
     merge_gap_s: float = 300.0
     frontier_rings: int = 2
     slack_s: float = 30.0
-    face_threshold: float = DEFAULT_FACE_THRESHOLD
+    face_threshold: float = FACE_MATCH_THRESHOLD
 
 
 def trace(

@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 
 from camfind.analysis.color import (
-    COLOR_NAMES,
     box_votes,
     decide,
     dominant_color,
     estimate_balance,
-    normalize_color,
     track_color,
 )
 from camfind.types import Box
+from camfind.vocab import COLOR_NAMES, normalize_color
 
 ASPHALT = (70, 72, 75)  # BGR
 

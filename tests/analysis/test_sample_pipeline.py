@@ -103,7 +103,7 @@ def test_vehicle_colours(sample: tuple) -> None:  # type: ignore[type-arg]
 
 
 def test_faces_of_people_match_their_probe_photos(sample: tuple) -> None:  # type: ignore[type-arg]
-    from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
+    from camfind.vocab import FACE_MATCH_THRESHOLD
 
     index, _, scenario = sample
     tracks = _tracks(index)
@@ -116,7 +116,7 @@ def test_faces_of_people_match_their_probe_photos(sample: tuple) -> None:  # typ
             blobs = index.db.execute("SELECT encoding FROM face_sightings WHERE track_id=?", (track["id"],)).fetchall()
             assert blobs, (subject.id, point.camera_id)
             best = min(float(np.linalg.norm(np.frombuffer(b, np.float32) - probe)) for (b,) in blobs)
-            assert best < DEFAULT_MATCH_THRESHOLD, (subject.id, point.camera_id, best)
+            assert best < FACE_MATCH_THRESHOLD, (subject.id, point.camera_id, best)
 
 
 def test_plate_reads_and_snapshots_are_traceable(sample: tuple) -> None:  # type: ignore[type-arg]

@@ -57,7 +57,7 @@ def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_color_help_lists_the_colours_the_analysis_gives() -> None:
-    from camfind.analysis.color import COLOR_NAMES
+    from camfind.vocab import COLOR_NAMES
 
     shown = " ".join(run("search", "--help").stdout.split())
     assert all(name in shown for name in COLOR_NAMES), shown
@@ -116,10 +116,6 @@ def faces_db(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_face_probe_with_real_photos(faces_db: Path, realdata: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from camfind.recognition.faces import DEFAULT_MATCH_THRESHOLD
-    from camfind.search.faces import DEFAULT_FACE_THRESHOLD
-
-    assert DEFAULT_FACE_THRESHOLD == DEFAULT_MATCH_THRESHOLD
     monkeypatch.setenv("CAMFIND_DB", str(faces_db))
     probe = realdata / "faces" / "obama" / "obama2.jpg"
     found = run_json("search", "--face", probe)

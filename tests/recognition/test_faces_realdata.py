@@ -14,13 +14,13 @@ import pytest
 
 from camfind.errors import InputError, ModelError
 from camfind.recognition.faces import (
-    DEFAULT_MATCH_THRESHOLD,
     FaceEngine,
     face_distance,
     landmark_score,
     load_face_engine,
 )
 from camfind.types import Face
+from camfind.vocab import FACE_MATCH_THRESHOLD
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +51,8 @@ def _decided_right(labelled: dict[str, tuple[str, Face]]) -> None:
     for (a, (ia, fa)), (b, (ib, fb)) in itertools.combinations(labelled.items(), 2):
         (same if ia == ib else diff).append((face_distance(fa, fb), a, b))
     assert len(same) >= 36 and len(diff) >= 135
-    assert max(same)[0] <= DEFAULT_MATCH_THRESHOLD, f"same person not matched: {max(same)}"
-    assert min(diff)[0] > DEFAULT_MATCH_THRESHOLD, f"different people matched: {min(diff)}"
+    assert max(same)[0] <= FACE_MATCH_THRESHOLD, f"same person not matched: {max(same)}"
+    assert min(diff)[0] > FACE_MATCH_THRESHOLD, f"different people matched: {min(diff)}"
 
 
 def test_every_pair_decided_right_at_the_default_threshold(labelled_faces: dict[str, tuple[str, Face]]) -> None:
@@ -102,7 +102,7 @@ def test_probe_found_among_group_photo_faces(
     group = engine.faces(cv2.imread(str(realdata / "faces" / "multi" / "obama_and_biden.jpg")))
     for probe_file in ("faces/obama/obama2.jpg", "faces/biden/biden2.jpg"):
         probe = labelled_faces[probe_file][1]
-        assert min(face_distance(probe, f) for f in group if f.encoding is not None) <= DEFAULT_MATCH_THRESHOLD
+        assert min(face_distance(probe, f) for f in group if f.encoding is not None) <= FACE_MATCH_THRESHOLD
 
 
 def _texture_images(realdata: Path) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from camfind.recognition.plates import PlateReader, load_plate_reader
-from camfind.recognition.vnplate import normalize
+from camfind.vocab import normalize_plate
 
 #: (folder, layout) -> minimum share of plates read exactly (issue 3).
 BARS = {
@@ -44,7 +44,7 @@ def scores(reader: PlateReader, labelled: list[dict[str, str]], realdata: Path) 
         assert image is not None, row["file"]
         plates = reader.read(image)
         got = plates[0].norm if plates else ""
-        out[(Path(row["file"]).parent.name, row["layout"])].append(got == normalize(row["plate_text"]))
+        out[(Path(row["file"]).parent.name, row["layout"])].append(got == normalize_plate(row["plate_text"]))
     return out
 
 

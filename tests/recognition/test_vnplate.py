@@ -117,7 +117,7 @@ def test_at_most_one_fix_in_the_province() -> None:
 
 @pytest.mark.parametrize(
     ("text", "norm"),
-    [(" 51f-123.45 ", "51F12345"), ("59-X1 123.45", "59X112345"), ("29LĐ-001.43", "29L00143"), ("", "")],
+    [(" 51f-123.45 ", "51F12345"), ("59-X1 123.45", "59X112345"), ("29LĐ-001.43", "29LD00143"), ("", "")],
 )
 def test_normalize(text: str, norm: str) -> None:
     assert normalize(text) == norm

@@ -112,16 +112,18 @@ class Enricher:
                      and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
                 continue
-            plate = found[0]
-            frame_box = s.to_frame(plate.box) if plate.box is not None else None
-            snap = None
-            if plate.box is not None and frame_box is not None:
-                snap = self._snap(s, crop(s.image, _pad(plate.box, 0.15)), "plate", track_no, frame_box)
-            located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
-            reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
-                                   s.frame, located, track_id=track_no, snapshot=snap))
-            if _agree(reads):
-                break  # two valid reads of the same plate: a third would not change the vote
+            # every valid plate in the crop (a box over two parked bikes shows both: the track is
+            # cut or doubled by plate later), else the best reading as a raw read
+            for plate in [p for p in found if p.valid] or found[:1]:
+                frame_box = s.to_frame(plate.box) if plate.box is not None else None
+                snap = None
+                if plate.box is not None and frame_box is not None:
+                    snap = self._snap(s, crop(s.image, _pad(plate.box, 0.15)), "plate", track_no, frame_box)
+                located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
+                reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
+                                       s.frame, located, track_id=track_no, snapshot=snap))
+            if _agree(reads) and len({r.plate.norm for r in reads if r.plate.valid}) == 1:
+                break  # two valid reads of the same plate, and no other: a third would not change the vote
         return reads
 
     def sweep(self, frame: Frame, regions: Sequence[Box], tracked: Sequence[Detection]) -> Findings:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
-from camfind.ingest.hashing import sha256_file
+from camfind.evidence import sha256_file
 from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 

@@ -140,8 +140,9 @@ def run_demo(
     """Import, ingest, analyse, trace and report on the generated sample in ``index``."""
     from camfind.cameras import import_cameras
     from camfind.index.queries import list_cameras
-    from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis
+    from camfind.ingest import ingest_paths, pending_analysis
     from camfind.search.report import render_report
+    from camfind.workflow import analysis_settings, analyze_registered
 
     import_cameras(index, scenario.cameras_csv)
     summary = ingest_paths(index, [scenario.clips_dir], progress=hash_progress)

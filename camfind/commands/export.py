@@ -81,7 +81,7 @@ def timeline(
         if out_file is not None:
             counts["rows"] = export_timeline(index, sightings(), out_file)
             if out_file.is_file():  # the timeline's hash, in the audit entry of its export
-                from camfind.ingest.hashing import sha256_file
+                from camfind.evidence import sha256_file
 
                 counts["sha256"] = sha256_file(out_file)[0]
         elif package is None:

@@ -70,7 +70,8 @@ def ingest(
     Example: camfind ingest exports/CAM03/ --camera CAM03 --no-analyze
     """
     from camfind.index.queries import track_classes
-    from camfind.ingest import analysis_settings, analyze_registered, ingest_paths, pending_analysis
+    from camfind.ingest import ingest_paths, pending_analysis
+    from camfind.workflow import analysis_settings, analyze_registered
 
     analysis: Any = None
     classes: dict[int, dict[str, int]] = {}

@@ -77,7 +77,7 @@ def backup_index(index: Index, dest: str | Path) -> Backup:
         DamagedIndexError: the copy fails SQLite's integrity check (the index is damaged).
     """
     from camfind.custody import evidence_at
-    from camfind.ingest.hashing import sha256_file
+    from camfind.evidence import sha256_file
 
     target = Path(dest)
     if target.is_dir():

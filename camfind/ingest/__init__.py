@@ -6,8 +6,6 @@
 
 from camfind.ingest.register import (
     IngestSummary,
-    analysis_settings,
-    analyze_registered,
     find_clips,
     ingest_paths,
     pending_analysis,
@@ -15,8 +13,6 @@ from camfind.ingest.register import (
 
 __all__ = [
     "IngestSummary",
-    "analysis_settings",
-    "analyze_registered",
     "find_clips",
     "ingest_paths",
     "pending_analysis",

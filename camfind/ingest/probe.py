@@ -2,7 +2,7 @@
 
 Probing demuxes every packet of the video stream (no decoding, except the first frame, which
 proves the stream decodes): that counts frames exactly, measures the true duration and notices a
-file cut short. :func:`hash_and_probe` does it through a :class:`~camfind.ingest.hashing.HashingReader`
+file cut short. :func:`hash_and_probe` does it through a :class:`~camfind.evidence.HashingReader`
 so the SHA-256 comes from the same read of the file. A complete MP4/MOV needs no packet pass:
 its index (moov) holds the exact frame count and duration, and a walk of its top-level boxes
 shows whether the file is whole, so it is probed from the index while a thread hashes it.
@@ -24,8 +24,8 @@ import av
 import av.error
 
 from camfind.errors import ClipError
+from camfind.evidence import HashingReader, open_readonly, sha256_file
 from camfind.ffmpeglog import route_ffmpeg_logs
-from camfind.ingest.hashing import HashingReader, open_readonly, sha256_file
 from camfind.types import Probe
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from camfind.errors import CamfindError, ClipError, InputError, NotFoundError, StorageError
 from camfind.index.storage import index_problem, is_storage_error
@@ -429,37 +429,6 @@ def pending_analysis(index: Index, summary: IngestSummary) -> list[int]:
 
     waiting = [cid for cid in summary.known_ids if get_clip(index, cid).status == "registered"]
     return sorted(set(summary.clip_ids) | set(waiting))
-
-
-def analysis_settings(**options: Any) -> Any:
-    """:class:`camfind.analysis.settings.AnalysisSettings` built from ``options`` (imported lazily).
-
-    Raises:
-        CamfindError: the analysis package is not available in this installation.
-    """
-    try:
-        from camfind.analysis.settings import AnalysisSettings
-    except ImportError as exc:
-        raise CamfindError(f"analysis is unavailable ({exc}); use --no-analyze to register only") from None
-    return AnalysisSettings(**options)
-
-
-def analyze_registered(
-    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None
-) -> Any:
-    """Analyse registered clips with :func:`camfind.analysis.analyze_clips` (imported here, lazily).
-
-    Raises:
-        CamfindError: the analysis package is not available in this installation.
-    """
-    try:
-        from camfind.analysis import analyze_clips
-    except ImportError as exc:
-        raise CamfindError(
-            f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "
-            "to register only"
-        ) from None
-    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress)
 
 
 def iter_failures(summary: IngestSummary) -> Iterator[str]:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from camfind.errors import InputError
-from camfind.ingest.hashing import open_readonly
+from camfind.evidence import open_readonly
 from camfind.recognition.faces import (
     DEFAULT_DETECTOR,
     FaceEngine,

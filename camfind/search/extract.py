@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 
 from camfind.errors import EvidenceError
-from camfind.ingest.hashing import open_readonly
+from camfind.evidence import open_readonly
 
 logger = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from camfind import __version__
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
-from camfind.ingest.hashing import sha256_file
+from camfind.evidence import sha256_file
 from camfind.search.export import TIMELINE_COLUMNS, TimelineContext
 from camfind.search.extract import extract_segment, extract_suffix
 from camfind.types import Sighting

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from camfind.ingest.hashing import HashingReader, open_readonly, sha256_file
+from camfind.evidence import HashingReader, open_readonly, sha256_file
 
 
 @pytest.fixture

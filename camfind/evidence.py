@@ -1,4 +1,5 @@
-"""SHA-256 of evidence files, read-only, in one pass that the prober can share.
+"""Evidence files read-only, and their SHA-256 in one pass that the prober can share (shared by
+ingest, verification, extracts and stills: nothing here knows about ingest or the index).
 
 :class:`HashingReader` is a read-only file object that hashes bytes as they are read in file
 order, so a demuxer reading through it (PyAV) hashes the file while probing it; whatever the

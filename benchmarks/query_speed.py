@@ -39,10 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
+from camfind.export.timeline import write_timeline
 from camfind.index import Index
 from camfind.index.writer import AnalysisResult
 from camfind.search import faces as face_search
-from camfind.search.export import write_timeline
 from camfind.search.query import SearchQuery, iter_sightings, search
 from camfind.search.trace import TraceTarget, trace
 from camfind.types import AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Snapshot, Track

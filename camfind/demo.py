@@ -139,9 +139,9 @@ def run_demo(
 ) -> DemoResult:
     """Import, ingest, analyse, trace and report on the generated sample in ``index``."""
     from camfind.cameras import import_cameras
+    from camfind.export.report import render_report
     from camfind.index.queries import list_cameras
     from camfind.ingest import ingest_paths, pending_analysis
-    from camfind.search.report import render_report
     from camfind.workflow import analysis_settings, analyze_registered
 
     import_cameras(index, scenario.cameras_csv)

@@ -46,3 +46,16 @@ def index(index_path: Path) -> Iterator[Index]:
     idx = Index.open(index_path, create=True)
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="module")
+def street(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Index, object]]:
+    """The street scene of the search and export tests (``tests/search/searchscene.build_street``):
+    eight cameras, real clips, tracks written by the one writer."""
+    from searchscene import build_street
+
+    root = tmp_path_factory.mktemp("street")
+    index = Index.open(root / "case.db", create=True)
+    scene = build_street(index, root)
+    yield index, scene
+    index.close()

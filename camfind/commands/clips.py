@@ -200,7 +200,7 @@ def _verify_package(package: Path, as_json: bool, expect: str | None) -> None:
     from camfind.audit import parse_expected
 
     try:
-        from camfind.search.package import verify_package
+        from camfind.export.package import verify_package
     except ImportError as exc:
         raise CamfindError(f"evidence package verification is unavailable in this installation ({exc})") from None
     wanted = None if expect is None else parse_expected(expect, "the manifest SHA-256 printed at export")

@@ -67,8 +67,8 @@ def timeline(
 
     Example: camfind export timeline --plate 51F-123.45 --out timeline.csv --package case-12/
     """
-    from camfind.search.export import export_timeline, write_timeline
-    from camfind.search.package import export_package
+    from camfind.export.package import export_package
+    from camfind.export.timeline import export_timeline, write_timeline
 
     request = {k: v for k, v in {
         "command": "export timeline", "from": time_from, "to": time_to, "camera": camera, "near": near,

@@ -71,8 +71,8 @@ def batch(
 
 def _emit(hits: Sequence[BatchHit], tz: str, out_file: Path | None, *, as_json: bool) -> None:
     """The hits as JSON or CSV, to stdout or written atomically to ``out_file``."""
+    from camfind.outputs import atomic_output
     from camfind.search.batch import hit_record, write_hits_csv
-    from camfind.search.files import atomic_output
 
     if as_json:
         records = [hit_record(h, tz) for h in hits]

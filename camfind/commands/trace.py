@@ -34,11 +34,11 @@ def trace(
 
     Example: camfind trace --plate 51F-123.45 --html route.html
     """
+    from camfind.export.geojson import route_geojson
+    from camfind.export.report import render_report
     from camfind.index.queries import list_cameras
-    from camfind.search.files import write_atomic
-    from camfind.search.geojson import route_geojson
+    from camfind.outputs import write_atomic
     from camfind.search.records import route_record
-    from camfind.search.report import render_report
     from camfind.search.trace import TraceOptions, TraceTarget
     from camfind.search.trace import trace as run_trace
     from camfind.timeutil import parse_time

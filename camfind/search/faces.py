@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.errors import InputError, NoUsableFaceError
-from camfind.search.files import atomic_output
+from camfind.outputs import atomic_output
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
 if TYPE_CHECKING:

@@ -78,20 +78,20 @@ def test_coverage_window_and_camera(case: Path) -> None:
 
 
 def test_verify_package_is_delegated(case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from camfind.search.package import PackageReport
+    from camfind.export.package import PackageReport
 
     def fake_verify(path: Path, **anchor: object) -> PackageReport:
         return PackageReport(checked=3, ok=1, changed=("snap/a.png",), missing=("clips/b.mp4",))
 
-    fake = types.ModuleType("camfind.search.package")
+    fake = types.ModuleType("camfind.export.package")
     fake.verify_package = fake_verify  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "camfind.search.package", fake)
+    monkeypatch.setitem(sys.modules, "camfind.export.package", fake)
     bad = run("verify", "--package", tmp_path)
     assert bad.exit_code == 1 and "CHANGED: snap/a.png" in bad.stdout and "MISSING: clips/b.mp4" in bad.stdout
     report = run_json("verify", "--package", tmp_path)
     assert (report["checked"], report["ok"], report["clean"]) == (3, 1, False)
 
-    monkeypatch.setitem(sys.modules, "camfind.search.package", None)
+    monkeypatch.setitem(sys.modules, "camfind.export.package", None)
     missing = run("verify", "--package", tmp_path)
     assert missing.exit_code == 2 and "unavailable" in missing.stderr
 

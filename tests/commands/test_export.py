@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cli_run import rows, run, run_json
 
-from camfind.search.export import TIMELINE_COLUMNS
+from camfind.export.timeline import TIMELINE_COLUMNS
 
 
 def test_timeline_to_file_and_stdout(db: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.index.queries import list_cameras
-from camfind.search.files import atomic_output
+from camfind.outputs import atomic_output
 from camfind.timeutil import iso_local
 from camfind.types import Camera, Sighting
 

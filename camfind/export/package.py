@@ -37,8 +37,8 @@ from camfind import __version__
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError
 from camfind.evidence import sha256_file
-from camfind.search.export import TIMELINE_COLUMNS, TimelineContext
-from camfind.search.extract import extract_segment, extract_suffix
+from camfind.export.extract import extract_segment, extract_suffix
+from camfind.export.timeline import TIMELINE_COLUMNS, TimelineContext
 from camfind.types import Sighting
 
 if TYPE_CHECKING:

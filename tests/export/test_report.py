@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from searchscene import FACE_P, Scene
 
+from camfind.export.geojson import route_geojson
+from camfind.export.report import render_report
 from camfind.index import Index
 from camfind.index.queries import list_cameras
-from camfind.search.geojson import route_geojson
-from camfind.search.report import render_report
 from camfind.search.trace import TraceTarget, trace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

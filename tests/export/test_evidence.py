@@ -14,10 +14,10 @@ import pytest
 from searchscene import Scene
 
 from camfind.errors import EvidenceError
+from camfind.export.extract import extract_segment
+from camfind.export.package import export_package, verify_package
+from camfind.export.timeline import TIMELINE_COLUMNS, export_timeline, write_timeline
 from camfind.index import Index
-from camfind.search.export import TIMELINE_COLUMNS, export_timeline, write_timeline
-from camfind.search.extract import extract_segment
-from camfind.search.package import export_package, verify_package
 from camfind.search.query import SearchQuery, iter_sightings, search
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from camfind.errors import InputError
+from camfind.export.timeline import export_timeline
 from camfind.index import Index
-from camfind.search.export import export_timeline
-from camfind.search.files import atomic_output, write_atomic
+from camfind.outputs import atomic_output, write_atomic
 from camfind.types import Sighting
 
 

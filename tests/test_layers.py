@@ -11,7 +11,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "camfind"
 FORBIDDEN = {
     "ingest": ("camfind.analysis", "camfind.search", "camfind.commands"),
-    "search": ("camfind.analysis", "camfind.ingest", "camfind.commands"),
+    "search": ("camfind.analysis", "camfind.ingest", "camfind.export", "camfind.commands"),
+    "export": ("camfind.analysis", "camfind.ingest", "camfind.commands"),
     "recognition": ("camfind.ingest", "camfind.search", "camfind.commands"),
     "index": ("camfind.analysis", "camfind.ingest", "camfind.search", "camfind.commands"),
 }

@@ -30,13 +30,16 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from camfind.analysis.frames import container_fps, iter_frames
 from camfind.timeutil import as_utc, default_date_order, twelve_hour, zone
 from camfind.types import Box
+
+if TYPE_CHECKING:
+    from camfind.recognition.ocr import OcrBackend
 
 log = logging.getLogger(__name__)
 
@@ -150,33 +153,35 @@ class OsdOcr(Protocol):
         ...
 
 
+#: What an on-screen clock may show: digits, separators, AM/PM (SA/CH in Vietnamese), weekdays.
+CLOCK_CHARSET = "0123456789:/-.ABCDEFGHIJKLMNOPQRSTUVWXYZ "
+
+
 class RapidOsdOcr:
-    """PP-OCRv4 through rapidocr-onnxruntime (models ship inside the wheel)."""
+    """On-screen clocks read with camfind's one OCR interface (:mod:`camfind.recognition.ocr`, the
+    PP-OCRv4 models the plate reader uses), with a clock's alphabet instead of a plate's."""
 
     name = "rapidocr"
 
-    def __init__(self) -> None:
-        from rapidocr_onnxruntime import RapidOCR  # heavy: imported only when OSD is asked for
+    def __init__(self, backend: OcrBackend | None = None) -> None:
+        from camfind.recognition.ocr import load_backend  # heavy: loaded only when OSD is asked for
 
-        # "max" limit: a wide band is not blown up to 736 px high (the default makes it 10x slower).
-        self._engine = RapidOCR(det_limit_type="max", det_limit_side_len=1280)
+        self._ocr = backend or load_backend("rapidocr")
         import rapidocr_onnxruntime
 
         self.version = getattr(rapidocr_onnxruntime, "__version__", "1.4.4")
 
     def detect(self, image: np.ndarray) -> list[tuple[Box, str, float]]:
-        result, _ = self._engine(image)
-        out: list[tuple[Box, str, float]] = []
-        for quad, text, score in result or []:
-            xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-            out.append(((min(xs), min(ys), max(xs), max(ys)), str(text), float(score)))
-        return out
+        boxes = self._ocr.detect(image, max_side=min(1280, max(image.shape[:2])))
+        if not boxes:
+            return []
+        lines = [image[int(b[1]):int(np.ceil(b[3])), int(b[0]):int(np.ceil(b[2]))] for b in boxes]
+        reads = self._ocr.recognize(lines, charset=CLOCK_CHARSET)
+        return [(b, r.text.strip(), r.confidence) for b, r in zip(boxes, reads, strict=True)]
 
     def recognize(self, image: np.ndarray) -> tuple[str, float]:
-        result, _ = self._engine(image, use_det=False, use_cls=False)
-        if not result:
-            return "", 0.0
-        return str(result[0][0]).strip(), float(result[0][1])
+        [read] = self._ocr.recognize([image], charset=CLOCK_CHARSET)
+        return read.text.strip(), read.confidence
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,6 @@ def root(
         if not db.strip():
             raise typer.BadParameter("expected an index file name, got an empty string", param_hint="--db")
         os.environ["CAMFIND_DB"] = db
-    ctx.obj = {"db": db}
 
 
 register(app)

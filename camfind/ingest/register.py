@@ -11,7 +11,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -429,9 +429,3 @@ def pending_analysis(index: Index, summary: IngestSummary) -> list[int]:
 
     waiting = [cid for cid in summary.known_ids if get_clip(index, cid).status == "registered"]
     return sorted(set(summary.clip_ids) | set(waiting))
-
-
-def iter_failures(summary: IngestSummary) -> Iterator[str]:
-    """One line per failed file: ``path: why``."""
-    for path, why in summary.failed:
-        yield f"{path}: {why}"

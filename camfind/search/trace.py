@@ -101,7 +101,7 @@ def trace(
         return Route(target=target.describe(), hops=())
     net = load_network(index)
     cls = target_class(sightings)
-    strengths = {id(s): match_strength(s, target) for s in sightings}
+    strengths = {s: match_strength(s, target) for s in sightings}
     groups = group_hops(sightings, opts.merge_gap_s)
     clocks = clock_info(index, [s for g in groups for s in g])
     hops = build_hops(groups, net, cls, opts, strengths, clocks)
@@ -153,10 +153,18 @@ def target_class(sightings: Sequence[Sighting]) -> str:
     return counts.most_common(1)[0][0] if counts else "unknown"
 
 
-def match_strength(s: Sighting, target: TraceTarget) -> tuple[float, str]:
-    """How strongly a sighting matches the target: (score in [0, 1], human-readable reason)."""
+@dataclass(frozen=True)
+class Strength:
+    """How strongly a sighting matches the target: a score in [0, 1] and why, in words."""
+
+    score: float
+    reason: str
+
+
+def match_strength(s: Sighting, target: TraceTarget) -> Strength:
+    """How strongly a sighting matches the target (face distance, plate edits, OCR confidence)."""
     if s.face_distance is not None:
-        return max(0.0, 1.0 - s.face_distance), f"face distance {s.face_distance:.2f}"
+        return Strength(max(0.0, 1.0 - s.face_distance), f"face distance {s.face_distance:.2f}")
     conf = s.plate_confidence if s.plate_confidence is not None else s.confidence
     if target.plate is not None and s.plate:
         pattern: PlatePattern = parse_plate_pattern(target.plate)
@@ -164,8 +172,8 @@ def match_strength(s: Sighting, target: TraceTarget) -> tuple[float, str]:
         dist = pattern.max_edits if dist is None else dist
         score = float(conf) / (1.0 + dist)
         edits = f", {dist:g} edits from {pattern.norm}" if dist else ""
-        return score, f"plate read {s.plate!r}{edits}, OCR confidence {conf:.2f}"
-    return float(conf), f"confidence {conf:.2f}"
+        return Strength(score, f"plate read {s.plate!r}{edits}, OCR confidence {conf:.2f}")
+    return Strength(float(conf), f"confidence {conf:.2f}")
 
 
 # -- hops ---------------------------------------------------------------------------------------
@@ -188,7 +196,7 @@ def build_hops(
     net: CameraNetwork,
     cls: str,
     opts: TraceOptions,
-    strengths: Mapping[int, tuple[float, str]],
+    strengths: Mapping[Sighting, Strength],
     clocks: Mapping[int, ClockInfo],
 ) -> list[Hop]:
     """Hops with distance, implied speed and feasibility from the previous hop."""
@@ -208,7 +216,7 @@ def build_hops(
 
 def _with_speed(
     hop: Hop, prev: Hop, prev_group: Sequence[Sighting], net: CameraNetwork, cls: str, vmax: float,
-    strengths: Mapping[int, tuple[float, str]], clocks: Mapping[int, ClockInfo],
+    strengths: Mapping[Sighting, Strength], clocks: Mapping[int, ClockInfo],
 ) -> Hop:
     dist = net.travel_m(prev.camera_id, hop.camera_id) if prev.camera_id in net and hop.camera_id in net else None
     if dist is None:
@@ -231,17 +239,17 @@ def _with_speed(
 
 def infeasible_note(
     prev: Hop, hop: Hop, prev_group: Sequence[Sighting], dist: float, dt: float, cls: str, vmax: float,
-    strengths: Mapping[int, tuple[float, str]], clocks: Mapping[int, ClockInfo],
+    strengths: Mapping[Sighting, Strength], clocks: Mapping[int, ClockInfo],
 ) -> str:
     """Why a hop is impossible, which of its two sightings is the weaker match, and whether a
     clock error could explain it."""
     need = dist / (vmax / 3.6)
     short = need - dt
     speed = "at the same time" if dt <= 0 else f"{dist / dt * 3.6:.0f} km/h"
-    a = max(prev_group, key=lambda s: strengths[id(s)][0])
-    b = max(hop.sightings, key=lambda s: strengths[id(s)][0])
-    (sa, ra), (sb, rb) = strengths[id(a)], strengths[id(b)]
-    weaker, why = (prev.camera_id, ra) if sa < sb else (hop.camera_id, rb)
+    a = max(prev_group, key=lambda s: strengths[s].score)
+    b = max(hop.sightings, key=lambda s: strengths[s].score)
+    weaker, why = ((prev.camera_id, strengths[a].reason) if strengths[a].score < strengths[b].score
+                   else (hop.camera_id, strengths[b].reason))
     parts = [
         f"{dist:.0f} m in {max(dt, 0):.0f} s ({speed}) is impossible for a {cls} (max {vmax:.0f} km/h)",
         f"weaker match: {weaker} ({why})",

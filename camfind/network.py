@@ -52,7 +52,7 @@ class CameraNetwork:
     """Cameras as graph nodes (attribute ``camera``), links as edges (attribute ``meters``)."""
 
     def __init__(self, cameras: Iterable[Camera], links: Iterable[tuple[str, str, float | None, str]]):
-        self.graph: nx.Graph = nx.Graph()
+        self.graph: nx.Graph[str] = nx.Graph()
         for cam in cameras:
             self.graph.add_node(cam.id, camera=cam, lat=cam.lat, lon=cam.lon)
         for a, b, meters, source in links:

@@ -329,7 +329,7 @@ class YoloDetector:
         self.weights_sha = file_hashes(weights)[1]
         _offline_ultralytics()
         try:
-            from ultralytics import YOLO
+            from ultralytics import YOLO  # type: ignore[attr-defined]
         except ImportError as exc:
             raise ModelError(
                 "the yolo detector needs ultralytics (pip install 'camfind[yolo]')"
@@ -414,6 +414,6 @@ def _offline_ultralytics() -> None:
         from ultralytics.utils import SETTINGS
 
         if SETTINGS.get("sync", False):
-            SETTINGS.update({"sync": False})
+            SETTINGS.update({"sync": False})  # type: ignore[no-untyped-call]
     except Exception:  # noqa: BLE001 - settings are best effort, detection still works
         log.debug("could not turn ultralytics settings sync off", exc_info=True)

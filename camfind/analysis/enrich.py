@@ -87,7 +87,7 @@ class Enricher:
             votes = color_votes(crop(s.image, s.to_crop(body_region(s.box, cls))))
             total = sum(votes.values())
             if total:
-                found.color_votes.update({k: v / total for k, v in votes.items()})  # type: ignore[dict-item]
+                found.color_votes.update({k: v / total for k, v in votes.items()})
         best = samples[0]
         found.best_quality, found.best_frame = best.quality, best.frame
         found.snapshot = self._snap(best, best.image, "track", fragment.track_no, best.box)

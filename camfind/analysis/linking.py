@@ -63,7 +63,7 @@ def appearance_histogram(image: np.ndarray, box: Box) -> np.ndarray | None:
         hist = cv2.calcHist([hsv], [0, 1, 2], None, list(HIST_BINS), [0, 180, 0, 256, 0, 256])
         parts.append(hist.reshape(-1) / max(float(hist.sum()), 1.0))
     both = np.concatenate(parts).astype(np.float64)
-    return both / both.sum()
+    return np.asarray(both / both.sum(), dtype=np.float64)
 
 
 def box_size(box: Box) -> float:

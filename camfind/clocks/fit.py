@@ -138,8 +138,8 @@ def _solve(cams: Sequence[str], pairs: Sequence[PairEstimate], anchors: Sequence
     return x, np.sqrt(np.clip(np.diag(cov), 0, None)) * scale, e[:n_pairs]
 
 
-def _network(pairs: Sequence[PairEstimate]) -> nx.Graph:
-    g: nx.Graph = nx.Graph()
+def _network(pairs: Sequence[PairEstimate]) -> nx.Graph[str]:
+    g: nx.Graph[str] = nx.Graph()
     for p in pairs:
         g.add_edge(p.a, p.b, pair=p, weight=p.sigma_s)
     return g
@@ -228,7 +228,7 @@ def _fit_network(pairs: list[PairEstimate], anchor_of: dict[str, Anchor], opts: 
                                 f"of the network ({worst[0]:.0f} sigma)") for e in p.inliers]
 
 
-def _camera_outcome(cid: str, g: nx.Graph, anchor_of: dict[str, Anchor],
+def _camera_outcome(cid: str, g: nx.Graph[str], anchor_of: dict[str, Anchor],
                     solved: dict[str, tuple[float, float]]) -> CameraOffset:
     eqs = tuple(e for _, _, d in (g.edges(cid, data=True) if cid in g else ()) for e in d["pair"].inliers)
     if cid in anchor_of and cid in solved:

@@ -22,7 +22,7 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer.main import get_current_context
+from typer.main import get_current_context  # type: ignore[attr-defined]
 
 from camfind.csvsafe import SafeDictWriter
 from camfind.errors import EvidenceError, InputError, StorageError

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 
@@ -95,7 +96,8 @@ def _position(inp: av.container.InputContainer, vs: av.video.stream.VideoStream,
 
 
 def _copy(
-    packets: Iterator[av.Packet], out: av.container.OutputContainer, ostream: av.stream.Stream, start: int, end: int
+    packets: Iterator[av.Packet[Any]], out: av.container.OutputContainer, ostream: av.stream.Stream, start: int,
+    end: int,
 ) -> tuple[int | None, int | None, int]:
     """Mux packets from the last keyframe at or before ``start`` (the first keyframe, if none is)
     until one starts past ``end``; timestamps are shifted so the extract starts at 0.
@@ -105,7 +107,7 @@ def _copy(
     keyframe may still come at or before it). Matroska stores no decode times: its packets
     (B-frame streams included) carry a presentation time only, which then decides where to stop.
     """
-    held: list[tuple[int, av.Packet]] = []
+    held: list[tuple[int, av.Packet[Any]]] = []
     first: int | None = None
     last = count = 0
     for packet in packets:
@@ -131,7 +133,7 @@ def _copy(
 
 
 def _mux_held(
-    held: list[tuple[int, av.Packet]], out: av.container.OutputContainer, ostream: av.stream.Stream
+    held: list[tuple[int, av.Packet[Any]]], out: av.container.OutputContainer, ostream: av.stream.Stream
 ) -> tuple[int, int, int]:
     """Mux the packets held from a keyframe on. Returns (first pts, last pts, packets)."""
     first = held[0][0]
@@ -140,10 +142,10 @@ def _mux_held(
     return first, max(pts for pts, _ in held), len(held)
 
 
-def _mux(packet: av.Packet, out: av.container.OutputContainer, ostream: av.stream.Stream, first: int) -> None:
+def _mux(packet: av.Packet[Any], out: av.container.OutputContainer, ostream: av.stream.Stream, first: int) -> None:
     if packet.pts is not None:
         packet.pts -= first
     if packet.dts is not None:
         packet.dts -= first
-    packet.stream = ostream  # type: ignore[assignment]
+    packet.stream = ostream
     out.mux(packet)

@@ -259,7 +259,7 @@ def landmark_score(pts: np.ndarray, box: tuple[int, int, int, int]) -> float:
     if not all(checks):
         return 0.0
     symmetry = 1.0 - min(1.0, abs(nose[0] - (left_eye[0] + right_eye[0]) / 2) / max(eye_dist, 1e-6))
-    return round(max(0.05, symmetry), 4)
+    return float(round(max(0.05, symmetry), 4))
 
 
 def landmark_disagreement(pts68: np.ndarray, pts5: np.ndarray) -> float:

@@ -109,7 +109,7 @@ def projection_split(image: np.ndarray) -> int:
     profile = np.convolve(inner.mean(axis=1), np.ones(7) / 7, mode="same")
     lo, hi = 60, 140
     cut = lo + int(np.argmin(profile[lo:hi]))
-    return max(1, min(h - 1, int(round(cut / scale))))
+    return int(max(1, min(h - 1, round(cut / scale))))
 
 
 def tile_grid(width: int, height: int, tile: int, overlap: int) -> list[Box]:

@@ -50,11 +50,11 @@ class YoloPlateFinder:
 
         prepare_ultralytics()
         try:
-            from ultralytics import YOLO
+            from ultralytics import YOLO  # type: ignore[attr-defined]
             from ultralytics.utils import SETTINGS
 
             if SETTINGS.get("sync", False):
-                SETTINGS.update({"sync": False})
+                SETTINGS.update({"sync": False})  # type: ignore[no-untyped-call]
             self._model: Any = YOLO(str(path), task="detect")
         except ImportError as exc:
             raise ModelError(f"the yolo plate finder needs ultralytics (pip install 'camfind[anpr]'): {exc}") from exc

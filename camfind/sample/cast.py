@@ -116,7 +116,8 @@ def render_probe(source: str) -> np.ndarray:
     size = (width, round(width * (y2 - y1) / (x2 - x1)))
     crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
     graded = np.power(np.clip(crop * np.array(gains, np.float32), 0, 1), gamma)
-    return (graded * 255).astype(np.uint8)
+    out: np.ndarray = (graded * 255).astype(np.uint8)
+    return out
 
 
 def write_probe(source: str, path: Path) -> Path:

@@ -145,4 +145,5 @@ def draw_street(style: StreetStyle, size: tuple[int, int], rng: np.random.Genera
     _pavement(canvas, road_bottom + 7, h, 160, 70)
     _wires(canvas, rng)
     lit = canvas.astype(np.float32) * style.gain * np.array(style.tint, np.float32)
-    return np.clip(lit, 0, 255).astype(np.uint8)
+    out: np.ndarray = np.clip(lit, 0, 255).astype(np.uint8)
+    return out

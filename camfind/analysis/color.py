@@ -48,6 +48,7 @@ _ALIASES = {
     "violet": "purple", "tan": "brown", "beige": "brown", "cyan": "blue", "navy": "blue",
 }
 _HUES = frozenset(COLOR_NAMES[:8])  # the chromatic names
+_BANDED = frozenset({"car", "bus", "truck", "motorcycle", "bicycle"})  # body regions without glass
 # OpenCV hue is 0..179. Upper bounds of each hue band.
 _HUE_BANDS: tuple[tuple[int, str], ...] = (
     (7, "red"), (19, "orange"), (34, "yellow"), (85, "green"), (128, "blue"),
@@ -89,6 +90,7 @@ _PLATE_FILL = 0.7  # share of its bounding box a plate's outline fills
 _PANEL_TRACE = 0.1  # share of the band a paint colour must hold to be looked for in the panels ...
 _PANEL_SHARE = 0.25  # ... where it must cover this share
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
+_ACHROMATIC = ("black", "white", "silver/grey", _SILVER)
 
 
 def normalize_color(name: str) -> str:
@@ -330,6 +332,12 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
     if balance.gains is None:  # nothing near-neutral around the box
         balance = balance_of(pixels)
     votes = _region_votes(image_bgr, body_region(box, cls), balance, [*exclude, *found])
+    achromatic = sum(votes.get(k, 0) for k in _ACHROMATIC)
+    if cls in _BANDED and votes.get("black", 0) > _BLACK_SHARE * achromatic:
+        # Black paint mirrors the sky and the street (grey and light streaks over much of it), but
+        # no light or grey body is near black over more than half of a band that leaves out the
+        # glass: the greys are reflections on black paint.
+        votes = Counter({k: v for k, v in votes.items() if k not in _ACHROMATIC}) + Counter({"black": achromatic})
     if cls in ("motorcycle", "bicycle"):
         panels = _region_votes(image_bgr, panel_region(box), balance, [*exclude, *found])
         seen = sum(votes.values())
@@ -362,8 +370,7 @@ def decide(votes: Counter[str]) -> str | None:
     total = sum(votes.values())
     if total == 0:
         return None
-    achromatic = ("black", "white", "silver/grey", _SILVER)
-    chroma = Counter({k: v for k, v in votes.items() if k not in achromatic})
+    chroma = Counter({k: v for k, v in votes.items() if k not in _ACHROMATIC})
     if chroma:
         hue, n = chroma.most_common(1)[0]
         share = sum(chroma.values()) / total
@@ -371,12 +378,8 @@ def decide(votes: Counter[str]) -> str | None:
         # tyres) when one hue holds most coloured pixels; mixed hues need more of the body.
         if share >= _CHROMA_SHARE or (share >= _PAINT_SHARE and n >= _ONE_HUE * sum(chroma.values())):
             return hue
-    grey_total = sum(votes.get(k, 0) for k in achromatic)
+    grey_total = sum(votes.get(k, 0) for k in _ACHROMATIC)
     light = votes.get("white", 0) + votes.get(_SILVER, 0)
-    # Black paint mirrors the sky and the street (grey and light streaks over half of it), but no
-    # light or grey body is near black over more than half of its band.
-    if votes.get("black", 0) >= _BLACK_SHARE * grey_total:
-        return "black"
     # Windows, tyres and shadows are never white: a quarter of light paint makes a light object.
     if light >= _LIGHT_SHARE * grey_total:
         return "white" if votes.get("white", 0) >= _WHITE_SHARE * light else "silver/grey"

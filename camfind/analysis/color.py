@@ -6,6 +6,9 @@ out:
 * body only: the band of a car box below the glass (which mirrors the sky) and above the road;
   the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
   to name its colour); a person's torso;
+* not the plate: the plate finder's boxes (``exclude``) and what looks like a plate in the box
+  (:func:`plate_boxes`: a bright rectangle of plate proportions with writing on it) are left
+  out, so the white plate of a black bike seen from behind does not make it white;
 * white balance (:class:`Balance`): the cast is the median tint of the near-neutral pixels (road,
   tyres, trim, white and grey paint; strongly coloured paint is not near-neutral and does not
   count) of the object with its surroundings (:func:`box_votes`), else of the body crop alone
@@ -13,12 +16,22 @@ out:
   camera stays white and a red car stays red;
 * white stays white: paint the camera shows bright and untinted is white even where the scene's
   greys are tinted (warm asphalt, an over-saturating camera) and the correction would tint it;
-* bins: dark pixels are ``black``; clearly tinted ones (Lab chroma) are named by hue; the rest
-  are light (white, or tinted light paint: silver) or mid grey (``silver/grey``).
+* bins: dark pixels are ``black``; clearly tinted ones (Lab chroma) are named by hue, except
+  faint blue, which is the sky mirrored in glossy paint and chrome; the rest are light (white,
+  or tinted light paint: silver) or mid grey (``silver/grey``);
+* black paint: in a band that leaves out the glass (cars, buses, trucks, two-wheelers), more
+  than half of the achromatic pixels near black is black paint, its grey and light streaks
+  reflections (no white or grey body is that dark over its band);
+* a two-wheeler's paint: a hue that shows in the band (a tenth of it at least: the panels reach
+  down the sides of the tail) and covers a good part of the upper body (a parked bike's rear
+  cowl and side panels) names the bike though black plastic, chrome, the wheel and the plate
+  fill the band; a colour above with no trace below (a rider's jacket) does not count.
 
 The decision (:func:`decide`) lets a clear paint colour win on part of the body (a motorbike's
 panels among chrome and tyres); otherwise light paint covering a good part of the body makes the
-object white or silver/grey, and black wins over grey when dark pixels dominate.
+object white or silver/grey, and black wins over grey when dark pixels dominate. Votes of several
+samples of a track add up (each sample weighing the same), so a colour is the track's, not one
+frame's.
 
 Example:
     >>> import numpy as np
@@ -259,7 +272,7 @@ def pixel_names(image_bgr: np.ndarray, balance: Balance) -> np.ndarray:
     return names.reshape(h, w)
 
 
-def plate_boxes(image_bgr: np.ndarray, max_side: int = 320) -> list[Box]:
+def plate_boxes(image_bgr: np.ndarray, max_side: int = 240) -> list[Box]:
     """Boxes (in ``image_bgr``'s pixels) of the areas of a vehicle crop that look like a number
     plate rather than paint.
 
@@ -285,14 +298,16 @@ def plate_boxes(image_bgr: np.ndarray, max_side: int = 320) -> list[Box]:
     if not bright.any():
         return []
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bright.astype(np.uint8), connectivity=8)
+    xs, ys, ws, hs = (stats[:, j].astype(np.int64) for j in range(4))
+    rect = ws * hs
+    candidates = np.flatnonzero(
+        (rect >= _PLATE_MIN_AREA * h * w) & (rect <= _PLATE_MAX_AREA * h * w) & (np.minimum(ws, hs) >= _PLATE_MIN_PX)
+        & (ws >= hs) & (ws <= 6 * hs)
+        # a plate lies on the object; a bright area running across it is paint
+        & ~((xs == 0) & (xs + ws == w)) & ~((ys == 0) & (ys + hs == h)))
     out: list[Box] = []
-    for i in range(1, n):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if (not _PLATE_MIN_AREA * h * w <= bw * bh <= _PLATE_MAX_AREA * h * w or min(bw, bh) < _PLATE_MIN_PX
-                or not 1.0 <= bw / bh <= 6.0):
-            continue
-        if (x == 0 and x + bw == w) or (y == 0 and y + bh == h):
-            continue  # a plate lies on the object; a bright area running across it is paint
+    for i in candidates[candidates > 0]:
+        x, y, bw, bh = int(xs[i]), int(ys[i]), int(ws[i]), int(hs[i])
         inside = slice(y, y + bh), slice(x, x + bw)
         blob = (labels[inside] == i).astype(np.uint8)
         contours, _ = cv2.findContours(blob, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

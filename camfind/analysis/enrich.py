@@ -92,8 +92,9 @@ class Enricher:
             plates = [s.to_crop(r.plate.box) for r in found.plate_reads if r.frame == s.frame and r.plate.box]
             votes = box_votes(s.image, s.to_crop(s.box), cls, exclude=plates)
             total = sum(votes.values())
-            if total:
-                found.color_votes.update({k: v / total for k, v in votes.items()})  # type: ignore[dict-item]
+            if total:  # a sample weighs by its quality (size, sharpness, not cut by the frame edge)
+                weight = s.quality / best.quality if best.quality > 0 else 1.0
+                found.color_votes.update({k: weight * v / total for k, v in votes.items()})  # type: ignore[dict-item]
         if self.faces is not None and cls in FACE_CLASSES:
             found.faces = self._faces(samples, fragment.track_no, cls)
         return found

@@ -7,8 +7,9 @@ out:
   the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
   to name its colour); a person's torso;
 * not the plate: the plate finder's boxes (``exclude``) and what looks like a plate in the box
-  (:func:`plate_boxes`: a bright rectangle of plate proportions with writing on it) are left
-  out, so the white plate of a black bike seen from behind does not make it white;
+  (:func:`plate_boxes`: a bright rectangle of plate proportions with writing on it; looked for on
+  what carries a plate, not on people, whose shirts carry prints) are left out, so the white
+  plate of a black bike seen from behind does not make it white;
 * white balance (:class:`Balance`): the cast is the median tint of the near-neutral pixels (road,
   tyres, trim, white and grey paint; strongly coloured paint is not near-neutral and does not
   count) of the object with its surroundings (:func:`box_votes`), else of the body crop alone
@@ -61,6 +62,7 @@ _ALIASES = {
     "violet": "purple", "tan": "brown", "beige": "brown", "cyan": "blue", "navy": "blue",
 }
 _HUES = frozenset(COLOR_NAMES[:8])  # the chromatic names
+_PLATED = frozenset({"car", "bus", "truck", "motorcycle", "unknown"})  # what carries a plate (not a shirt's print)
 _BANDED = frozenset({"car", "bus", "truck", "motorcycle", "bicycle"})  # body regions without glass
 # OpenCV hue is 0..179. Upper bounds of each hue band.
 _HUE_BANDS: tuple[tuple[int, str], ...] = (
@@ -335,7 +337,8 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
     if crop(image_bgr, body_region(box, cls)).size == 0:
         return Counter()
     bx, by = max(0, int(box[0])), max(0, int(box[1]))
-    found = [(x1 + bx, y1 + by, x2 + bx, y2 + by) for x1, y1, x2, y2 in plate_boxes(crop(image_bgr, box))]
+    found = [(x1 + bx, y1 + by, x2 + bx, y2 + by)
+             for x1, y1, x2, y2 in (plate_boxes(crop(image_bgr, box)) if cls in _PLATED else [])]
     small = _small(image_bgr, max_side)
     k = small.shape[1] / image_bgr.shape[1]
     h, w = small.shape[:2]

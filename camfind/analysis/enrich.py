@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from camfind.analysis.color import body_region, color_votes, crop
+from camfind.analysis.color import box_votes, crop
 from camfind.analysis.frames import Frame
 from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
@@ -83,16 +83,18 @@ class Enricher:
         samples = sorted(fragment.samples, key=lambda s: -s.quality)
         if not samples:
             return found
-        for s in samples:
-            votes = color_votes(crop(s.image, s.to_crop(body_region(s.box, cls))))
-            total = sum(votes.values())
-            if total:
-                found.color_votes.update({k: v / total for k, v in votes.items()})
         best = samples[0]
         found.best_quality, found.best_frame = best.quality, best.frame
         found.snapshot = self._snap(best, best.image, "track", fragment.track_no, best.box)
         if self.plates is not None and cls in PLATE_CLASSES:
             found.plate_reads = self._plates(samples, fragment.track_no)
+        for s in samples:  # colour on the body, white-balanced on the sample, the plates read left out
+            plates = [s.to_crop(r.plate.box) for r in found.plate_reads if r.frame == s.frame and r.plate.box]
+            votes = box_votes(s.image, s.to_crop(s.box), cls, exclude=plates)
+            total = sum(votes.values())
+            if total:  # a sample weighs by its quality (size, sharpness, not cut by the frame edge)
+                weight = s.quality / best.quality if best.quality > 0 else 1.0
+                found.color_votes.update({k: weight * v / total for k, v in votes.items()})
         if self.faces is not None and cls in FACE_CLASSES:
             found.faces = self._faces(samples, fragment.track_no, cls)
         return found

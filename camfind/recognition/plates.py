@@ -42,6 +42,9 @@ MAX_SCENE_LINES = 48
 REFINE_PADS = (0.0, 0.15, 0.3)
 #: A candidate crop whose text is tilted by at least this many degrees is turned level first.
 MIN_DESKEW_DEG = 4.0
+#: A candidate crop whose strokes lean by at least this shear (x per y; 0.12 is ~7 degrees,
+#: :func:`~camfind.recognition.plate_lines.slant`) is read sheared upright first.
+MIN_SHEAR = 0.12
 
 
 class PlateReader(Protocol):
@@ -117,26 +120,29 @@ class OcrPlateReader:
         """One plate in a loose crop: the text rows detected in it read as a two-row plate (the
         two largest rows, where stacked), then as a one-row plate (the largest row); the first
         reading valid without fixes wins, else the best of them; the whole crop is read as a
-        plate where neither is valid."""
+        plate where neither is valid.
+
+        The crop is first turned level (:meth:`_level`); where its strokes lean by at least
+        :data:`MIN_SHEAR` (a plate seen from the side, italic characters) the rows are looked
+        for and read in the crop sheared upright first, then, where that gives no reading
+        valid without fixes, in the crop as it was."""
         img, boxes = self._level(img)
-        h, w = img.shape[:2]
-        full: Box = (0.0, 0.0, float(w), float(h))
-        rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * h]
-        tries: list[tuple[list[Box], str]] = []
-        if len(rows) >= 2:
-            top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
-            if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
-                tries.append(([top, bottom], "two-row"))
-        if rows:
-            tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+        views = [(img, boxes)]
+        k = plate_lines.slant(img)
+        if abs(k) >= MIN_SHEAR:
+            upright = plate_lines.shear(img, k)
+            views.insert(0, (upright, self.ocr.detect(upright, max_side=PLATE_DET_SIDE)))
         tried: list[_Scored] = []
-        for boxes_, layout in tries:
-            tried.append(self._read_boxes(img, boxes_, layout, full, pad=0.05))
-            if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
-                return tried[-1].plate
+        for view, view_boxes in views:
+            for boxes_, layout in _row_tries(view_boxes, view.shape[0]):
+                h, w = view.shape[:2]
+                tried.append(self._read_boxes(view, boxes_, layout, (0.0, 0.0, float(w), float(h)), pad=0.05))
+                if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
+                    return tried[-1].plate
         best = max(tried, key=lambda s: s.key, default=None)
         if best is not None and best.plate.valid:
             return best.plate
+        h, w = img.shape[:2]
         whole = self._plate(img, wide=w / h >= ONE_ROW_MIN_ASPECT)
         return whole if whole.valid or best is None else best.plate
 
@@ -248,6 +254,20 @@ class OcrPlateReader:
             if plate.valid or plate_like(plate.norm):
                 found.append(plate)
         return _rank(found)
+
+
+def _row_tries(boxes: Sequence[Box], height: int) -> list[tuple[list[Box], str]]:
+    """How a candidate's text boxes are read: the two largest rows as a two-row plate (where
+    they are stacked), then the largest row as a one-row plate."""
+    rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * height]
+    tries: list[tuple[list[Box], str]] = []
+    if len(rows) >= 2:
+        top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
+        if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
+            tries.append(([top, bottom], "two-row"))
+    if rows:
+        tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+    return tries
 
 
 def _as_bgr(image: object) -> np.ndarray:

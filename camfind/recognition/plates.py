@@ -371,6 +371,9 @@ def _variants(lines: Sequence[LineRead], layout: str, box: Box) -> list[_Scored]
             text, confidence=conf, layout=layout, box=box, alternatives=[c[2] for c in flat]
         )
         fixes = fit.fixes if fit else 0
+        if fit is not None and fit.valid:  # "83-AA 1838": a digit lost, as likely as a fix
+            series = fit.fixed[2 : fit.shape.top_len]
+            fixes += int(vnplate.unlikely_number(series, fit.shape.digits, fit.shape.layout))
         same_layout = fit is not None and (layout == "unknown" or fit.shape.layout == layout)
         if layout == "two-row" and not all(kept):  # a two-row reading with an empty row
             same_layout = False

@@ -121,3 +121,21 @@ def test_plates_read_on_a_full_frame_returns_the_labelled_plates(
         assert plate["valid"] is True and plate["layout"] == "two-row" and 0.5 < plate["confidence"] <= 1.0
         assert _inside(tuple(plate["box"]), vehicle)
     assert not index_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "text"),
+    [
+        ((1120, 1420), (20, 250), "83-AA 118.38"),  # leaning, squat rows: "83-AA 1838" when read as cut
+        ((1507, 1788), (620, 826), "50-AD 235.59"),  # leaning ~20 degrees, cut tight: "50-AL" unsheared
+    ],
+)
+def test_a_slanted_plate_with_squat_rows_is_read_whole(
+    realdata: Path, reader: PlateReader, rows: tuple[int, int], cols: tuple[int, int], text: str
+) -> None:
+    """Two-row plates of a dense phone photo of parked bikes, seen from the side: the crop is
+    sheared upright and its squat rows stretched before they are read."""
+    image = cv2.imread(str(realdata / "vn" / "images" / "img15_student_parking_dense_a.jpg"))
+    crop = image[rows[0] : rows[1], cols[0] : cols[1]]
+    got = reader.read(crop, crop_kind="candidate")
+    assert [(p.text, p.layout, p.valid) for p in got] == [(text, "two-row", True)]

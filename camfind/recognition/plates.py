@@ -45,6 +45,9 @@ MIN_DESKEW_DEG = 4.0
 #: A candidate crop whose strokes lean by at least this shear (x per y; 0.12 is ~7 degrees,
 #: :func:`~camfind.recognition.plate_lines.slant`) is read sheared upright first.
 MIN_SHEAR = 0.12
+#: A reading of a whole candidate crop is kept only where each of its rows is within this many
+#: edits of the text row detected there (read apart), where two rows were detected.
+ROW_EDITS = 1
 
 
 class PlateReader(Protocol):
@@ -144,6 +147,9 @@ class OcrPlateReader:
             return best.plate
         h, w = img.shape[:2]
         whole = self._plate(img, wide=w / h >= ONE_ROW_MIN_ASPECT)
+        rows = [s.plate for s in tried if s.plate.layout == "two-row" and s.plate.raw.count("\n") == 1]
+        if whole.valid and rows and not _holds_rows(whole, rows[0]):
+            return best.plate if best is not None else whole  # the rows' reading, invalid as it is
         return whole if whole.valid or best is None else best.plate
 
     def _auto(self, img: np.ndarray) -> list[PlateText]:
@@ -254,6 +260,32 @@ class OcrPlateReader:
             if plate.valid or plate_like(plate.norm):
                 found.append(plate)
         return _rank(found)
+
+
+def _holds_rows(whole: PlateText, rows: PlateText) -> bool:
+    """Whether a reading of a whole crop agrees with the reading of the two text rows detected
+    in it: each row as read whole differs from the detected row's reading by at most
+    :data:`ROW_EDITS` edits (a row's box may cut off the character at its end). A reading
+    that adds more has read what lies beside the plate (a bar over it, its frame), not the
+    rows that were seen."""
+    got = [vnplate.normalize(line) for line in whole.raw.split("\n")]
+    seen = [vnplate.normalize(line) for line in rows.raw.split("\n")]
+    if not all(seen):  # a row read as nothing tells nothing
+        return True
+    if len(got) != len(seen):
+        return _edits("".join(got), "".join(seen)) <= ROW_EDITS * len(seen)
+    return all(_edits(a, b) <= ROW_EDITS for a, b in zip(got, seen, strict=True))
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
 
 
 def _row_tries(boxes: Sequence[Box], height: int) -> list[tuple[list[Box], str]]:

@@ -206,3 +206,17 @@ def test_squat_strips_are_stretched_before_recognition() -> None:
     backend.recognize([np.full((40, 40, 3), 255, np.uint8)])
     filled = np.flatnonzero(seen[0][0, 0, 0] > 0.5)  # white columns (the padding is 0)
     assert filled.max() + 1 == int(np.ceil(ocr_rapid.REC_HEIGHT * ocr_rapid.MIN_LINE_ASPECT))
+
+
+def test_a_whole_crop_reading_must_hold_the_rows_detected() -> None:
+    from camfind.recognition.plates import _holds_rows
+    from camfind.types import PlateText
+
+    def reading(raw: str, valid: bool = True) -> PlateText:
+        return PlateText(raw.replace("\n", " "), 0.9, "two-row", valid, None, raw)
+
+    seen = reading("93FL\n302", valid=False)
+    assert not _holds_rows(reading("93-FL\n130.27"), seen)  # two characters beside the row: not it
+    assert _holds_rows(reading("93-FL\n1302"), seen)  # one cut off at the row's end: kept
+    assert _holds_rows(reading("75-F1\n568.65"), reading("75F1\n", valid=False))  # a row read as nothing
+    assert not _holds_rows(reading("93FL130277"), seen) and _holds_rows(reading("93FL13021"), seen)  # one line

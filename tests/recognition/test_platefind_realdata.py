@@ -139,3 +139,11 @@ def test_a_slanted_plate_with_squat_rows_is_read_whole(
     crop = image[rows[0] : rows[1], cols[0] : cols[1]]
     got = reader.read(crop, crop_kind="candidate")
     assert [(p.text, p.layout, p.valid) for p in got] == [(text, "two-row", True)]
+
+
+def test_a_plate_half_hidden_is_not_completed_from_what_lies_beside_it(realdata: Path, reader: PlateReader) -> None:
+    """A two-row plate whose bottom row is partly behind a bar ("93-F? ?302" as labelled): its
+    rows are seen and read, so a whole-crop reading that adds digits from the bar is refused."""
+    image = cv2.imread(str(realdata / "vn" / "images" / "img15_student_parking_dense_a.jpg"))
+    got = reader.read(image[686:898, 2148:2318], crop_kind="candidate")
+    assert not any(p.valid for p in got), [p.text for p in got]

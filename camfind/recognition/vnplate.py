@@ -164,8 +164,8 @@ def unlikely_number(series: str, digits: int, layout: str) -> bool:
     whose series is two ordinary letters (``83-AA``, ``59-KA``) over four digits.
 
     Thông tư 58/2020/TT-BCA (and 24/2023/TT-BCA, which replaced it) give a motorbike plate's
-    order number five digits, 000.01 to 999.99; the four-digit motorbike plates still on the
-    road carry the older letter+digit series ("29-P5 2906"). A four-digit reading of a
+    order number five digits, 000.01 to 999.99; four-digit motorbike numbers are from older
+    issues, with a letter+digit series ("29-P5 2906"). A four-digit reading of a
     two-letter series has most likely lost a digit (a squat row read with too few frames).
     This ranks readings, it does not decide validity: the plate reader looks again at such a
     reading, and keeps it only where no reading needing fewer fixes is found.

@@ -25,6 +25,11 @@ logger = logging.getLogger(__name__)
 
 REC_HEIGHT = 48
 MIN_REC_WIDTH = 320
+#: A strip narrower than this (width / height) is stretched to it before it is recognised. The
+#: recogniser gives one CTC frame per 8 px of its 48 px high input, so a squat row of a two-row
+#: plate ("50-AD" at 1.1:1, tall narrow characters) gets ~6 frames for 5 characters: letters
+#: are dropped and doubled ones ("AA") merge, as no blank frame fits between them.
+MIN_LINE_ASPECT = 2.0
 N_ALTERNATIVES = 3
 #: onnxruntime threads per model. One thread without spin-waiting measured fastest here when the
 #: 2 cores are shared (60 ms vs 122 ms per line with ORT's defaults at load 9), and leaves cores
@@ -76,7 +81,7 @@ class RapidOcrBackend:
         """Recognise each strip as one line; one batched model call per call."""
         if not lines:
             return []
-        ratios = [max(img.shape[1] / max(img.shape[0], 1), 0.1) for img in lines]
+        ratios = [max(img.shape[1] / max(img.shape[0], 1), MIN_LINE_ASPECT) for img in lines]
         width = max(MIN_REC_WIDTH, int(np.ceil(REC_HEIGHT * max(ratios))))
         batch = np.zeros((len(lines), 3, REC_HEIGHT, width), dtype=np.float32)
         for i, (img, ratio) in enumerate(zip(lines, ratios, strict=True)):

@@ -246,3 +246,44 @@ def warp_quad(image: np.ndarray, quad: np.ndarray) -> np.ndarray:
     dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], dtype=np.float32), dst)
     return cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+
+
+def slant(image: np.ndarray, *, max_shear: float = 0.6, step: float = 0.04) -> float:
+    """The horizontal shear (x shift per unit of y) that stands a slanted plate's strokes upright.
+
+    A plate seen from the side, or italic characters, lean: their vertical strokes and the
+    plate's side edges run at a slant. The crop is binarised (ink: dark on light, or the
+    reverse) and sheared by each value in [-``max_shear``, ``max_shear``]; the shear whose
+    column sums of ink are the most concentrated (largest sum of squares: the strokes stand on
+    few columns) wins. 0 where nothing beats upright. Pass the result to :func:`shear`.
+    """
+    grey = image if image.ndim == 2 else cv2.cvtColor(image[:, :, :3], cv2.COLOR_BGR2GRAY)
+    h, w = grey.shape[:2]
+    side = 96
+    small = cv2.resize(grey, (max(8, int(round(w * side / h))), side), interpolation=cv2.INTER_AREA)
+    ink = cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 10)
+    if ink.mean() > 127:  # light text on a dark plate
+        ink = 255 - ink
+    ink_f = ink.astype(np.float32) / 255.0
+    best, best_k = -1.0, 0.0
+    n = int(round(max_shear / step))
+    for k in sorted((i * step for i in range(-n, n + 1)), key=abs):  # upright first on ties
+        col = _sheared(ink_f, k, cv2.INTER_LINEAR, cv2.BORDER_CONSTANT).sum(axis=0)
+        score = float(np.dot(col, col))
+        if score > best * (1.0 + 1e-6):
+            best, best_k = score, k
+    return float(best_k)
+
+
+def shear(image: np.ndarray, k: float) -> np.ndarray:
+    """``image`` sheared horizontally by ``k`` (x shift per unit of y, as :func:`slant` gives it)
+    about its middle row, on a canvas widened to hold it (edges repeated). Rows stay where
+    they were, so a text row's y extent is the same before and after."""
+    return _sheared(image, k, cv2.INTER_CUBIC, cv2.BORDER_REPLICATE)
+
+
+def _sheared(image: np.ndarray, k: float, interpolation: int, border: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    extra = int(np.ceil(abs(k) * h))
+    m = np.array([[1.0, k, extra / 2 - k * h / 2], [0.0, 1.0, 0.0]], dtype=np.float32)
+    return cv2.warpAffine(image, m, (w + extra, h), flags=interpolation, borderMode=border)

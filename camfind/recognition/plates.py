@@ -42,6 +42,12 @@ MAX_SCENE_LINES = 48
 REFINE_PADS = (0.0, 0.15, 0.3)
 #: A candidate crop whose text is tilted by at least this many degrees is turned level first.
 MIN_DESKEW_DEG = 4.0
+#: A candidate crop whose strokes lean by at least this shear (x per y; 0.12 is ~7 degrees,
+#: :func:`~camfind.recognition.plate_lines.slant`) is read sheared upright first.
+MIN_SHEAR = 0.12
+#: A reading of a whole candidate crop is kept only where each of its rows is within this many
+#: edits of the text row detected there (read apart), where two rows were detected.
+ROW_EDITS = 1
 
 
 class PlateReader(Protocol):
@@ -117,27 +123,33 @@ class OcrPlateReader:
         """One plate in a loose crop: the text rows detected in it read as a two-row plate (the
         two largest rows, where stacked), then as a one-row plate (the largest row); the first
         reading valid without fixes wins, else the best of them; the whole crop is read as a
-        plate where neither is valid."""
+        plate where neither is valid.
+
+        The crop is first turned level (:meth:`_level`); where its strokes lean by at least
+        :data:`MIN_SHEAR` (a plate seen from the side, italic characters) the rows are looked
+        for and read in the crop sheared upright first, then, where that gives no reading
+        valid without fixes, in the crop as it was."""
         img, boxes = self._level(img)
-        h, w = img.shape[:2]
-        full: Box = (0.0, 0.0, float(w), float(h))
-        rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * h]
-        tries: list[tuple[list[Box], str]] = []
-        if len(rows) >= 2:
-            top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
-            if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
-                tries.append(([top, bottom], "two-row"))
-        if rows:
-            tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+        views = [(img, boxes)]
+        k = plate_lines.slant(img)
+        if abs(k) >= MIN_SHEAR:
+            upright = plate_lines.shear(img, k)
+            views.insert(0, (upright, self.ocr.detect(upright, max_side=PLATE_DET_SIDE)))
         tried: list[_Scored] = []
-        for boxes_, layout in tries:
-            tried.append(self._read_boxes(img, boxes_, layout, full, pad=0.05))
-            if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
-                return tried[-1].plate
+        for view, view_boxes in views:
+            for boxes_, layout in _row_tries(view_boxes, view.shape[0]):
+                h, w = view.shape[:2]
+                tried.append(self._read_boxes(view, boxes_, layout, (0.0, 0.0, float(w), float(h)), pad=0.05))
+                if tried[-1].plate.valid and tried[-1].key[2] == 0:  # valid as read, no fixes
+                    return tried[-1].plate
         best = max(tried, key=lambda s: s.key, default=None)
         if best is not None and best.plate.valid:
             return best.plate
+        h, w = img.shape[:2]
         whole = self._plate(img, wide=w / h >= ONE_ROW_MIN_ASPECT)
+        rows = [s.plate for s in tried if s.plate.layout == "two-row" and s.plate.raw.count("\n") == 1]
+        if whole.valid and rows and not _holds_rows(whole, rows[0]):
+            return best.plate if best is not None else whole  # the rows' reading, invalid as it is
         return whole if whole.valid or best is None else best.plate
 
     def _auto(self, img: np.ndarray) -> list[PlateText]:
@@ -250,6 +262,46 @@ class OcrPlateReader:
         return _rank(found)
 
 
+def _holds_rows(whole: PlateText, rows: PlateText) -> bool:
+    """Whether a reading of a whole crop agrees with the reading of the two text rows detected
+    in it: each row as read whole differs from the detected row's reading by at most
+    :data:`ROW_EDITS` edits (a row's box may cut off the character at its end). A reading
+    that adds more has read what lies beside the plate (a bar over it, its frame), not the
+    rows that were seen."""
+    got = [vnplate.normalize(line) for line in whole.raw.split("\n")]
+    seen = [vnplate.normalize(line) for line in rows.raw.split("\n")]
+    if not all(seen):  # a row read as nothing tells nothing
+        return True
+    if len(got) != len(seen):
+        return _edits("".join(got), "".join(seen)) <= ROW_EDITS * len(seen)
+    return all(_edits(a, b) <= ROW_EDITS for a, b in zip(got, seen, strict=True))
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _row_tries(boxes: Sequence[Box], height: int) -> list[tuple[list[Box], str]]:
+    """How a candidate's text boxes are read: the two largest rows as a two-row plate (where
+    they are stacked), then the largest row as a one-row plate."""
+    rows = [r for r in plate_lines.group_lines(boxes, max_gap=1e9) if r[3] - r[1] >= 0.12 * height]
+    tries: list[tuple[list[Box], str]] = []
+    if len(rows) >= 2:
+        top, bottom = sorted(sorted(rows, key=lambda r: r[1] - r[3])[:2], key=lambda r: r[1])
+        if plate_lines.stacked_pairs([top, bottom], max_overlap=0.75):
+            tries.append(([top, bottom], "two-row"))
+    if rows:
+        tries.append(([max(rows, key=lambda r: (r[2] - r[0]) * (r[3] - r[1]))], "one-row"))
+    return tries
+
+
 def _as_bgr(image: object) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         shape = getattr(image, "shape", None)
@@ -351,6 +403,9 @@ def _variants(lines: Sequence[LineRead], layout: str, box: Box) -> list[_Scored]
             text, confidence=conf, layout=layout, box=box, alternatives=[c[2] for c in flat]
         )
         fixes = fit.fixes if fit else 0
+        if fit is not None and fit.valid:  # "83-AA 1838": a digit lost, as likely as a fix
+            series = fit.fixed[2 : fit.shape.top_len]
+            fixes += int(vnplate.unlikely_number(series, fit.shape.digits, fit.shape.layout))
         same_layout = fit is not None and (layout == "unknown" or fit.shape.layout == layout)
         if layout == "two-row" and not all(kept):  # a two-row reading with an empty row
             same_layout = False

@@ -151,6 +151,21 @@ def series_valid(series: str) -> bool:
     return all(ch in SERIES_LETTERS for ch in series)
 
 
+def unlikely_number(series: str, digits: int, layout: str) -> bool:
+    """Whether a valid plate's number is one its series is not issued with: a two-row plate
+    whose series is two ordinary letters (``83-AA``, ``59-KA``) over four digits.
+
+    Thông tư 58/2020/TT-BCA (and 24/2023/TT-BCA, which replaced it) give a motorbike plate's
+    order number five digits, 000.01 to 999.99; four-digit motorbike numbers are from older
+    issues, with a letter+digit series ("29-P5 2906"). A four-digit reading of a
+    two-letter series has most likely lost a digit (a squat row read with too few frames).
+    This ranks readings, it does not decide validity: the plate reader looks again at such a
+    reading, and keeps it only where no reading needing fewer fixes is found.
+    """
+    two_letters = len(series) == 2 and series.isalpha() and series not in SPECIAL_SERIES
+    return layout == "two-row" and digits == 4 and two_letters
+
+
 @dataclass(frozen=True)
 class Fit:
     """How a reading fits a plate shape: the shape, the fixed letters+digits, the fixes made."""

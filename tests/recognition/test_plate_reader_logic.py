@@ -145,3 +145,78 @@ def test_crop_pads_with_edge_pixels_outside_the_image() -> None:
     out = plate_lines.crop(img, (0, 0, 10, 10), pad=0.2)
     assert out.shape == (14, 14) and out[0, 0] == img[0, 0] and out[-1, -1] == img[-1, -1]
     assert plate_lines.crop(img, (2, 2, 6, 6)).shape == (4, 4)
+
+
+def _strokes(height: int = 120, width: int = 360) -> np.ndarray:
+    img = np.full((height, width, 3), 225, np.uint8)
+    cv2.putText(img, "11 HH 14", (20, 95), cv2.FONT_HERSHEY_SIMPLEX, 2.6, (25, 25, 25), 8)
+    return img
+
+
+@pytest.mark.parametrize("k", [0.3, -0.25])
+def test_slant_measures_how_far_strokes_lean(k: float) -> None:
+    upright = _strokes()
+    assert abs(plate_lines.slant(upright)) <= 0.04
+    leaning = plate_lines.shear(upright, k)
+    assert plate_lines.slant(leaning) == pytest.approx(-k, abs=0.06)
+    # sheared back by what slant says, the strokes stand upright again
+    back = plate_lines.shear(leaning, plate_lines.slant(leaning))
+    assert abs(plate_lines.slant(back)) <= 0.04
+
+
+def test_shear_keeps_rows_and_widens_the_canvas() -> None:
+    img = _strokes()
+    out = plate_lines.shear(img, 0.5)
+    assert out.shape[0] == img.shape[0] and out.shape[1] == img.shape[1] + 60
+    before, after = (np.flatnonzero((a[:, :, 0] < 100).any(axis=1)) for a in (img, out))
+    assert abs(int(after.min()) - int(before.min())) <= 1 and abs(int(after.max()) - int(before.max())) <= 1
+
+
+def test_a_two_letter_series_over_four_digits_gets_a_second_look() -> None:
+    # "83-AA 1838" is valid but a two-letter series takes five digits: the extra crops are read,
+    # they see "118.38", and their vote wins.
+    top, short, full = _line("83-AA"), _line("1838"), _line("118.38")
+    boxes: list[Box] = [(10, 10, 90, 45), (5, 50, 95, 90)]
+    ocr = ScriptedOcr([top, short, top, top, top, full, full, full], boxes)
+    square = np.full((100, 100, 3), 200, np.uint8)
+    plate = OcrPlateReader(ocr).read(square, crop_kind="plate")[0]
+    assert (plate.text, plate.valid) == ("83-AA 118.38", True)
+    assert len(ocr.recognized) == 8  # 2 rows, then each again from 3 other paddings
+
+
+def test_squat_strips_are_stretched_before_recognition() -> None:
+    """A 1:1 strip (a two-row plate's top row) is fed to the recogniser at least 2:1 wide."""
+    from camfind.recognition import ocr_rapid
+
+    seen: list[np.ndarray] = []
+
+    class Session:
+        def get_inputs(self) -> list[object]:
+            return [type("Input", (), {"name": "x"})()]
+
+        def run(self, _outputs: object, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+            seen.append(feed["x"])
+            n, _c, _h, w = feed["x"].shape
+            return [np.zeros((n, w // 8, 3), np.float32)]
+
+    backend = ocr_rapid.RapidOcrBackend.__new__(ocr_rapid.RapidOcrBackend)
+    backend._rec_session = Session()
+    backend._chars = ["blank", "A", " "]
+    backend._masks = {}
+    backend.recognize([np.full((40, 40, 3), 255, np.uint8)])
+    filled = np.flatnonzero(seen[0][0, 0, 0] > 0.5)  # white columns (the padding is 0)
+    assert filled.max() + 1 == int(np.ceil(ocr_rapid.REC_HEIGHT * ocr_rapid.MIN_LINE_ASPECT))
+
+
+def test_a_whole_crop_reading_must_hold_the_rows_detected() -> None:
+    from camfind.recognition.plates import _holds_rows
+    from camfind.types import PlateText
+
+    def reading(raw: str, valid: bool = True) -> PlateText:
+        return PlateText(raw.replace("\n", " "), 0.9, "two-row", valid, None, raw)
+
+    seen = reading("93FL\n302", valid=False)
+    assert not _holds_rows(reading("93-FL\n130.27"), seen)  # two characters beside the row: not it
+    assert _holds_rows(reading("93-FL\n1302"), seen)  # one cut off at the row's end: kept
+    assert _holds_rows(reading("75-F1\n568.65"), reading("75F1\n", valid=False))  # a row read as nothing
+    assert not _holds_rows(reading("93FL130277"), seen) and _holds_rows(reading("93FL13021"), seen)  # one line

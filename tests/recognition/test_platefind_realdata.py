@@ -121,3 +121,29 @@ def test_plates_read_on_a_full_frame_returns_the_labelled_plates(
         assert plate["valid"] is True and plate["layout"] == "two-row" and 0.5 < plate["confidence"] <= 1.0
         assert _inside(tuple(plate["box"]), vehicle)
     assert not index_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "text"),
+    [
+        ((1120, 1420), (20, 250), "83-AA 118.38"),  # leaning, squat rows: "83-AA 1838" when read as cut
+        ((1507, 1788), (620, 826), "50-AD 235.59"),  # leaning ~20 degrees, cut tight: "50-AL" unsheared
+    ],
+)
+def test_a_slanted_plate_with_squat_rows_is_read_whole(
+    realdata: Path, reader: PlateReader, rows: tuple[int, int], cols: tuple[int, int], text: str
+) -> None:
+    """Two-row plates of a dense phone photo of parked bikes, seen from the side: the crop is
+    sheared upright and its squat rows stretched before they are read."""
+    image = cv2.imread(str(realdata / "vn" / "images" / "img15_student_parking_dense_a.jpg"))
+    crop = image[rows[0] : rows[1], cols[0] : cols[1]]
+    got = reader.read(crop, crop_kind="candidate")
+    assert [(p.text, p.layout, p.valid) for p in got] == [(text, "two-row", True)]
+
+
+def test_a_plate_half_hidden_is_not_completed_from_what_lies_beside_it(realdata: Path, reader: PlateReader) -> None:
+    """A two-row plate whose bottom row is partly behind a bar ("93-F? ?302" as labelled): its
+    rows are seen and read, so a whole-crop reading that adds digits from the bar is refused."""
+    image = cv2.imread(str(realdata / "vn" / "images" / "img15_student_parking_dense_a.jpg"))
+    got = reader.read(image[686:898, 2148:2318], crop_kind="candidate")
+    assert not any(p.valid for p in got), [p.text for p in got]

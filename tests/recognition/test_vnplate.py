@@ -216,3 +216,17 @@ def test_vote_keeps_the_rows_as_read() -> None:
     bike = [vnplate.parse("30H9\n0872", confidence=c, layout="two-row") for c in (0.89, 0.93)]
     voted = vnplate.vote(bike)
     assert voted is not None and voted.text == "30-H9 0872"
+
+
+@pytest.mark.parametrize(
+    ("series", "digits", "layout", "unlikely"),
+    [
+        ("AA", 4, "two-row", True), ("KA", 4, "two-row", True), ("AA", 5, "two-row", False),
+        ("P5", 4, "two-row", False), ("F", 4, "two-row", False), ("LD", 4, "two-row", False),
+        ("AA", 4, "one-row", False),
+    ],
+)  # fmt: skip
+def test_a_two_letter_motorbike_series_over_four_digits_is_unlikely(
+    series: str, digits: int, layout: str, unlikely: bool
+) -> None:
+    assert vnplate.unlikely_number(series, digits, layout) is unlikely

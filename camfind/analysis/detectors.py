@@ -226,9 +226,19 @@ def detect_in_regions(
         regions: Crops ``(x1, y1, x2, y2)`` in frame pixels.
         found: Detections already made on the whole frame.
     """
+    return merge_detections(found, [d for per in detect_regions(detector, image, regions) for d in per])
+
+
+def detect_regions(
+    detector: Detector, image: np.ndarray, regions: Sequence[tuple[int, int, int, int]]
+) -> list[list[Detection]]:
+    """Per crop of ``image``: the detector's boxes in frame pixels, those cut by an inner crop
+    edge dropped (see :func:`detect_in_regions`); a crop under 8 px a side gives none."""
     h, w = image.shape[:2]
-    extra: list[Detection] = []
+    out: list[list[Detection]] = []
     for x1, y1, x2, y2 in regions:
+        kept: list[Detection] = []
+        out.append(kept)
         if x2 - x1 < 8 or y2 - y1 < 8:
             continue
         for det in detector.detect(image[y1:y2, x1:x2]):
@@ -240,10 +250,15 @@ def detect_in_regions(
                 or (by2 >= y2 - y1 - 1 and y2 < h)
             )
             if not cut:
-                extra.append(replace(det, box=(bx1 + x1, by1 + y1, bx2 + x1, by2 + y1)))
+                kept.append(replace(det, box=(bx1 + x1, by1 + y1, bx2 + x1, by2 + y1)))
+    return out
+
+
+def merge_detections(found: Sequence[Detection], extra: Sequence[Detection]) -> list[Detection]:
+    """``found`` and ``extra`` merged by grouped NMS (``found`` unchanged when ``extra`` is empty)."""
     if not extra:
         return list(found)
-    every = list(found) + extra
+    every = list(found) + list(extra)
     boxes = np.array([d.box for d in every], dtype=np.float64)
     keep = nms_grouped(boxes, np.array([d.score for d in every]), [d.cls for d in every])
     return [every[i] for i in keep]

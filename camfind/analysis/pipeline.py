@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from camfind.analysis.color import decide
-from camfind.analysis.detectors import detect_in_regions
+from camfind.analysis.detectors import detect_regions, merge_detections
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
 from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
-from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.motion import MotionGate, MotionResult, ZoomMemory, unknown_detections, zoom_regions
 from camfind.analysis.plategroups import plate_parts, same_plate
 from camfind.analysis.riders import merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
@@ -122,6 +122,7 @@ def _stream(
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
     book: TrackBook | None = None
     cadence = _Cadence()
+    zooms = ZoomMemory()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None)
     with Behind[Findings](max_pending=8) as behind:
 
@@ -141,7 +142,8 @@ def _stream(
             t = frame.offset_s
             if cadence.wants(t, motion):
                 stats.detected_frames += 1
-                tracked = tracker.update(frame, _detect(models, frame, motion.boxes if motion is not None else []))
+                blobs = motion.boxes if motion is not None else []
+                tracked = tracker.update(frame, _detect(models, frame, blobs, zooms))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
             else:
@@ -218,14 +220,23 @@ def _enrich_and_free(enrich: Enricher, frag: Fragment, cls: str) -> Findings:
         frag.samples.clear()  # the crops are not needed any more
 
 
-def _detect(models: Models, frame: Frame, motion_boxes: list[Box]) -> list[Detection]:
+def _detect(models: Models, frame: Frame, motion_boxes: list[Box], zooms: ZoomMemory | None = None) -> list[Detection]:
     """Named detections of a frame (zooming in on moving blobs the whole-frame pass did not
-    explain: small far objects), plus the moving blobs none of them explains as ``unknown``."""
+    explain: small far objects; not again at once where zooming just found nothing), plus the
+    moving blobs none of them explains as ``unknown``."""
     named = models.detector.detect(frame.image)
     if motion_boxes:
         h, w = frame.image.shape[:2]
         regions = zoom_regions(motion_boxes, named, w, h)
-        named = detect_in_regions(models.detector, frame.image, regions, named)
+        if zooms is not None:
+            regions = zooms.wanted(regions, frame.offset_s)
+        per_region = detect_regions(models.detector, frame.image, regions)
+        merged = merge_detections(named, [d for per in per_region for d in per])
+        if zooms is not None:
+            kept = {id(d) for d in merged}
+            for region, found in zip(regions, per_region, strict=True):
+                zooms.record(region, frame.offset_s, found=any(id(d) in kept for d in found))
+        named = merged
     named = merge_riders(named)
     found = named + unknown_detections(motion_boxes, named)
     return [replace(d, frame=frame.index, offset_s=frame.offset_s) for d in found]

@@ -105,6 +105,7 @@ PATCHES: list[tuple[str, str, str, bool]] = [
     ("detector.zoom", "camfind.analysis.pipeline", "detect_regions", False),
     ("tracker", "camfind.analysis.tracking", "Tracker.update", False),
     ("enrich", "camfind.analysis.enrich", "Enricher.__call__", False),
+    ("enrich.wait_at_clip_end", "camfind.analysis.stages", "Behind.results", False),
     ("colour", "camfind.analysis.enrich", "color_votes", False),
     ("plates", "camfind.analysis.enrich", "Enricher._plates", False),
     ("plate_find", "camfind.recognition.ocr_rapid", "RapidOcrBackend.detect", False),
@@ -150,6 +151,16 @@ def child(out: str, argv: list[str]) -> None:
     import camfind.cli
 
     imports_s = time.perf_counter() - t0
+    if os.environ.get("CAMFIND_BENCH_CV_THREADS"):  # a trade-off to weigh: OpenCV's pool size
+        import cv2
+
+        cv2.setNumThreads(int(os.environ["CAMFIND_BENCH_CV_THREADS"]))
+    if os.environ.get("CAMFIND_BENCH_RATE"):  # a trade-off to weigh: the analysis rate
+        import camfind.ingest
+
+        plain = camfind.ingest.analysis_settings
+        rate = float(os.environ["CAMFIND_BENCH_RATE"])
+        camfind.ingest.analysis_settings = lambda **kw: plain(**kw, rate_fps=rate)  # type: ignore[assignment]
     _install(timers)
     sys.argv = ["camfind", *argv]
     code = 0

@@ -22,6 +22,17 @@ Data sets:
 CPU second times two: what two otherwise idle cores would reach (compare this one when the
 machine is shared; the load average is reported beside it).
 
+Trade-offs measured with it (VN clips unless said; CPU seconds, the machine shared):
+- OpenCV's pool at 1 thread (``CAMFIND_BENCH_CV_THREADS=1``): 42.3 CPU s against 44.3, but wall
+  46.9 s against 39.1 s at the same load: the second DNN thread uses the core enrichment leaves.
+- Analysis rate 3 fps (``CAMFIND_BENCH_RATE=3``): 38.7 CPU s, 283 detector passes against 360,
+  the same 14/18 plates; not the default (fewer looks at fast vehicles everywhere else).
+- ``--workers 2``: 52.7 CPU s (models loaded twice, no shared cores) and two ~0.95 GB processes.
+- Detector every third frame while tracks are followed: PETS recall 0.861 -> 0.826, IDF1
+  0.648 -> 0.564; blobs the last pass saw treated as followed: recall -> 0.778; only still blobs
+  (IoU 0.6): IDF1 -> 0.584; zoom only on blobs under 60 px at the SSD's scale: IDF1 -> 0.609.
+- Zoom crops batched into one forward: no saving per image (OpenCV DNN, batch 2 or 3).
+
 Usage:
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py            # both sets
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py --only vn --json

@@ -22,7 +22,8 @@ Data sets:
 CPU second times two: what two otherwise idle cores would reach (compare this one when the
 machine is shared; the load average is reported beside it).
 
-Trade-offs measured with it (VN clips unless said; CPU seconds, the machine shared):
+Trade-offs measured with it before the SSD's classes were pruned (VN clips unless said; CPU
+seconds, the machine shared):
 - OpenCV's pool at 1 thread (``CAMFIND_BENCH_CV_THREADS=1``): 42.3 CPU s against 44.3, but wall
   46.9 s against 39.1 s at the same load: the second DNN thread uses the core enrichment leaves.
 - Analysis rate 3 fps (``CAMFIND_BENCH_RATE=3``): 38.7 CPU s, 283 detector passes against 360,

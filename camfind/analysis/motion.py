@@ -189,3 +189,41 @@ def _clamp(rect: Box, width: int, height: int) -> tuple[int, int, int, int]:
         int(min(width, x2 + dx)),
         int(min(height, y2 + dy)),
     )
+
+
+class ZoomMemory:
+    """Where zooming in lately found nothing, so the detector is not run there again at once.
+
+    A moving blob the whole-frame pass does not name is zoomed into (:func:`zoom_regions`); a
+    blob that is no object (a shadow, swaying leaves, a screen) asks for the same crop on every
+    analysed frame. A crop that gave no detection is not run again for ``retry_s`` where a new
+    crop overlaps it by ``min_iou`` or more; a crop that found something is always run again.
+
+    Example:
+        >>> memory = ZoomMemory(retry_s=1.0)
+        >>> memory.record((0, 0, 100, 100), 0.0, found=False)
+        >>> memory.wanted([(5, 5, 105, 105), (300, 0, 400, 100)], 0.5)
+        [(300, 0, 400, 100)]
+        >>> memory.wanted([(5, 5, 105, 105)], 1.5)
+        [(5, 5, 105, 105)]
+    """
+
+    def __init__(self, *, retry_s: float = 1.0, min_iou: float = 0.5) -> None:
+        self.retry_s, self.min_iou = retry_s, min_iou
+        self._empty: list[tuple[tuple[int, int, int, int], float]] = []
+
+    def wanted(self, regions: Sequence[tuple[int, int, int, int]], t: float) -> list[tuple[int, int, int, int]]:
+        """Of ``regions``, those worth zooming into at time ``t``."""
+        self._empty = [(r, t0) for r, t0 in self._empty if t - t0 < self.retry_s]
+        return [r for r in regions if not any(_iou(r, e) >= self.min_iou for e, _t0 in self._empty)]
+
+    def record(self, region: tuple[int, int, int, int], t: float, *, found: bool) -> None:
+        """What zooming into ``region`` at ``t`` gave."""
+        if not found:
+            self._empty.append((region, t))
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = _intersection(a, b)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from camfind.analysis.color import decide
-from camfind.analysis.detectors import detect_in_regions
+from camfind.analysis.detectors import detect_in_regions, detect_regions, merge_detections
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
 from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
-from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.motion import MotionGate, MotionResult, ZoomMemory, unknown_detections, zoom_regions
 from camfind.analysis.overlay import (
     LEARN_SIDE,
     OverlayMask,
@@ -146,6 +146,7 @@ def _stream(
     cadence = _Cadence()
     sweep = PlateSweep()
     look = SecondLook()
+    zooms = ZoomMemory()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
     with Behind[Findings](max_pending=8) as behind:
@@ -170,7 +171,7 @@ def _stream(
                 stats.detected_frames += 1
                 mask = overlays.mask if overlays is not None else OverlayMask()
                 blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
-                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs, look)))
+                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs, look, zooms)))
                 book.add(frame, tracked)
                 cadence.ran(t, [d.box for d in tracked])
                 regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
@@ -259,16 +260,26 @@ def _enrich_and_free(enrich: Enricher, frag: Fragment, cls: str) -> Findings:
 
 
 def _detect(
-    models: Models, frame: Frame, motion_boxes: list[Box], look: SecondLook | None = None
+    models: Models, frame: Frame, motion_boxes: list[Box], look: SecondLook | None = None,
+    zooms: ZoomMemory | None = None,
 ) -> list[Detection]:
     """Named detections of a frame (zooming in on moving blobs the whole-frame pass did not
-    explain: small far objects; and under lone people, where a motorbike may be), plus the
-    moving blobs none of them explains as ``unknown``."""
+    explain: small far objects, not again at once where zooming just found nothing; and under
+    lone people, where a motorbike may be), plus the moving blobs none of them explains as
+    ``unknown``."""
     h, w = frame.image.shape[:2]
     named = [d for d in models.detector.detect(frame.image) if not implausible_person(d, w)]
     if motion_boxes:
         regions = zoom_regions(motion_boxes, named, w, h)
-        named = detect_in_regions(models.detector, frame.image, regions, named)
+        if zooms is not None:
+            regions = zooms.wanted(regions, frame.offset_s)
+        per_region = detect_regions(models.detector, frame.image, regions)
+        merged = merge_detections(named, [d for per in per_region for d in per])
+        if zooms is not None:
+            kept = {id(d) for d in merged}
+            for region, found in zip(regions, per_region, strict=True):
+                zooms.record(region, frame.offset_s, found=any(id(d) in kept for d in found))
+        named = merged
     named = merge_riders(named)
     if look is not None:
         named = look(frame.offset_s, named, lambda rs: detect_in_regions(models.detector, frame.image, rs), w, h)

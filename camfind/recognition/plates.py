@@ -25,6 +25,7 @@ from camfind.recognition import plate_lines, vnplate
 from camfind.recognition.ocr import LineRead, OcrBackend, load_backend
 from camfind.recognition.platefind import PlateFinder, load_plate_finder, plate_like, read_plates_in_frame
 from camfind.types import Box, PlateText
+from camfind.vocab import normalize_plate
 
 logger = logging.getLogger(__name__)
 
@@ -268,8 +269,8 @@ def _holds_rows(whole: PlateText, rows: PlateText) -> bool:
     :data:`ROW_EDITS` edits (a row's box may cut off the character at its end). A reading
     that adds more has read what lies beside the plate (a bar over it, its frame), not the
     rows that were seen."""
-    got = [vnplate.normalize(line) for line in whole.raw.split("\n")]
-    seen = [vnplate.normalize(line) for line in rows.raw.split("\n")]
+    got = [normalize_plate(line) for line in whole.raw.split("\n")]
+    seen = [normalize_plate(line) for line in rows.raw.split("\n")]
     if not all(seen):  # a row read as nothing tells nothing
         return True
     if len(got) != len(seen):

@@ -13,10 +13,14 @@ import pytest
 from camfind.analysis.detectors import (
     SSD_CONFIG,
     SSD_GRAPH,
+    SSD_KEPT_CLASSES,
     SsdDetector,
+    _pb_bytes,
+    _pb_enc_varint,
     detect_in_regions,
     load_detector,
     nms_grouped,
+    prune_ssd_classes,
     ssd_model_dir,
     tile_regions,
 )
@@ -157,3 +161,51 @@ def test_detect_in_regions_maps_crop_boxes_back_and_merges() -> None:
     again = _FixedDetector((50, 40, 80, 120), score=0.5)
     twice = [Detection(frame=0, offset_s=0.0, box=(251, 141, 281, 221), cls="person", score=0.8)]
     assert detect_in_regions(again, image, [(200, 100, 360, 260)], twice) == twice
+
+
+def _const(name: bytes, values: np.ndarray) -> bytes:
+    """A GraphDef node (field 1) holding a float32 constant, as TensorFlow writes it."""
+    shape = b"".join(_pb_bytes(2, b"\x08" + _pb_enc_varint(d)) for d in values.shape)
+    tensor = b"\x08\x01" + _pb_bytes(2, shape) + _pb_bytes(4, values.astype("<f4").tobytes())
+    attr = _pb_bytes(5, _pb_bytes(1, b"value") + _pb_bytes(2, _pb_bytes(8, tensor)))
+    return _pb_bytes(1, _pb_bytes(1, name) + _pb_bytes(2, b"Const") + attr)
+
+
+def test_class_pruning_keeps_the_chosen_classes_of_every_anchor() -> None:
+    weights = np.arange(2 * 3 * 2 * 91, dtype=np.float32).reshape(1, 2, 3, 2 * 91)  # 2 anchors
+    other = _const(b"FeatureExtractor/weights", np.ones((1, 1, 1, 4), np.float32))
+    graph = other + _const(b"BoxPredictor_0/ClassPredictor/weights", weights)
+    graph += _const(b"BoxPredictor_0/ClassPredictor/biases", np.arange(2 * 91, dtype=np.float32))
+    pruned = prune_ssd_classes(graph, (0, 1, 3))
+    assert pruned.startswith(other)  # other nodes byte for byte
+    want_w = weights[..., [0, 1, 3, 91, 92, 94]]
+    assert want_w.astype("<f4").tobytes() in pruned
+    assert np.array([0, 1, 3, 91, 92, 94], dtype="<f4").tobytes() in pruned
+    assert len(pruned) < len(graph)
+    with pytest.raises(ValueError, match="ClassPredictor"):
+        prune_ssd_classes(other, (0, 1))
+    with pytest.raises(ValueError, match="unexpected"):
+        prune_ssd_classes(_const(b"B/ClassPredictor/biases", np.ones(90, np.float32)), (0, 1))
+
+
+def test_pruned_ssd_finds_exactly_what_the_full_one_does(realdata: Path) -> None:
+    pruned, full = SsdDetector(conf=0.3), SsdDetector(conf=0.3, prune=False)
+    assert "classes-pruned-to-6" in pruned.version and "pruned" not in full.version
+    assert pruned.weights_sha == full.weights_sha and len(SSD_KEPT_CLASSES) == 7
+    frames = 0
+    for clip in ("video/street_pedestrians_640x360.mp4", "vn/video/c04_haiphong_intersection_cctv_7s.mp4",
+                 "vn/video/B_parked_motorbikes_walk.mp4"):
+        cap = cv2.VideoCapture(str(realdata / clip))
+        for i in range(60):
+            ok, image = cap.read()
+            if not ok:
+                break
+            if i % 15:
+                continue
+            a, b = pruned.detect(image), full.detect(image)
+            assert [d.cls for d in a] == [d.cls for d in b]
+            for x, y in zip(a, b, strict=True):
+                assert abs(x.score - y.score) < 1e-4 and np.allclose(x.box, y.box, atol=0.05)
+            frames += bool(a)
+        cap.release()
+    assert frames >= 8

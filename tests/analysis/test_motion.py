@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from camfind.analysis.motion import MotionGate, MotionResult, unknown_detections, zoom_regions
+from camfind.analysis.motion import MotionGate, MotionResult, ZoomMemory, unknown_detections, zoom_regions
 from camfind.types import Detection
 
 
@@ -72,3 +72,14 @@ def test_zoom_regions_keep_the_largest_few() -> None:
     regions = zoom_regions(blobs, [], 2000, 360, max_regions=2)
     assert len(regions) == 2
     assert regions[0][0] >= 1400 and 1000 <= regions[1][0] < 1400  # widest blobs first
+
+
+def test_zoom_memory_skips_a_fruitless_crop_for_a_while_only() -> None:
+    memory = ZoomMemory(retry_s=1.0)
+    here, there = (100, 100, 260, 260), (400, 100, 560, 260)
+    assert memory.wanted([here, there], 0.0) == [here, there]
+    memory.record(here, 0.0, found=False)
+    memory.record(there, 0.0, found=True)
+    moved = (110, 105, 270, 265)  # the same blob a frame later
+    assert memory.wanted([moved, there], 0.25) == [there]
+    assert memory.wanted([moved, there], 1.0) == [moved, there]  # tried again after retry_s

@@ -1,0 +1,384 @@
+"""End-to-end analysis speed as a user sees it: one `camfind ingest` per data set, with a per-stage breakdown.
+
+Each data set is ingested by a fresh ``python -m camfind``-equivalent process (interpreter start,
+imports and model load included) with analysis on and default settings, exactly as
+``camfind --db case.db ingest FOLDER`` runs it. The parent measures the child from outside: wall
+clock, CPU seconds (user + system, all threads) and peak resident memory (``wait4``). Inside the
+child, thin timers wrap the stages (wall and thread-CPU seconds and call counts): decode, motion
+gate, detector (whole frame and zoomed crops), tracker, colour, plate finding (text detection),
+OCR (line recognition), faces (detection, encoding), snapshots, index writes, registration
+(hashing), model load, linking/assembly. Timers nest (``detector`` includes the crops
+``detector.zoom`` runs; ``enrich`` includes colour, plates, faces and their snapshots); their
+overhead is a few microseconds a call.
+
+Data sets:
+- ``vn``: the clips of ``$CAMFIND_REALDATA/vn/video`` in ONE ingest, one camera per clip (folders
+  named by camera id); afterwards ``search --json`` is run and the legible plates of
+  ``vn/labels.json`` it surfaces are counted (letters and digits compared).
+- ``street``: ``$CAMFIND_REALDATA/video/street_pedestrians_640x360.mp4`` upscaled to 1280x720 and
+  looped to ``--seconds`` (60) at 25 fps (H.264, written with PyAV into a temporary folder).
+
+``x_real`` is seconds of video per wall-clock second; ``cpu_x_2cores`` is seconds of video per
+CPU second times two: what two otherwise idle cores would reach (compare this one when the
+machine is shared; the load average is reported beside it).
+
+Trade-offs measured with it before the SSD's classes were pruned (VN clips unless said; CPU
+seconds, the machine shared):
+- OpenCV's pool at 1 thread (``CAMFIND_BENCH_CV_THREADS=1``): 42.3 CPU s against 44.3, but wall
+  46.9 s against 39.1 s at the same load: the second DNN thread uses the core enrichment leaves.
+- Analysis rate 3 fps (``CAMFIND_BENCH_RATE=3``): 38.7 CPU s, 283 detector passes against 360,
+  the same 14/18 plates; not the default (fewer looks at fast vehicles everywhere else).
+- ``--workers 2``: 52.7 CPU s (models loaded twice, no shared cores) and two ~0.95 GB processes.
+- Detector every third frame while tracks are followed: PETS recall 0.861 -> 0.826, IDF1
+  0.648 -> 0.564; blobs the last pass saw treated as followed: recall -> 0.778; only still blobs
+  (IoU 0.6): IDF1 -> 0.584; zoom only on blobs under 60 px at the SSD's scale: IDF1 -> 0.609.
+- Zoom crops batched into one forward: no saving per image (OpenCV DNN, batch 2 or 3).
+
+Usage:
+    CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py            # both sets
+    CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py --only vn --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+STREET_SRC = "street_pedestrians_640x360.mp4"
+STREET_SIZE, STREET_FPS = (1280, 720), 25
+
+# ---------------------------------------------------------------------------------------------
+# child side: stage timers around the real code, then the CLI itself
+
+
+class _Timers:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stages: dict[str, list[float]] = {}
+        self.missing: list[str] = []
+
+    def add(self, name: str, wall: float, cpu: float) -> None:
+        with self.lock:
+            row = self.stages.setdefault(name, [0.0, 0.0, 0])
+            row[0] += wall
+            row[1] += cpu
+            row[2] += 1
+
+    def wrap(self, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.add(name, time.perf_counter() - t0, time.thread_time() - c0)
+
+        return timed
+
+    def wrap_gen(self, name: str, fn: Callable[..., Iterator[Any]]) -> Callable[..., Iterator[Any]]:
+        def timed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            gen = fn(*args, **kwargs)
+            self.add(name + ".open", time.perf_counter() - t0, time.thread_time() - c0)
+            while True:
+                t0, c0 = time.perf_counter(), time.thread_time()
+                try:
+                    item = next(gen)
+                except StopIteration:
+                    return
+                finally:
+                    self.add(name, time.perf_counter() - t0, time.thread_time() - c0)
+                yield item
+
+        return timed
+
+
+#: (stage, module, attribute path, generator?) wrapped in the child when they exist.
+PATCHES: list[tuple[str, str, str, bool]] = [
+    ("register", "camfind.ingest", "ingest_paths", False),
+    ("model_load.detector", "camfind.analysis.models", "_load_detector", False),
+    ("model_load.rest", "camfind.analysis.models", "_load", False),
+    ("models.describe", "camfind.analysis.models", "Models.describe", False),
+    ("analyze_clip", "camfind.analysis.pipeline", "analyze_clip", False),
+    ("decode", "camfind.analysis.pipeline", "iter_frames", True),
+    ("motion", "camfind.analysis.motion", "MotionGate.update", False),
+    ("detector", "camfind.analysis.detectors", "SsdDetector.detect", False),
+    ("detector.zoom", "camfind.analysis.pipeline", "detect_regions", False),
+    ("tracker", "camfind.analysis.tracking", "Tracker.update", False),
+    ("enrich", "camfind.analysis.enrich", "Enricher.__call__", False),
+    ("enrich.wait_at_clip_end", "camfind.analysis.stages", "Behind.results", False),
+    ("colour", "camfind.analysis.enrich", "color_votes", False),
+    ("plates", "camfind.analysis.enrich", "Enricher._plates", False),
+    ("plate_find", "camfind.recognition.ocr_rapid", "RapidOcrBackend.detect", False),
+    ("ocr", "camfind.recognition.ocr_rapid", "RapidOcrBackend.recognize", False),
+    ("faces", "camfind.analysis.enrich", "Enricher._faces", False),
+    ("faces.detect", "camfind.recognition.faces", "FaceEngine._detect", False),
+    ("faces.encode", "camfind.recognition.faces", "FaceEngine._gate_and_encode", False),
+    ("snapshots", "camfind.analysis.snapshots", "SnapshotStore.save", False),
+    ("snapshots.place", "camfind.analysis.snapshots", "SnapshotStore.place", False),
+    ("assemble", "camfind.analysis.pipeline", "_assemble", False),
+    ("index_writes", "camfind.index.writer", "Writer.write_analysis", False),
+    ("index_writes.run", "camfind.index.writer", "Writer.begin_run", False),
+]
+
+
+def _install(timers: _Timers) -> None:
+    import importlib
+
+    for stage, module, attr, gen in PATCHES:
+        try:
+            owner: Any = importlib.import_module(module)
+        except ImportError:
+            timers.missing.append(f"{module}.{attr}")
+            continue
+        *parents, name = attr.split(".")
+        for p in parents:
+            owner = getattr(owner, p, None)
+        fn = getattr(owner, name, None) if owner is not None else None
+        if fn is None:
+            timers.missing.append(f"{module}.{attr}")
+            continue
+        setattr(owner, name, (timers.wrap_gen if gen else timers.wrap)(stage, fn))
+        if module == "camfind.ingest":  # also where its defining module is looked up
+            reg = importlib.import_module("camfind.ingest.register")
+            setattr(reg, name, getattr(owner, name))
+
+
+def child(out: str, argv: list[str]) -> None:
+    """Run the CLI with ``argv`` under stage timers; write the breakdown to ``out``."""
+    t0 = time.perf_counter()
+    sys.path.insert(0, str(REPO))
+    timers = _Timers()
+    import camfind.cli
+
+    imports_s = time.perf_counter() - t0
+    if os.environ.get("CAMFIND_BENCH_CV_THREADS"):  # a trade-off to weigh: OpenCV's pool size
+        import cv2
+
+        cv2.setNumThreads(int(os.environ["CAMFIND_BENCH_CV_THREADS"]))
+    if os.environ.get("CAMFIND_BENCH_RATE"):  # a trade-off to weigh: the analysis rate
+        import camfind.ingest
+
+        plain = camfind.ingest.analysis_settings
+        rate = float(os.environ["CAMFIND_BENCH_RATE"])
+        camfind.ingest.analysis_settings = lambda **kw: plain(**kw, rate_fps=rate)  # type: ignore[assignment]
+    _install(timers)
+    sys.argv = ["camfind", *argv]
+    code = 0
+    try:
+        camfind.cli.main()
+    except SystemExit as exc:
+        code = int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    finally:
+        stages = {k: {"wall_s": round(v[0], 3), "cpu_s": round(v[1], 3), "calls": int(v[2])}
+                  for k, v in sorted(timers.stages.items())}
+        Path(out).write_text(json.dumps({"imports_s": round(imports_s, 3), "stages": stages,
+                                         "missing": timers.missing, "exit": code}))
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# parent side: data sets, one measured child per ingest, plates surfaced
+
+
+def _run_measured(cmd: list[str], cwd: Path) -> tuple[int, float, float, float]:
+    """(exit code, wall s, CPU s, peak RSS MB) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_err: list[bytes] = []
+    readers = [threading.Thread(target=lambda s=s: out_err.append(s.read())) for s in (proc.stdout, proc.stderr)]
+    for r in readers:
+        r.start()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    for r in readers:
+        r.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(b"".join(out_err).decode(errors="replace")[-3000:])
+    return proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _camfind(db: Path, *args: str) -> str:
+    cmd = [sys.executable, "-m", "camfind", "--db", str(db), *args]
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def _duration(path: Path) -> float:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
+    n = 0
+    while cap.grab():
+        n += 1
+    cap.release()
+    return n / fps if fps else 0.0
+
+
+def make_street(src: Path, dst: Path, seconds: float) -> Path:
+    """``src`` upscaled to 1280x720 and looped to ``seconds`` at 25 fps (H.264, key frame every 2 s)."""
+    import av
+    import cv2
+
+    frames: list[Any] = []
+    cap = cv2.VideoCapture(str(src))
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        frames.append(img)
+    cap.release()
+    if not frames:
+        raise SystemExit(f"{src}: no frames")
+    with av.open(str(dst), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=STREET_FPS)
+        stream.width, stream.height, stream.pix_fmt = STREET_SIZE[0], STREET_SIZE[1], "yuv420p"
+        stream.options = {"preset": "veryfast", "crf": "23", "x264-params": f"keyint={2 * STREET_FPS}"}
+        for n in range(int(seconds * STREET_FPS)):
+            k = n % (2 * len(frames) - 2) if len(frames) > 1 else 0  # ping-pong: no jump at the loop
+            img = frames[k if k < len(frames) else 2 * len(frames) - 2 - k]
+            big = cv2.resize(img, STREET_SIZE, interpolation=cv2.INTER_CUBIC)
+            frame = av.VideoFrame.from_ndarray(big, format="bgr24")
+            frame.pts, frame.time_base = n, Fraction(1, STREET_FPS)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return dst
+
+
+def _manifest(folder: Path, name: str, camera: str, i: int) -> None:
+    """A ``manifest.csv`` giving the clip its DVR start time (most real exports carry none)."""
+    (folder / "manifest.csv").write_text(f"file,start,camera_id\n{name},2024-01-25 10:{i:02d}:00,{camera}\n")
+
+
+def _set_vn(real: Path, work: Path) -> tuple[Path, Path, list[Path]]:
+    folder, cams = work / "vn", work / "vn_cameras.csv"
+    rows = ["id,lat,lon"]
+    clips = sorted(p for p in (real / "vn" / "video").iterdir() if p.suffix in (".mp4", ".avi"))
+    for i, clip in enumerate(clips):
+        cam = clip.name.split("_")[0]
+        (folder / cam).mkdir(parents=True)
+        (folder / cam / clip.name).symlink_to(clip)
+        _manifest(folder / cam, clip.name, cam, i)
+        rows.append(f"{cam},{21.02 + i * 0.001:.4f},{105.85 + i * 0.001:.4f}")
+    cams.write_text("\n".join(rows) + "\n")
+    return folder, cams, clips
+
+
+def _set_street(real: Path, work: Path, seconds: float) -> tuple[Path, Path, list[Path]]:
+    folder, cams = work / "street", work / "street_cameras.csv"
+    (folder / "STREET").mkdir(parents=True)
+    clip = make_street(real / "video" / STREET_SRC, folder / "STREET" / "street_720p25.mp4", seconds)
+    _manifest(folder / "STREET", clip.name, "STREET", 0)
+    cams.write_text("id,lat,lon\nSTREET,10.77,106.70\n")
+    return folder, cams, [clip]
+
+
+def _alnum(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def plates_surfaced(real: Path, db: Path) -> dict[str, Any]:
+    """Legible clip plates of labels.json that ``search --json`` shows on the right camera."""
+    labels = json.loads((real / "vn" / "labels.json").read_text())["items"]
+    rows = json.loads(_camfind(db, "search", "--json") or "[]")
+    shown: dict[str, set[str]] = {}
+    for r in rows:
+        if r.get("plate"):
+            shown.setdefault(str(r["camera_id"]), set()).add(_alnum(str(r["plate"])))
+    legible, found = [], []
+    for item in labels:
+        if item.get("kind") != "clip":
+            continue
+        cam = Path(item["file"]).name.split("_")[0]
+        for obj in item.get("objects", []):
+            plate = obj.get("plate")
+            if not plate or str(plate).startswith("partial"):
+                continue
+            legible.append(plate)
+            if _alnum(plate) in shown.get(cam, set()):
+                found.append(plate)
+    return {"legible": len(legible), "surfaced": len(found), "found": sorted(found),
+            "plates_shown": sum(len(v) for v in shown.values())}
+
+
+def run_set(name: str, work: Path, real: Path, seconds: float, workers: int) -> dict[str, Any]:
+    if name == "vn":
+        folder, cams, clips = _set_vn(real, work)
+    else:
+        folder, cams, clips = _set_street(real, work, seconds)
+    video_s = sum(_duration(c) for c in clips)
+    db = work / f"{name}.db"
+    _camfind(db, "cameras", "import", str(cams))
+    breakdown = work / f"{name}_stages.json"
+    argv = ["--db", str(db), "ingest", str(folder), "--json"] + (["--workers", str(workers)] if workers else [])
+    load0 = os.getloadavg()
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(breakdown), "--", *argv]
+    code, wall, cpu, rss = _run_measured(cmd, REPO)
+    row: dict[str, Any] = {
+        "set": name, "clips": len(clips), "video_s": round(video_s, 1), "exit": code,
+        "wall_s": round(wall, 2), "x_real": round(video_s / wall, 2), "cpu_s": round(cpu, 2),
+        "cpu_x_2cores": round(2 * video_s / cpu, 2) if cpu else 0.0, "peak_rss_mb": round(rss, 1),
+        "load_avg_before": [round(x, 2) for x in load0], "load_avg_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    if breakdown.is_file():
+        row.update(json.loads(breakdown.read_text()))
+    if name == "vn" and code == 0:
+        row["plates"] = plates_surfaced(real, db)
+    return row
+
+
+def _print(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        print(f"{row['set']}: {row['clips']} clip(s), {row['video_s']} s of video: wall {row['wall_s']} s "
+              f"({row['x_real']}x real time), CPU {row['cpu_s']} s ({row['cpu_x_2cores']}x on 2 idle cores), "
+              f"peak RSS {row['peak_rss_mb']} MB, load {row['load_avg_before']}")
+        if "plates" in row:
+            p = row["plates"]
+            print(f"  plates surfaced by search: {p['surfaced']} of {p['legible']} legible")
+        print(f"  {'stage':<22}{'wall_s':>9}{'cpu_s':>9}{'calls':>8}")
+        print(f"  {'imports':<22}{row.get('imports_s', 0):>9}")
+        for stage, v in row.get("stages", {}).items():
+            print(f"  {stage:<22}{v['wall_s']:>9}{v['cpu_s']:>9}{v['calls']:>8}")
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        child(sys.argv[2], sys.argv[4:] if sys.argv[3:4] == ["--"] else sys.argv[3:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", choices=("vn", "street"), help="one data set only")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the looped street clip")
+    parser.add_argument("--workers", type=int, default=0, help="--workers for ingest (0: its default)")
+    parser.add_argument("--json", action="store_true", help="the figures as one JSON object on the last line")
+    args = parser.parse_args()
+    real_env = os.environ.get("CAMFIND_REALDATA")
+    if not real_env:
+        raise SystemExit("set CAMFIND_REALDATA to the real-data folder (vn/ and video/)")
+    real = Path(real_env).resolve()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="camfind-speed-") as tmp:
+        for name in ([args.only] if args.only else ["vn", "street"]):
+            rows.append(run_set(name, Path(tmp), real, args.seconds, args.workers))
+    report = {"cpu_count": os.cpu_count(), "rows": rows}
+    _print(rows)
+    if args.json:
+        print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -445,7 +445,8 @@ def analysis_settings(**options: Any) -> Any:
 
 
 def analyze_registered(
-    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None
+    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None,
+    ray: str | None = None,
 ) -> Any:
     """Analyse registered clips with :func:`camfind.analysis.analyze_clips` (imported here, lazily).
 
@@ -459,7 +460,7 @@ def analyze_registered(
             f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "
             "to register only"
         ) from None
-    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress)
+    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress, ray=ray)
 
 
 def iter_failures(summary: IngestSummary) -> Iterator[str]:

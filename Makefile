@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,yolo,easyocr]'
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev,ray,yolo,easyocr]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -170,7 +170,7 @@ def _connect(ray: Any, address: str, workers: int) -> None:
         InputError: the cluster cannot be joined.
     """
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING,
+    quiet: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.ERROR,
                              "runtime_env": _runtime_env()}
     started = time.perf_counter()
     try:

@@ -174,6 +174,10 @@ def analyze_clips(
 
     if workers < 1:
         raise InputError(f"--workers must be 1 or more, got {workers}")
+    if ray is not None:
+        from camfind.analysis.cluster import import_ray
+
+        import_ray()  # without the extra: one line, before the models load
     check_settings(settings)
     clips = {cid: get_clip(index, cid) for cid in clip_ids}
     root, owner = default_snapshot_dir(index.path, settings.snapshot_dir), new_owner()

@@ -98,27 +98,34 @@ class RayAnalysis:
             prints it: ``HOST:6379``). A connection this process already made (``ray.init``)
             is used as it is, and kept.
         settings: The analysis settings (the actors load their models).
-        workers: Actors (1: one per CPU of the cluster); at most the cluster's CPUs.
+        workers: Actors (None: one per CPU of the cluster); at most the cluster's CPUs.
 
     Raises:
         InputError: Ray is not installed, or the cluster cannot be joined.
     """
 
-    def __init__(self, address: str, *, settings: AnalysisSettings, workers: int = 1) -> None:
+    def __init__(self, address: str, *, settings: AnalysisSettings, workers: int | None = None) -> None:
         self._ray = ray = import_ray()
         self._owned = not ray.is_initialized()
         if self._owned:
             _connect(ray, address, workers)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self.workers = min(workers, cpus) if workers > 1 else cpus
+        self.workers = cpus if workers is None else max(1, min(workers, cpus))
         remote = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=RETRIES)(Analyst)
         self._actors = [remote.remote(settings) for _ in range(self.workers)]
         log.info("analysing on Ray: %d worker(s), %d CPU(s) in the cluster", self.workers, cpus)
 
+    def ready(self) -> list[WorkerInfo]:
+        """Wait until every actor has loaded its models; where each runs."""
+        infos: list[WorkerInfo] = self._ray.get([actor.where.remote() for actor in self._actors])
+        return infos
+
     def run(self, jobs: Sequence[ClipJob]) -> Generator[AnalysisOutput, None, None]:
-        """Analyse ``jobs`` on the actors; outputs as they finish (then the actors go).
+        """Analyse ``jobs`` on the actors; outputs as they finish.
 
         A clip whose every attempt failed (its workers died) gives an output with the reason.
+        When the caller stops early (Ctrl-C, an error, closing the generator) the actors are
+        killed at once (:meth:`close`); after the last output they stay for the next call.
         """
         ray = self._ray
         waiting = deque(jobs)
@@ -136,8 +143,9 @@ class RayAnalysis:
                     job, slot = flying.pop(ref)
                     load[slot] -= 1
                     yield self._get(ref, job)
-        finally:  # done, Ctrl-C, or the caller stopped: no actor goes on working
+        except BaseException:  # Ctrl-C, or the caller stopped: no actor goes on working
             self.close()
+            raise
 
     def _get(self, ref: Any, job: ClipJob) -> AnalysisOutput:
         try:
@@ -163,7 +171,7 @@ class RayAnalysis:
             self._owned = False
 
 
-def _connect(ray: Any, address: str, workers: int) -> None:
+def _connect(ray: Any, address: str, workers: int | None) -> None:
     """Start a local Ray runtime (``auto``) or join the cluster at ``address``.
 
     Raises:
@@ -175,7 +183,7 @@ def _connect(ray: Any, address: str, workers: int) -> None:
     started = time.perf_counter()
     try:
         if address == "auto":
-            cpus = workers if workers > 1 else (os.cpu_count() or 1)
+            cpus = workers or os.cpu_count() or 1
             ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)
         else:
             ray.init(address=address, **quiet)

@@ -49,6 +49,7 @@ from camfind.errors import CamfindError, InputError
 from camfind.types import AnalysisResult, AnalysisRun, Clip
 
 if TYPE_CHECKING:
+    from camfind.analysis.cluster import RayAnalysis
     from camfind.analysis.snapshots import SnapshotStore
     from camfind.index import Index
 
@@ -222,8 +223,8 @@ def _answers(
     if ray is not None:
         from camfind.analysis.cluster import RayAnalysis
 
-        cluster = RayAnalysis(ray, settings=settings, workers=workers)
-        return cluster.run(jobs), cluster.workers
+        cluster = RayAnalysis(ray, settings=settings, workers=workers if workers > 1 else None)
+        return _on_ray(cluster, jobs), cluster.workers
     if workers > 1 and len(jobs) > 1:
         return _in_pool(jobs, workers), workers
     return _in_process(jobs, progress, total), 1
@@ -241,6 +242,13 @@ def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
         for run_id in stale:
             index.writer.fail_run(run_id, "stopped before its results were written (found by a later analysis)")
     log.info("marked %d analysis run(s) left running by a stopped analysis as failed: %s", len(stale), stale)
+
+
+def _on_ray(cluster: RayAnalysis, jobs: list[ClipJob]) -> Generator[AnalysisOutput, None, None]:
+    try:
+        yield from cluster.run(jobs)
+    finally:
+        cluster.close()
 
 
 def _in_process(jobs: list[ClipJob], progress: ProgressFn | None, total: int) -> Generator[AnalysisOutput, None, None]:

@@ -26,6 +26,7 @@ import os
 import shutil
 import socket
 import tempfile
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -117,6 +118,8 @@ class AnalysisOutput:
     osd: OsdResult | None = None
     snapshots: tuple[SnapshotBlob, ...] = ()
     error: str = ""
+    #: CPU seconds the worker's process spent on this clip (all its threads), beside wall clock.
+    cpu_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -136,7 +139,7 @@ def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None
     from camfind.analysis.pipeline import analyze_clip
     from camfind.analysis.snapshots import SnapshotStore
 
-    started, here = datetime.now(UTC), WorkerInfo.here()
+    started, here, cpu = datetime.now(UTC), WorkerInfo.here(), time.process_time()
     models: dict[str, str] = {}
     stage = tempfile.mkdtemp(prefix="camfind-worker-")
     try:
@@ -149,7 +152,8 @@ def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None
         result, stats = analyze_clip(job.clip, job.camera, models=loaded, settings=job.settings, store=store,
                                      to_world=to_world, progress=progress)
         result, blobs = _detach(result, store)
-        return AnalysisOutput(job.clip_id, started, here, models, result, stats, osd, blobs)
+        return AnalysisOutput(job.clip_id, started, here, models, result, stats, osd, blobs,
+                              cpu_s=time.process_time() - cpu)
     except Exception as exc:
         if not isinstance(exc, CamfindError):
             log.error("clip %s: analysis failed:\n%s", job.clip_id, traceback.format_exc())

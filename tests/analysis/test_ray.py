@@ -177,6 +177,33 @@ def test_a_worker_killed_mid_clip_is_retried_and_written_once(
     index.close()
 
 
+def test_ctrl_c_on_the_driver_stops_the_cluster_work_and_keeps_the_index_consistent(
+    registered: Path, cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ray = _ray()
+    from camfind.analysis import run as run_mod
+
+    index = _copy(registered, tmp_path / "case")
+    real, written = run_mod._record, []
+
+    def record_then_interrupt(*args: Any) -> Any:
+        if written:
+            raise KeyboardInterrupt
+        written.append(real(*args))
+        return written[-1]
+
+    monkeypatch.setattr(run_mod, "_record", record_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        run_mod.analyze_clips(index, _clip_ids(index)[:4], settings=SETTINGS, ray=cluster.address)
+    assert not ray.is_initialized()  # the driver left the cluster (its actors were killed first)
+    assert index.db.execute("SELECT status, COUNT(*) FROM analysis_runs GROUP BY status").fetchall() == [("done", 1)]
+    clip = written[0].clip_id
+    assert index.db.execute("SELECT COUNT(DISTINCT clip_id) FROM tracks").fetchone() == (1,)
+    assert index.db.execute("SELECT clip_id FROM tracks LIMIT 1").fetchone() == (clip,)
+    assert not list((Path(index.path).parent / "snapshots").glob(".staging-*"))
+    index.close()
+
+
 def test_without_ray_the_option_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, registered: Path,
                                                    tmp_path: Path) -> None:
     from cli_run import run

@@ -6,20 +6,21 @@ On the generated sample network (8 clips of 9 s, real models at default settings
   (models loaded beforehand);
 - ``ray_1`` / ``ray_2``: the same clips on a local Ray runtime with 1 and 2 workers (actors
   started and their models loaded before the clock starts: startup reported apart);
-- ``overhead``: tiny clips (5 frames, 64x48, plates and faces off) in process and on 1 Ray
-  worker, one at a time: the difference per clip is what Ray adds (scheduling, pickling the
-  job and the output, the hash check is in both);
+- ``overhead``: tiny clips (5 frames, 64x48, plates and faces off) sent to 1 Ray worker one at
+  a time: each clip's round trip less the worker's own time on it (``AnalysisOutput.wall_s``)
+  is what Ray adds (scheduling, pickling the job and the output, the object store);
 - ``writer``: :func:`camfind.analysis.run._record` (stage the snapshot bytes, place them, write
   the rows in one transaction, the previous run's files removed) timed per clip on the
   in-process outputs, written again and again: the clips per second one writer takes;
-- ``projection``: clips per second for N one-core workers, ``N / (cost + overhead)`` with the
+- ``projection_cpu`` / ``projection_wall``: clips per second for N one-core workers, ``N / (cost + overhead)`` with the
   in-process cost per clip and the Ray overhead per clip, capped by the writer; the worker count
   from which the writer is the bottleneck, and the efficiency ``cost / (cost + overhead)``
   (the issue's aim: at least 0.8 x N the single-worker throughput).
 
 Wall-clock figures depend on what else runs on the machine; CPU seconds per clip (the worker
-process's, all threads) are given beside them and are what the projection uses when
-``--cpu`` is given (else wall clock of one worker).
+process's, all threads) are given beside them, with ``cores_used`` (the workers' CPU seconds
+over the wall clock: what the machine actually gave). ``projection_cpu`` assumes one idle core
+per worker (the per-clip CPU cost); ``projection_wall`` uses the wall clock measured here.
 
 Usage:
     python benchmarks/ray_analysis.py            # figures as a table, one JSON object last
@@ -100,9 +101,9 @@ def in_process(jobs: list[ClipJob]) -> tuple[dict[str, float], list[AnalysisOutp
     from camfind.analysis.models import get_models
 
     get_models(jobs[0].settings)
-    wall, cpu = time.perf_counter(), _cpu()
+    wall = time.perf_counter()
     outs = [analyze_job(job) for job in jobs]
-    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
+    wall = time.perf_counter() - wall
     assert all(o.ok for o in outs), [o.error for o in outs]
     return _figures(len(jobs), wall, [o.cpu_s for o in outs]), outs
 
@@ -114,19 +115,29 @@ def on_ray(jobs: list[ClipJob], workers: int, one_at_a_time: bool = False) -> di
     cluster = RayAnalysis("auto", settings=jobs[0].settings, workers=workers)
     cluster.ready()
     startup = time.perf_counter() - t0
-    wall = time.perf_counter()
-    batches = [[job] for job in jobs] if one_at_a_time else [jobs]
-    outs = [o for batch in batches for o in cluster.run(batch)]
-    wall = time.perf_counter() - wall
+    wall, cpu = time.perf_counter(), _cpu()
+    outs, trips = [], []
+    for batch in [[job] for job in jobs] if one_at_a_time else [jobs]:
+        sent = time.perf_counter()
+        outs += list(cluster.run(batch))
+        trips.append(time.perf_counter() - sent)
+    wall, cpu = time.perf_counter() - wall, _cpu() - cpu
     cluster.close()
     assert all(o.ok for o in outs), [o.error for o in outs]
-    return {**_figures(len(jobs), wall, [o.cpu_s for o in outs]), "startup_s": round(startup, 2),
-            "workers": cluster.workers}
+    figures = {**_figures(len(jobs), wall, [o.cpu_s for o in outs]), "startup_s": round(startup, 2),
+               "workers": cluster.workers, "driver_cpu_per_clip_s": round(cpu / len(jobs), 4)}
+    if one_at_a_time:  # what Ray adds to one clip: its round trip less the worker's own time on it
+        extra = [t - o.wall_s for t, o in zip(trips, outs, strict=True)]
+        figures.update(overhead_per_clip_s=round(statistics.fmean(extra), 4),
+                       overhead_median_s=round(statistics.median(extra), 4))
+    return figures
 
 
 def _figures(n: int, wall: float, cpu: list[float]) -> dict[str, float]:
+    """Throughput, and the cores the workers got on average (their CPU seconds over the wall clock)."""
     return {"clips": n, "wall_s": round(wall, 3), "clips_per_s": round(n / wall, 3),
-            "wall_per_clip_s": round(wall / n, 4), "cpu_per_clip_s": round(statistics.fmean(cpu), 4)}
+            "wall_per_clip_s": round(wall / n, 4), "cpu_per_clip_s": round(statistics.fmean(cpu), 4),
+            "cores_used": round(sum(cpu) / wall, 2)}
 
 
 def writer(index: Index, outs: list[AnalysisOutput], rounds: int) -> dict[str, float]:
@@ -163,28 +174,28 @@ def projection(cost_s: float, overhead_s: float, writer_per_clip_s: float) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="writer rounds over the clips")
-    parser.add_argument("--cpu", action="store_true", help="project from CPU seconds per clip, not wall clock")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="camfind-raybench-") as tmp:
         index, jobs, tiny_jobs = _case(Path(tmp))
         local, outs = in_process(jobs)
-        tiny_local, _ = in_process(tiny_jobs)
         ray_1 = on_ray(jobs, 1)
         ray_2 = on_ray(jobs, 2)
         tiny_ray = on_ray(tiny_jobs, 1, one_at_a_time=True)
         write = writer(index, outs, args.rounds)
         index.close()
-    overhead = tiny_ray["wall_per_clip_s"] - tiny_local["wall_per_clip_s"]
-    cost = local["cpu_per_clip_s"] if args.cpu else local["wall_per_clip_s"]
+    overhead = float(tiny_ray["overhead_per_clip_s"])
     result = {
         "cpus": os.cpu_count(), "note": "shared, loaded machine: wall clock varies; CPU s per clip beside it",
         "in_process": local, "ray_1": ray_1, "ray_2": ray_2,
         "speedup_ray_2_vs_in_process": round(ray_2["clips_per_s"] / local["clips_per_s"], 2),
         "speedup_ray_2_vs_ray_1": round(ray_2["clips_per_s"] / ray_1["clips_per_s"], 2),
-        "overhead": {"tiny_in_process": tiny_local, "tiny_ray_1": tiny_ray, "ray_per_clip_s": round(overhead, 4)},
+        "overhead": {"tiny_ray_1": tiny_ray, "ray_per_clip_s": round(overhead, 4)},
         "writer": write,
-        "projection": {"basis": "cpu" if args.cpu else "wall", **projection(cost, overhead, write["per_clip_s"])},
+        # analysis per clip: CPU seconds (one idle core per worker) or wall clock as measured here
+        # (loaded); the writer per clip: wall clock (its files are flushed to disk: I/O, not CPU)
+        "projection_cpu": projection(local["cpu_per_clip_s"], overhead, write["per_clip_s"]),
+        "projection_wall": projection(local["wall_per_clip_s"], overhead, write["per_clip_s"]),
     }
     for key in ("in_process", "ray_1", "ray_2"):
         r = result[key]

@@ -118,7 +118,8 @@ class AnalysisOutput:
     osd: OsdResult | None = None
     snapshots: tuple[SnapshotBlob, ...] = ()
     error: str = ""
-    #: CPU seconds the worker's process spent on this clip (all its threads), beside wall clock.
+    #: Seconds the worker spent on this clip: wall clock, and CPU of its process (all threads).
+    wall_s: float = 0.0
     cpu_s: float = 0.0
 
     @property
@@ -139,7 +140,8 @@ def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None
     from camfind.analysis.pipeline import analyze_clip
     from camfind.analysis.snapshots import SnapshotStore
 
-    started, here, cpu = datetime.now(UTC), WorkerInfo.here(), time.process_time()
+    started, here = datetime.now(UTC), WorkerInfo.here()
+    wall, cpu = time.perf_counter(), time.process_time()
     models: dict[str, str] = {}
     stage = tempfile.mkdtemp(prefix="camfind-worker-")
     try:
@@ -153,7 +155,7 @@ def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None
                                      to_world=to_world, progress=progress)
         result, blobs = _detach(result, store)
         return AnalysisOutput(job.clip_id, started, here, models, result, stats, osd, blobs,
-                              cpu_s=time.process_time() - cpu)
+                              wall_s=time.perf_counter() - wall, cpu_s=time.process_time() - cpu)
     except Exception as exc:
         if not isinstance(exc, CamfindError):
             log.error("clip %s: analysis failed:\n%s", job.clip_id, traceback.format_exc())

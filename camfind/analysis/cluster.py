@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sys
 import time
 from collections import deque
@@ -52,6 +53,8 @@ RETRIES = 2
 RESTARTS = 4
 #: How long one wait for outputs lasts (Ctrl-C is seen between waits).
 WAIT_S = 0.5
+#: How long the cluster's address may take to answer before --ray gives up.
+PROBE_S = 5.0
 NEEDS_EXTRA = "--ray needs Ray, which is not installed: install camfind's ray extra (pip install 'camfind[ray]')"
 
 
@@ -186,12 +189,33 @@ def _connect(ray: Any, address: str, workers: int | None) -> None:
             cpus = workers or os.cpu_count() or 1
             ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)
         else:
+            _reachable(address)
             ray.init(address=address, **quiet)
+    except InputError:
+        raise
     except Exception as exc:  # ConnectionError, ValueError (a bad address), RuntimeError
         where = "start a local Ray runtime" if address == "auto" else f"join the Ray cluster at {address}"
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"--ray: cannot {where}: {text}") from None
     log.info("Ray ready in %.1f s (%s)", time.perf_counter() - started, address)
+
+
+def _reachable(address: str, timeout_s: float = PROBE_S) -> None:
+    """Refuse at once a ``HOST:PORT`` nothing listens at (Ray itself retries for minutes).
+
+    Raises:
+        InputError: the address is not ``HOST:PORT`` or cannot be reached.
+    """
+    if "://" in address:  # ray://HOST:PORT (Ray Client) and the like: left to Ray
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise InputError(f"--ray: expected auto or HOST:PORT (ray start --head prints it), got {address!r}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise InputError(f"--ray: no Ray cluster answers at {address}: {exc.strerror or exc} "
+                         "(start one with ray start --head, or use --ray auto)") from None
 
 
 def _runtime_env() -> dict[str, Any]:

@@ -216,3 +216,18 @@ def test_without_ray_the_option_is_one_clear_error(monkeypatch: pytest.MonkeyPat
     assert len(result.stderr.strip().splitlines()) == 1
     with Index.open(tmp_path / "case.db") as index:
         assert index.db.execute("SELECT COUNT(*) FROM analysis_runs").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(("address", "said"), [("127.0.0.1:1", "no Ray cluster answers at 127.0.0.1:1"),
+                                               ("nonsense", "expected auto or HOST:PORT")])
+def test_an_address_without_a_cluster_is_one_clear_error(registered: Path, tmp_path: Path, address: str,
+                                                         said: str) -> None:
+    _ray()
+    from cli_run import run
+
+    shutil.copy(registered, tmp_path / "case.db")
+    result = run("--db", tmp_path / "case.db", "analyze", "--ray", address)
+    assert result.exit_code != 0 and said in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    with Index.open(tmp_path / "case.db") as index:
+        assert index.db.execute("SELECT COUNT(*) FROM analysis_runs").fetchone() == (0,)

@@ -15,9 +15,10 @@ and are written by this process, so the snapshot folder need not be shared. Weig
 with ``--weights`` must be at the same path on every node, and every node runs the same camfind
 version (a worker refuses a job from another version).
 
-A worker that dies mid-clip (killed, out of memory, its node lost) is restarted by Ray and the
-clip retried (:data:`RETRIES` times), elsewhere if its node is gone; the clip's result is written
-once, when an attempt returns. Ctrl-C (or any stop of the caller) kills the actors, which
+A worker that dies mid-clip (killed, out of memory, its node lost) is restarted by Ray, and the
+clip is sent again (:data:`RETRIES` times) to a worker known to be alive, so a lost node whose
+worker cannot be placed again holds up nothing; the clip's result is written once, when an
+attempt returns. Ctrl-C (or any stop of the caller) kills the actors, which
 abandons their clips; the index keeps what was written before.
 
 Example:
@@ -48,9 +49,11 @@ log = logging.getLogger(__name__)
 
 #: Clips sent to one actor before its earlier ones came back (one running, one queued).
 IN_FLIGHT_PER_WORKER = 2
-#: Attempts after the first for a clip whose worker died; restarts of one actor.
+#: Attempts after the first for a clip whose worker died; restarts of one actor (by Ray).
 RETRIES = 2
 RESTARTS = 4
+#: With clips waiting and no worker alive this long, the waiting clips fail.
+STALL_S = 300.0
 #: How long one wait for outputs lasts (Ctrl-C is seen between waits).
 WAIT_S = 0.5
 #: How long the cluster's address may take to answer before --ray gives up.
@@ -114,7 +117,7 @@ class RayAnalysis:
             _connect(ray, address, workers)
         cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self.workers = cpus if workers is None else max(1, min(workers, cpus))
-        remote = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=RETRIES)(Analyst)
+        remote = ray.remote(num_cpus=1, max_restarts=RESTARTS, max_task_retries=0)(Analyst)  # retried here
         self._actors = [remote.remote(settings) for _ in range(self.workers)]
         log.info("analysing on Ray: %d worker(s), %d CPU(s) in the cluster", self.workers, cpus)
 
@@ -126,39 +129,20 @@ class RayAnalysis:
     def run(self, jobs: Sequence[ClipJob]) -> Generator[AnalysisOutput, None, None]:
         """Analyse ``jobs`` on the actors; outputs as they finish.
 
-        A clip whose every attempt failed (its workers died) gives an output with the reason.
-        When the caller stops early (Ctrl-C, an error, closing the generator) the actors are
-        killed at once (:meth:`close`); after the last output they stay for the next call.
+        A clip whose worker died is sent again to a worker known to be alive (at most
+        :data:`RETRIES` times; then its output carries the reason). A dead actor is restarted
+        by Ray and gets work again once it answers. When the caller stops early (Ctrl-C, an
+        error, closing the generator) the actors are killed at once (:meth:`close`); after the
+        last output they stay for the next call.
         """
-        ray = self._ray
-        waiting = deque(jobs)
-        flying: dict[Any, tuple[ClipJob, int]] = {}
-        load = [0] * len(self._actors)
+        state = _Dispatch(self._ray, self._actors, jobs)
         try:
-            while waiting or flying:
-                while waiting and len(flying) < IN_FLIGHT_PER_WORKER * len(self._actors):
-                    slot = min(range(len(load)), key=load.__getitem__)
-                    job = waiting.popleft()
-                    flying[self._actors[slot].analyze.remote(job)] = (job, slot)
-                    load[slot] += 1
-                ready, _ = ray.wait(list(flying), num_returns=1, timeout=WAIT_S)
-                for ref in ready:
-                    job, slot = flying.pop(ref)
-                    load[slot] -= 1
-                    yield self._get(ref, job)
+            while state.waiting or state.flying:
+                state.dispatch()
+                yield from state.collect()
         except BaseException:  # Ctrl-C, or the caller stopped: no actor goes on working
             self.close()
             raise
-
-    def _get(self, ref: Any, job: ClipJob) -> AnalysisOutput:
-        try:
-            out: AnalysisOutput = self._ray.get(ref)
-            return out
-        except self._ray.exceptions.RayError as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            log.warning("clip %s: the Ray worker failed (after %d retries): %s", job.clip_id, RETRIES, reason)
-            return AnalysisOutput(job.clip_id, datetime.now(UTC), WorkerInfo("", 0),
-                                  error=f"Ray worker failed after {RETRIES} retries: {reason}")
 
     def close(self) -> None:
         """Kill the actors (their clips are abandoned); leave Ray if this object joined it."""
@@ -172,6 +156,100 @@ class RayAnalysis:
         if self._owned and ray.is_initialized():
             ray.shutdown()
             self._owned = False
+
+
+class _Dispatch:
+    """One :meth:`RayAnalysis.run`'s bookkeeping: clips waiting, clips on each actor, actors alive.
+
+    An actor whose clip failed because the actor died is set aside and asked where it runs (a
+    probe, answered once Ray restarted it); until then it gets no clip, so that a worker whose
+    node is gone for good (a restart that cannot be placed) holds up no clip.
+    """
+
+    def __init__(self, ray: Any, actors: list[Any], jobs: Sequence[ClipJob]) -> None:
+        self.ray, self.actors = ray, actors
+        self.waiting: deque[ClipJob] = deque(jobs)
+        self.flying: dict[Any, tuple[ClipJob, int]] = {}
+        self.probes: dict[Any, int] = {}
+        self.load = [0] * len(actors)
+        self.alive = set(range(len(actors)))
+        self.tries: dict[int, int] = {}
+        self.stalled: float | None = None
+
+    def dispatch(self) -> None:
+        while self.waiting:
+            free = [i for i in self.alive if self.load[i] < IN_FLIGHT_PER_WORKER]
+            if not free:
+                return
+            slot = min(free, key=self.load.__getitem__)
+            job = self.waiting.popleft()
+            self.flying[self.actors[slot].analyze.remote(job)] = (job, slot)
+            self.load[slot] += 1
+
+    def collect(self) -> Generator[AnalysisOutput, None, None]:
+        ready, _ = self.ray.wait([*self.flying, *self.probes], num_returns=1, timeout=WAIT_S)
+        for ref in ready:
+            if ref in self.probes:
+                self._probed(ref)
+                continue
+            job, slot = self.flying.pop(ref)
+            self.load[slot] -= 1
+            out = self._get(ref, job, slot)
+            if out is not None:
+                yield out
+        yield from self._stall()
+
+    def _probed(self, ref: Any) -> None:
+        slot = self.probes.pop(ref)
+        try:
+            self.ray.get(ref)
+        except self.ray.exceptions.RayError as exc:  # restarts used up: it stays aside
+            log.warning("a Ray worker is gone for good: %s", _first_line(exc))
+            return
+        self.alive.add(slot)
+
+    def _get(self, ref: Any, job: ClipJob, slot: int) -> AnalysisOutput | None:
+        """The clip's output; None when it was sent again (its worker died)."""
+        errors = self.ray.exceptions
+        try:
+            out: AnalysisOutput = self.ray.get(ref)
+            return out
+        except errors.RayTaskError as exc:  # the worker raised (not a bad clip: analyze_job reports those)
+            reason = f"the Ray worker failed: {_first_line(exc)}"
+        except errors.RayError as exc:  # the worker process or its node died
+            self._aside(slot)
+            tries = self.tries[job.clip_id] = self.tries.get(job.clip_id, 0) + 1
+            if tries <= RETRIES:
+                log.warning("clip %s: its Ray worker died (%s); analysing it again (try %d of %d)",
+                            job.clip_id, _first_line(exc), tries + 1, RETRIES + 1)
+                self.waiting.appendleft(job)
+                return None
+            reason = f"its Ray worker died {tries} times: {_first_line(exc)}"
+        log.warning("clip %s: %s", job.clip_id, reason)
+        return AnalysisOutput(job.clip_id, datetime.now(UTC), WorkerInfo("", 0), error=reason)
+
+    def _aside(self, slot: int) -> None:
+        if slot in self.alive:
+            self.alive.discard(slot)
+            self.probes[self.actors[slot].where.remote()] = slot
+
+    def _stall(self) -> Generator[AnalysisOutput, None, None]:
+        """Fail the waiting clips when no worker has been alive for :data:`STALL_S`."""
+        if not self.waiting or self.alive or self.flying:
+            self.stalled = None
+            return
+        self.stalled = self.stalled or time.perf_counter()
+        if time.perf_counter() - self.stalled < STALL_S:
+            return
+        reason = f"no Ray worker alive for {STALL_S:.0f} s (nodes lost?)"
+        while self.waiting:
+            job = self.waiting.popleft()
+            yield AnalysisOutput(job.clip_id, datetime.now(UTC), WorkerInfo("", 0), error=reason)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _connect(ray: Any, address: str, workers: int | None) -> None:
@@ -195,8 +273,7 @@ def _connect(ray: Any, address: str, workers: int | None) -> None:
         raise
     except Exception as exc:  # ConnectionError, ValueError (a bad address), RuntimeError
         where = "start a local Ray runtime" if address == "auto" else f"join the Ray cluster at {address}"
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"--ray: cannot {where}: {text}") from None
+        raise InputError(f"--ray: cannot {where}: {_first_line(exc)}") from None
     log.info("Ray ready in %.1f s (%s)", time.perf_counter() - started, address)
 
 

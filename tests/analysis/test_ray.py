@@ -8,6 +8,7 @@ worker; a worker killed mid-clip has its clip retried and written once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -166,7 +167,7 @@ def test_a_worker_killed_mid_clip_is_retried_and_written_once(
     finally:
         ray.shutdown()
     assert (summary.analyzed, summary.failed) == (2, 0)
-    died_pid, died_clip = map(int, marker.read_text().split())
+    died_pid, died_clip = map(int, marker.read_text().split()[:2])
     runs = index.db.execute("SELECT clip_id, status, worker_pid FROM analysis_runs WHERE clip_id IN (?, ?) "
                             "AND status != 'superseded' ORDER BY clip_id", ids).fetchall()
     assert [(c, s) for c, s, _ in runs] == [(ids[0], "done"), (ids[1], "done")]  # one run each
@@ -174,6 +175,46 @@ def test_a_worker_killed_mid_clip_is_retried_and_written_once(
     local = [t for t in _tracks(in_process) if t[0] in ids]
     assert _tracks(index) == local  # no duplicate rows, the same tracks
     assert _snapshots(index) == [s for s in _snapshots(in_process) if s[0] in ids]
+    index.close()
+
+
+def test_a_node_lost_mid_clip_has_its_clip_analysed_on_another_node(
+    in_process: Index, registered: Path, tmp_path: Path
+) -> None:
+    """Two worker nodes (none on the head): one's raylet is killed mid-clip; its actor cannot be
+    placed again (the other node's CPU is taken), so the clip must go to the other node."""
+    ray = _ray()
+    from ray.cluster_utils import Cluster
+    from rayfaults import MARKER_VAR
+
+    from camfind.analysis import analyze_clips
+
+    nodes = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
+    try:
+        nodes.add_node(num_cpus=1)
+        nodes.add_node(num_cpus=1)
+        nodes.wait_for_nodes()
+        marker = tmp_path / "lost"
+        path = os.pathsep.join([str(ROOT), str(HERE), *[p for p in sys.path if p.startswith(str(ROOT))]])
+        ray.init(address=nodes.address, log_to_driver=False, runtime_env={
+            "worker_process_setup_hook": "rayfaults.lose_node_once_mid_clip",
+            "env_vars": {"PYTHONPATH": path, MARKER_VAR: str(marker)}})
+        try:
+            index = _copy(registered, tmp_path / "case")
+            ids = _clip_ids(index)[:3]
+            summary = analyze_clips(index, ids, settings=SETTINGS, ray=nodes.address, workers=2)
+        finally:
+            ray.shutdown()
+    finally:
+        with contextlib.suppress(Exception):  # the lost node's processes are gone already
+            nodes.shutdown()
+    assert (summary.analyzed, summary.failed) == (3, 0), [c.error for c in summary.clips]
+    _, died_clip, lost_node, raylet_killed = marker.read_text().split()
+    assert raylet_killed == "1"  # the node itself was lost, not only the worker
+    runs = index.db.execute("SELECT clip_id, worker_node FROM analysis_runs WHERE status = 'done'").fetchall()
+    assert sorted(c for c, _ in runs) == ids
+    assert dict(runs)[int(died_clip)] != lost_node  # analysed again on the node still there
+    assert _tracks(index) == [t for t in _tracks(in_process) if t[0] in ids]
     index.close()
 
 

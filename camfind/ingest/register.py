@@ -460,7 +460,8 @@ def analyze_registered(
             f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "
             "to register only"
         ) from None
-    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress, ray=ray)
+    on = {} if ray is None else {"ray": ray}  # (Ray only when asked for)
+    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress, **on)
 
 
 def iter_failures(summary: IngestSummary) -> Iterator[str]:

@@ -19,7 +19,7 @@ $(CORE): pyproject.toml | $(BIN)/python
 	touch $(CORE)
 
 $(FULL): pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[dev,yolo,easyocr]'
+	$(PIP) -e '.[dev,ray,yolo,easyocr]'
 	touch $(CORE) $(FULL)
 
 demo: $(CORE)

@@ -6,7 +6,7 @@ coordinates ``(x1, y1, x2, y2)`` in the frame they were found in.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -313,6 +313,22 @@ class FaceSighting:
 
 
 @dataclass(frozen=True)
+class AnalysisResult:
+    """Everything one analysis run of one clip produced, written in one transaction.
+
+    ``detections`` and ``plate_reads``/``faces`` refer to tracks by ``track_no``
+    (``Detection.track_no``; ``PlateRead.track_id`` and ``FaceSighting.track_id`` hold the
+    track_no before writing). Snapshots are written first; rows point at them by path.
+    """
+
+    tracks: Sequence[Track]
+    detections: Sequence[Detection] = ()
+    plate_reads: Sequence[PlateRead] = ()
+    faces: Sequence[FaceSighting] = ()
+    snapshots: Sequence[Snapshot] = ()
+
+
+@dataclass(frozen=True)
 class AnalysisRun:
     """What analysed a clip: models, versions, weight hashes and settings (reproducibility)."""
 
@@ -325,6 +341,10 @@ class AnalysisRun:
     status: str = "running"
     error: str = ""
     id: int | None = None
+    #: Where it was analysed: host name, process id, Ray node id ('' outside a Ray cluster).
+    worker_host: str = ""
+    worker_pid: int | None = None
+    worker_node: str = ""
 
 
 @dataclass(frozen=True)

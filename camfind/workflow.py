@@ -35,7 +35,8 @@ def analysis_settings(**options: Any) -> Any:
 
 
 def analyze_registered(
-    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None
+    index: Index, clip_ids: Sequence[int], *, settings: Any, workers: int = 1, progress: Any = None,
+    ray: str | None = None,
 ) -> Any:
     """Analyse registered clips with :func:`camfind.analysis.analyze_clips` (imported here, lazily).
 
@@ -49,4 +50,5 @@ def analyze_registered(
             f"analysis is unavailable ({exc}); the clips are registered: run again with --no-analyze "
             "to register only"
         ) from None
-    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress)
+    on = {} if ray is None else {"ray": ray}  # (Ray only when asked for)
+    return analyze_clips(index, list(clip_ids), settings=settings, workers=workers, progress=progress, **on)

@@ -43,10 +43,20 @@ from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.stages import Behind, prefetch
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
-from camfind.index.writer import AnalysisResult
 from camfind.masks import MASK_COLUMN, parse_mask
 from camfind.recognition.vnplate import vehicle_kind, vote
-from camfind.types import Box, Camera, Clip, Detection, FaceSighting, PlateRead, PlateText, Snapshot, Track
+from camfind.types import (
+    AnalysisResult,
+    Box,
+    Camera,
+    Clip,
+    Detection,
+    FaceSighting,
+    PlateRead,
+    PlateText,
+    Snapshot,
+    Track,
+)
 
 log = logging.getLogger(__name__)
 

@@ -1,15 +1,18 @@
-"""Analyse registered clips: one run record per clip, in this process or in worker processes.
+"""Analyse registered clips: one run record per clip, in this process, worker processes or a Ray cluster.
 
-Each clip is analysed by :func:`camfind.analysis.pipeline.analyze_clip` in a worker (this
-process when ``workers`` is 1; otherwise ``spawn``-ed processes, each opening its own read
-connection to the index and loading the models once). Results come back to this process, the
-only one that writes: for each clip a run is recorded with the models, versions, weight hashes
-and settings (:meth:`Writer.begin_run`), then the results replace the clip's previous analysis
+This process reads each clip's registration, camera and ground model from the index into a
+:class:`~camfind.analysis.work.ClipJob` (plain data). :func:`camfind.analysis.work.analyze_job`
+analyses it without the index, in this process (``workers`` 1), in ``spawn``-ed worker
+processes (``workers`` N, each loading the models once) or on Ray workers (``ray``:
+:mod:`camfind.analysis.cluster`); its :class:`~camfind.analysis.work.AnalysisOutput` (rows and
+snapshot bytes) comes back here, the only process that writes: for each clip a run is recorded
+with the models, versions, weight hashes, settings and where it was analysed
+(:meth:`Writer.begin_run`), then the results replace the clip's previous analysis
 (:meth:`Writer.write_analysis`) or, when the clip failed, the run is marked failed with the
 reason (:meth:`Writer.fail_run`) and the other clips go on.
 
 Evidence stays consistent whatever stops the run (a failure, Ctrl-C, SIGTERM, a full disk): a
-clip's snapshot files are moved into place under names no earlier run's file has with other
+clip's snapshot bytes are staged here, then moved into place under names no earlier run's file has with other
 bytes, then its rows are written in one transaction; only after that commit are the previous
 run's files deleted. If anything fails before the commit, the new files are removed and the run
 is marked failed. Staging folders of this call are removed when it ends, however it ends; ones
@@ -29,9 +32,9 @@ import logging
 import multiprocessing
 import os
 import signal
+import socket
 import sqlite3
 import time
-import traceback
 from collections.abc import Callable, Generator, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -41,15 +44,14 @@ from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
+from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
 from camfind.errors import CamfindError, InputError
-from camfind.types import AnalysisRun
+from camfind.types import AnalysisResult, AnalysisRun, Clip
 
 if TYPE_CHECKING:
-    from camfind.analysis.osd import OsdResult
-    from camfind.analysis.pipeline import ClipStats
+    from camfind.analysis.cluster import RayAnalysis
     from camfind.analysis.snapshots import SnapshotStore
     from camfind.index import Index
-    from camfind.index.writer import AnalysisResult
 
 log = logging.getLogger(__name__)
 
@@ -95,29 +97,6 @@ class AnalysisSummary:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class _Job:
-    index_path: str
-    clip_id: int
-    settings: AnalysisSettings
-    snapshot_root: str
-    owner: str  # names this call's staging folders (removed when the call ends)
-
-
-@dataclass
-class _Done:
-    """A worker's answer (pickled back to the writing process)."""
-
-    clip_id: int
-    started: datetime
-    models: dict[str, str]
-    result: AnalysisResult | None = None
-    stats: ClipStats | None = None
-    store: SnapshotStore | None = None
-    osd: OsdResult | None = None
-    error: str = ""
-
-
 def select_clips(
     index: Index, *, camera: str | None = None, clip_ids: Sequence[int] = (), force: bool = False
 ) -> tuple[list[int], list[int]]:
@@ -159,6 +138,7 @@ def analyze_clips(
     settings: AnalysisSettings,
     workers: int = 1,
     progress: ProgressFn | None = None,
+    ray: str | None = None,
 ) -> AnalysisSummary:
     """Analyse the given registered clips and write their results (replacing earlier ones).
 
@@ -170,12 +150,17 @@ def analyze_clips(
         index: The open index (this process is its only writer).
         clip_ids: Clips to analyse, in order.
         settings: How (rate, detector, stages); recorded with every run.
-        workers: Clips analysed in parallel processes (1: in this process).
+        workers: Clips analysed in parallel processes (1: in this process); with ``ray``, Ray
+            workers (1: one per CPU of the cluster).
         progress: Called with (frames done, frames in all, clip path).
+        ray: Analyse on a Ray cluster: ``"auto"`` starts one on this machine, else the address
+            of a running cluster (``ray start --head``); a Ray connection this process already
+            holds (``ray.init``) is used as it is. See :mod:`camfind.analysis.cluster`.
 
     Raises:
         NotFoundError: an id is not a registered clip (nothing is analysed then).
-        InputError: ``workers`` below 1, or a snapshot folder that is a file or not writable.
+        InputError: ``workers`` below 1, or a snapshot folder that is a file or not writable;
+            ``ray`` without Ray installed, or a cluster that cannot be joined.
         ModelError: the detector cannot be loaded (e.g. ``--weights`` is not a weights file).
     """
     from camfind.analysis.models import get_detector
@@ -190,6 +175,10 @@ def analyze_clips(
 
     if workers < 1:
         raise InputError(f"--workers must be 1 or more, got {workers}")
+    if ray is not None:
+        from camfind.analysis.cluster import import_ray
+
+        import_ray()  # without the extra: one line, before the models load
     check_settings(settings)
     clips = {cid: get_clip(index, cid) for cid in clip_ids}
     root, owner = default_snapshot_dir(index.path, settings.snapshot_dir), new_owner()
@@ -197,28 +186,48 @@ def analyze_clips(
     get_detector(settings)  # loaded once, before any clip: a bad weights file is one error line
     sweep_staging(root)
     _fail_stale_runs(index, list(clips))
-    jobs = [_Job(index.path, cid, settings, str(root), owner) for cid in clips]
+    jobs = [make_job(index, clip, settings) for clip in clips.values()]
     total = sum(max(c.frames, 1) for c in clips.values())
     started = time.perf_counter()
     outcomes: list[ClipOutcome] = []
     done_frames = 0
-    parallel = workers > 1 and len(jobs) > 1 and index.path != ":memory:"
-    answers = _in_pool(jobs, workers) if parallel else _in_process(index, jobs, clips, progress, total)
+    answers, used = _answers(index, jobs, settings, workers, ray, progress, total)
     try:
         for answer in answers:
             clip = clips[answer.clip_id]
-            try:
-                outcomes.append(_record(index, answer, clip.status, settings))
-            finally:
-                if answer.store is not None:
-                    answer.store.discard()
+            outcomes.append(_record(index, answer, clip.status, settings, root, owner))
             done_frames += max(clip.frames, 1)
             if progress is not None:
                 progress(done_frames, total, clip.path)
     finally:
         answers.close()  # stops the workers when the loop ended early (Ctrl-C, an unwritable index)
         discard_owned(root, owner)
-    return _summary(outcomes, time.perf_counter() - started, workers if parallel else 1, settings)
+    return _summary(outcomes, time.perf_counter() - started, used, settings)
+
+
+def make_job(index: Index, clip: Clip, settings: AnalysisSettings) -> ClipJob:
+    """The data one worker needs for ``clip``: its registration, camera, ground model, the case time zone."""
+    from camfind.calibration import load_ground_model
+    from camfind.index.queries import find_camera
+    from camfind.types import Camera
+
+    camera = find_camera(index, clip.camera_id) or Camera(clip.camera_id, 0.0, 0.0)
+    return ClipJob(clip, camera, settings, load_ground_model(index, clip.camera_id), index.tz)
+
+
+def _answers(
+    index: Index, jobs: list[ClipJob], settings: AnalysisSettings, workers: int, ray: str | None,
+    progress: ProgressFn | None, total: int,
+) -> tuple[Generator[AnalysisOutput, None, None], int]:
+    """The workers' outputs as they come (and how many workers): Ray, a process pool or this process."""
+    if ray is not None:
+        from camfind.analysis.cluster import RayAnalysis
+
+        cluster = RayAnalysis(ray, settings=settings, workers=workers if workers > 1 else None)
+        return _on_ray(cluster, jobs), cluster.workers
+    if workers > 1 and len(jobs) > 1:
+        return _in_pool(jobs, workers), workers
+    return _in_process(jobs, progress, total), 1
 
 
 def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
@@ -235,35 +244,40 @@ def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
     log.info("marked %d analysis run(s) left running by a stopped analysis as failed: %s", len(stale), stale)
 
 
-def _in_process(
-    index: Index, jobs: list[_Job], clips: dict[int, Any], progress: ProgressFn | None, total: int
-) -> Generator[_Done, None, None]:
+def _on_ray(cluster: RayAnalysis, jobs: list[ClipJob]) -> Generator[AnalysisOutput, None, None]:
+    try:
+        yield from cluster.run(jobs)
+    finally:
+        cluster.close()
+
+
+def _in_process(jobs: list[ClipJob], progress: ProgressFn | None, total: int) -> Generator[AnalysisOutput, None, None]:
     before = 0
     for job in jobs:
-        frames = max(clips[job.clip_id].frames, 1)
-        path = clips[job.clip_id].path
+        frames = max(job.clip.frames, 1)
 
-        def tick(fraction: float, base: int = before, n: int = frames, name: str = path) -> None:
+        def tick(fraction: float, base: int = before, n: int = frames, name: str = job.clip.path) -> None:
             if progress is not None:
                 progress(base + int(fraction * n), total, name)
 
-        yield _analyze(job, index=index, progress=tick)
+        yield analyze_job(job, progress=tick)
         before += frames
 
 
-def _in_pool(jobs: list[_Job], workers: int) -> Generator[_Done, None, None]:
+def _in_pool(jobs: list[ClipJob], workers: int) -> Generator[AnalysisOutput, None, None]:
     ctx = multiprocessing.get_context("spawn")  # no fork of loaded models and their threads
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx,
                                initializer=_init_worker, initargs=(workers,))
-    futures: dict[Future[_Done], _Job] = {}
+    futures: dict[Future[AnalysisOutput], ClipJob] = {}
     try:
-        futures.update((pool.submit(_analyze, job), job) for job in jobs)
+        futures.update((pool.submit(analyze_job, job), job) for job in jobs)
         for future in as_completed(futures):
             job = futures[future]
             try:
                 yield future.result()
             except Exception as exc:  # the worker process itself died
-                yield _Done(job.clip_id, datetime.now(UTC), {}, error=f"worker failed: {exc}")
+                yield AnalysisOutput(job.clip_id, datetime.now(UTC), WorkerInfo(socket.gethostname(), 0),
+                                     error=f"worker failed: {exc}")
     except BaseException:  # Ctrl-C, SIGTERM or the caller stopped: the workers' clips are abandoned
         for f in futures:
             f.cancel()
@@ -292,83 +306,35 @@ def _init_worker(workers: int) -> None:
     cv2.setNumThreads(max(1, (os.cpu_count() or 1) // workers))
 
 
-def _analyze(job: _Job, *, index: Index | None = None, progress: Callable[[float], None] | None = None) -> _Done:
-    """Analyse one clip (read-only on the index); never raises for a bad clip."""
-    from camfind.analysis.models import get_models
-    from camfind.analysis.snapshots import SnapshotStore
-    from camfind.index import Index as IndexCls
-
-    started = datetime.now(UTC)
-    own = index is None
-    idx = IndexCls.open(job.index_path) if index is None else index
-    store: SnapshotStore | None = None
-    models: dict[str, str] = {}
-    try:
-        clip, camera, ground = _load_clip(idx, job.clip_id)
-        loaded = get_models(job.settings)
-        models = loaded.describe()
-        store = SnapshotStore(job.snapshot_root, clip.sha256, job.clip_id, owner=job.owner)
-        osd = _read_osd(clip, camera, loaded.osd, idx.tz) if job.settings.osd else None
-        from camfind.analysis.pipeline import analyze_clip
-
-        result, stats = analyze_clip(clip, camera, models=loaded, settings=job.settings, store=store,
-                                     to_world=None if ground is None else ground.to_world, progress=progress)
-        return _Done(job.clip_id, started, models, result, stats, store, osd)
-    except Exception as exc:
-        if store is not None:
-            store.discard()
-        if not isinstance(exc, CamfindError):
-            log.error("clip %s: analysis failed:\n%s", job.clip_id, traceback.format_exc())
-        reason = str(exc) if isinstance(exc, CamfindError) else f"{type(exc).__name__}: {exc}"
-        return _Done(job.clip_id, started, models, error=reason)
-    except BaseException:  # Ctrl-C / SIGTERM while analysing: no half-written staging left
-        if store is not None:
-            store.discard()
-        raise
-    finally:
-        if own:
-            idx.close()
-
-
-def _load_clip(index: Index, clip_id: int) -> tuple[Any, Any, Any]:
-    from camfind.calibration import load_ground_model
-    from camfind.index.queries import find_camera, get_clip
-    from camfind.types import Camera
-
-    clip = get_clip(index, clip_id)
-    camera = find_camera(index, clip.camera_id) or Camera(clip.camera_id, 0.0, 0.0)
-    return clip, camera, load_ground_model(index, clip.camera_id)
-
-
-def _read_osd(clip: Any, camera: Any, ocr: Any, tz: str) -> OsdResult | None:
-    from camfind.analysis.osd import read_clip_osd
-    from camfind.ingest.starttime import camera_date_order
-
-    return read_clip_osd(clip.path, ocr=ocr, tz=tz, fps_override=clip.fps or None, start_raw=clip.start_raw,
-                         date_order=camera_date_order(camera), start_s=clip.segment_start_s)
-
-
-def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisSettings) -> ClipOutcome:
-    """Write one clip's run (and results) through the one writer."""
+def _record(
+    index: Index, done: AnalysisOutput, previous_status: str, settings: AnalysisSettings, root: Path, owner: str
+) -> ClipOutcome:
+    """Write one clip's run (and results, snapshots staged under ``root`` first) through the one writer."""
     from camfind.index.queries import get_clip
 
     writer = index.writer
     clip = get_clip(index, done.clip_id)
     run = AnalysisRun(clip_id=done.clip_id, started_at=done.started, settings=dataclasses.asdict(settings),
-                      models=done.models, camfind_version=__version__)
+                      models=done.models, camfind_version=__version__, worker_host=done.worker.host,
+                      worker_pid=done.worker.pid or None, worker_node=done.worker.node)
     with index.transaction():
         run_id = writer.begin_run(run)
     failed = ClipOutcome(clip.id or 0, clip.camera_id, clip.path, "failed", run_id, error=done.error)
-    if done.result is None or done.store is None or done.stats is None:
+    if done.result is None or done.stats is None or done.error:
         _fail(index, run_id, done.clip_id, done.error or "analysis failed", previous_status)
         log.warning("clip %s (%s): analysis failed: %s", clip.id, clip.path, done.error)
         return failed
+    store: SnapshotStore | None = None
     try:
-        counts = _write(index, run_id, done.clip_id, done.result, done.store)
+        store, result = _staged(done, clip, root, owner)
+        counts = _write(index, run_id, done.clip_id, result, store)
     except CamfindError as exc:  # the snapshot folder refused: this clip failed, the others go on
         _fail(index, run_id, done.clip_id, str(exc), previous_status)
         log.warning("clip %s (%s): results not written: %s", clip.id, clip.path, exc)
         return dataclasses.replace(failed, error=str(exc))
+    finally:
+        if store is not None:
+            store.discard()
     drift = None
     if done.osd is not None and done.osd.drift_s is not None:
         drift = round(done.osd.drift_s, 3)
@@ -383,6 +349,26 @@ def _record(index: Index, done: _Done, previous_status: str, settings: AnalysisS
         speed_x=round(done.stats.speed, 2), osd_start=None if done.osd is None else done.osd.start.isoformat(),
         osd_drift_s=drift,
     )
+
+
+def _staged(done: AnalysisOutput, clip: Clip, root: Path, owner: str) -> tuple[SnapshotStore, AnalysisResult]:
+    """The output's snapshot bytes staged under ``root`` (final names chosen against the files
+    there) and its result pointing at those final paths.
+
+    Raises:
+        CamfindError: the staging folder cannot be written (nothing is left staged).
+    """
+    from camfind.analysis.snapshots import SnapshotStore
+    from camfind.analysis.work import rename_snapshots
+
+    assert done.result is not None
+    store = SnapshotStore(root, clip.sha256, done.clip_id, owner=owner)
+    try:
+        final = {blob.name: store.put(blob.name, blob.data) for blob in done.snapshots}
+    except BaseException:
+        store.discard()
+        raise
+    return store, rename_snapshots(done.result, final.__getitem__)
 
 
 def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, store: SnapshotStore) -> dict[str, int]:

@@ -138,6 +138,34 @@ class SnapshotStore:
         self._files[final] = (staged, sha)
         return Snapshot(clip_id=self.clip_id, frame=frame, time=time, path=final, sha256=sha, kind=kind, box=box)
 
+    def put(self, name: str, data: bytes) -> str:
+        """Stage ``data`` (a snapshot encoded elsewhere, e.g. by a worker) under the file name
+        ``name`` (``<frame>_<kind>_<track>.jpg``); returns its final path, which gets the
+        ``.<sha256[:16]>`` mark where an earlier run's file holds the name with other bytes.
+
+        Raises:
+            StorageError, InputError: the staging folder cannot be written.
+        """
+        sha = hashlib.sha256(data).hexdigest()
+        self._count += 1
+        staged = f"{self._count}.jpg"
+        try:
+            self._stage.mkdir(parents=True, exist_ok=True)
+            (self._stage / staged).write_bytes(data)
+        except OSError as exc:
+            raise _write_problem(self.root, exc) from None
+        final = self._free(name.removesuffix(".jpg"), sha)
+        self._files[final] = (staged, sha)
+        return final
+
+    def read_staged(self, path: str) -> bytes:
+        """The bytes of a staged snapshot, by its final path (KeyError: not staged in this run)."""
+        staged, _ = self._files[path]
+        try:
+            return (self._stage / staged).read_bytes()
+        except OSError as exc:
+            raise _write_problem(self.root, exc) from None
+
     def _free(self, stem: str, sha: str) -> str:
         """A final path for ``stem`` that no other snapshot of this run has taken and that no file
         on disk holds with other bytes (an earlier run's file the index may still point at)."""

@@ -27,6 +27,12 @@ WorkersOpt = Annotated[int, typer.Option("--workers", metavar="N", help="Clips a
 SnapshotsOpt = Annotated[
     str | None, typer.Option("--snapshots", metavar="DIR", help="Snapshot folder (default: snapshots/ by the index).")
 ]
+RayOpt = Annotated[
+    str | None,
+    typer.Option("--ray", metavar="auto|ADDRESS",
+                 help="Analyse on Ray: auto starts it on this machine, ADDRESS (HOST:6379) joins a running cluster "
+                      "(needs the camfind[ray] extra; clips at the same path on every node)."),
+]
 GateOpt = Annotated[bool, typer.Option("--no-motion-gate", help="Detect on every analysed frame, static or not.")]
 
 
@@ -44,6 +50,7 @@ def analyze(
     no_faces: Annotated[bool, typer.Option("--no-faces", help="Skip faces.")] = False,
     no_motion_gate: GateOpt = False,
     snapshots: SnapshotsOpt = None,
+    ray: RayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """(Re)analyse registered clips: tracks, direction, colour, plates, faces, snapshots.
@@ -51,6 +58,9 @@ def analyze(
     Without --force only clips not analysed yet are analysed. Each run records the models,
     their versions and weight hashes and the settings; a new run replaces the clip's earlier
     results. A clip that fails is reported and the others go on (exit code 1).
+
+    With --ray the clips are analysed by Ray workers (one per CPU of the cluster, or --workers);
+    this process alone writes the index and the snapshots.
 
     Example: camfind analyze --camera CAM03 --force --workers 2 --json
     """
@@ -65,7 +75,8 @@ def analyze(
             _nothing(skipped, as_json)
             return
         with progress_bar("analysing") as update:
-            summary = analyze_clips(index, todo, settings=settings, workers=workers, progress=update)
+            summary = analyze_clips(index, todo, settings=settings, workers=workers, progress=update,
+                                    ray=ray)
         counts.update(analyzed=summary.analyzed, failed=summary.failed, tracks=summary.tracks)
     _report(summary, skipped, as_json)
     if summary.failed:

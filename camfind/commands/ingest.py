@@ -39,6 +39,11 @@ def ingest(
         typer.Option("--segments", metavar="FILE",
                      help="Split one file between cameras: CSV start_s,end_s,camera[,start] (each line its own clip)."),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", metavar="auto|ADDRESS",
+                     help="Analyse on Ray: auto starts it here, ADDRESS joins a running cluster (camfind[ray] extra)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary to stdout.")] = False,
 ) -> None:
     """Register clips with chain of custody (SHA-256, probe, start time, camera), then analyse them.
@@ -96,7 +101,8 @@ def ingest(
         if todo:
             settings = analysis_settings(osd=osd)
             with progress_bar("analysing") as update:
-                analysis = analyze_registered(index, todo, settings=settings, workers=workers, progress=update)
+                analysis = analyze_registered(index, todo, settings=settings, workers=workers, progress=update,
+                                              ray=ray)
             counts["analyzed"] = len(todo)
             classes = track_classes(index, todo)
     _report(summary, analysis, classes, as_json)

@@ -407,6 +407,16 @@ def _m004_unencoded_faces() -> str:
 
 
 
+def _m005_run_worker() -> str:
+    """Where each analysis run was done: the worker's host name, process id and (on a Ray
+    cluster) node id; empty for runs recorded before."""
+    return """
+        ALTER TABLE analysis_runs ADD COLUMN worker_host TEXT NOT NULL DEFAULT '';
+        ALTER TABLE analysis_runs ADD COLUMN worker_pid INTEGER;
+        ALTER TABLE analysis_runs ADD COLUMN worker_node TEXT NOT NULL DEFAULT '';
+        """
+
+
 #: Migrations whose script is built from the database as it stands (called with the connection).
 _NEEDS_DB = frozenset({"003_clip_custody"})
 
@@ -415,6 +425,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("002_clock_estimates", _m002_clock_estimates),
     ("003_clip_custody", _m003_clip_custody),
     ("004_unencoded_faces", _m004_unencoded_faces),
+    ("005_run_worker", _m005_run_worker),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -24,12 +24,12 @@ from camfind.geo import compass_word
 from camfind.pathtext import exact_bytes, shown
 from camfind.timeutil import to_ts
 from camfind.types import (
+    AnalysisResult,  # (defined in camfind.types; imported from here too)
     AnalysisRun,
     Calibration,
     Camera,
     Clip,
     ClipCopy,
-    Detection,
     FaceSighting,
     PlateRead,
     Snapshot,
@@ -97,22 +97,6 @@ class ClockEstimateRow:
     uncertainty_s: float | None
     n_cosightings: int
     evidence: Sequence[Mapping[str, object]] = ()
-
-
-@dataclass(frozen=True)
-class AnalysisResult:
-    """Everything one analysis run of one clip produced, written in one transaction.
-
-    ``detections`` and ``plate_reads``/``faces`` refer to tracks by ``track_no``
-    (``Detection.track_no``; ``PlateRead.track_id`` and ``FaceSighting.track_id`` hold the
-    track_no before writing). Snapshots are written first; rows point at them by path.
-    """
-
-    tracks: Sequence[Track]
-    detections: Sequence[Detection] = ()
-    plate_reads: Sequence[PlateRead] = ()
-    faces: Sequence[FaceSighting] = ()
-    snapshots: Sequence[Snapshot] = ()
 
 
 class Writer:
@@ -461,9 +445,10 @@ class Writer:
     def begin_run(self, run: AnalysisRun) -> int:
         cur = self.db.execute(
             """INSERT INTO analysis_runs (clip_id, started_ts, status, camfind_version, models_json,
-               settings_json) VALUES (?,?,?,?,?,?)""",
+               settings_json, worker_host, worker_pid, worker_node) VALUES (?,?,?,?,?,?,?,?,?)""",
             (run.clip_id, to_ts(run.started_at), "running", run.camfind_version,
-             json.dumps(dict(run.models), sort_keys=True), json.dumps(dict(run.settings), sort_keys=True, default=str)),
+             json.dumps(dict(run.models), sort_keys=True), json.dumps(dict(run.settings), sort_keys=True, default=str),
+             run.worker_host, run.worker_pid, run.worker_node),
         )
         return int(cur.lastrowid or 0)
 

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.index.queries import camera_clocks
-from camfind.index.writer import AnalysisResult
 from camfind.network import CameraNetwork, load_network
-from camfind.types import AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Track
+from camfind.types import AnalysisResult, AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Track
 
 if TYPE_CHECKING:
     from camfind.index import Index

@@ -166,15 +166,18 @@ def test_ctrl_c_while_analysing_leaves_no_staging(
 ) -> None:
     index, ids = case
     real = SnapshotStore.save
+    stages: list[Path] = []
 
     def save_then_interrupt(self: SnapshotStore, *args: object, **kwargs: object) -> object:
         real(self, *args, **kwargs)  # type: ignore[arg-type]
-        assert any(_snaps(index).glob(".staging-*/*.jpg"))  # the file is staged ...
+        stages.append(self.root)
+        assert any(self.root.glob(".staging-*/*.jpg"))  # the file is staged (in the worker's folder) ...
         raise KeyboardInterrupt  # ... when Ctrl-C lands
 
     monkeypatch.setattr(SnapshotStore, "save", save_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_mod.analyze_clips(index, ids, settings=SETTINGS)
+    assert len(stages) == 1 and not stages[0].exists()
     assert _files(index) == {}
     assert _runs(index) == []
     _assert_consistent(index)

@@ -87,10 +87,10 @@ def ingest(
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
                       copies=[c for _, c in summary.copies], flagged=len(summary.flagged))
-        for path, why in summary.failed:
-            err.print(f"camfind: failed: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
-        for path, why in summary.skipped:
-            err.print(f"camfind: skipped: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
+        for p in summary.failed:
+            err.print(f"camfind: failed: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
+        for p in summary.skipped:
+            err.print(f"camfind: skipped: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
         for path, why in summary.flagged:
             err.print(f"camfind: warning: {path}: {why} (registered, flagged: see camfind clips)",
                       markup=False, highlight=False, soft_wrap=True)
@@ -115,8 +115,8 @@ def _report(summary: Any, analysis: Any, classes: dict[int, dict[str, int]], as_
         emit_json({
             "ingested": summary.ingested,
             "known": summary.known,
-            "failed": [{"path": p, "reason": r} for p, r in summary.failed],
-            "skipped": [{"path": p, "reason": r} for p, r in summary.skipped],
+            "failed": [{"path": p.path, "reason": p.reason} for p in summary.failed],
+            "skipped": [{"path": p.path, "reason": p.reason} for p in summary.skipped],
             "clip_ids": list(summary.clip_ids),
             "known_ids": list(summary.known_ids),
             "copies": [{"path": p, "clip_id": c} for p, c in summary.copies],

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -280,10 +281,12 @@ _CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted
 # pattern matched (never the track's other plate), else the most confident read of the track's
 # voted plate; its time, frame, snapshot and confidence are that read's.
 _TRACK_SQL = """
-SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
-       {plate}, t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path,
-       s.sha256, COALESCE(pr.confidence, t.plate_confidence), pr.ts, pr.frame, ps.path, ps.sha256,
-       c.clock_offset_s, {clock_uncertainty}
+SELECT t.id AS track_id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
+       {plate} AS plate, t.confidence, t.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
+       COALESCE(t.best_frame, t.first_frame) AS frame, s.path AS snapshot, s.sha256 AS snapshot_sha256,
+       COALESCE(pr.confidence, t.plate_confidence) AS plate_confidence, pr.ts AS plate_ts,
+       pr.frame AS plate_frame, ps.path AS plate_snapshot, ps.sha256 AS plate_snapshot_sha256,
+       c.clock_offset_s, {clock_uncertainty} AS clock_uncertainty_s
 FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
      JOIN cameras k ON k.id = c.camera_id
 LEFT JOIN plate_reads pr ON pr.id = (
@@ -306,16 +309,26 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
         sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
                                 read="p.norm = t.plate_norm AND p.valid = 1")
     tracks = plan.tracks or {}
-    for r in index.db.execute(sql, params):
+    cursor = index.db.execute(sql, params)
+    cursor.row_factory = sqlite3.Row  # columns read by name (this cursor only)
+    for r in cursor:
+        track_id = int(r["track_id"])
         yield Sighting(
-            camera_id=r[1], time=from_ts(r[2]), end_time=from_ts(r[3]), cls=r[4], color=r[5],
-            direction=r[6] or (None if r[7] is None else compass_word(r[7])), direction_deg=r[7],
-            plate=r[8], confidence=float(r[9]), track_id=int(r[0]), clip_id=int(r[10]),
-            clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
-            face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
-            plate_time=None if r[17] is None else from_ts(r[17]), plate_frame=r[18], plate_snapshot=r[19],
-            plate_snapshot_sha256=r[20], clock_offset_s=r[21], clock_uncertainty_s=r[22],
+            camera_id=r["camera_id"], time=from_ts(r["first_ts"]), end_time=from_ts(r["last_ts"]), cls=r["cls"],
+            color=r["color"], direction=r["direction"] or _compass_word(r["direction_deg"]),
+            direction_deg=r["direction_deg"], plate=r["plate"], confidence=float(r["confidence"]),
+            track_id=track_id, clip_id=int(r["clip_id"]), clip_sha256=r["clip_sha256"], clip_path=r["clip_path"],
+            frame=int(r["frame"]), snapshot=r["snapshot"], snapshot_sha256=r["snapshot_sha256"],
+            face_distance=tracks.get(track_id), plate_confidence=r["plate_confidence"],
+            plate_time=None if r["plate_ts"] is None else from_ts(r["plate_ts"]), plate_frame=r["plate_frame"],
+            plate_snapshot=r["plate_snapshot"], plate_snapshot_sha256=r["plate_snapshot_sha256"],
+            clock_offset_s=r["clock_offset_s"], clock_uncertainty_s=r["clock_uncertainty_s"],
         )
+
+
+def _compass_word(deg: float | None) -> str | None:
+    """The compass word of a heading (None for None)."""
+    return None if deg is None else compass_word(deg)
 
 
 def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, list[Any]]:

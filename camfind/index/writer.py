@@ -111,7 +111,15 @@ class AnalysisCounts:
 
 
 class Writer:
-    """All writes to an :class:`~camfind.index.Index`."""
+    """All writes to an :class:`~camfind.index.Index`, each public method one unit of work.
+
+    A method of several statements opens its own :meth:`~camfind.index.Index.transaction`
+    (committed when it returns, rolled back on any exception), so it must not be called inside
+    another. A method of one statement (``set_meta``, ``set_clip_status``, ``set_clip_osd``,
+    ``begin_run``, ``fail_run``) opens none: on the index's autocommit connection it commits on
+    its own, and inside a caller's ``with index.transaction():`` it joins that unit (analysis
+    fails a run and its clip together that way). No method leaves a transaction open.
+    """
 
     def __init__(self, index: Index) -> None:
         self.index = index

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -349,10 +348,6 @@ def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime
     return from_ts(row[0]), from_ts(row[1])
 
 
-def count_clips(index: Index) -> int:
-    return int(index.db.execute("SELECT COUNT(*) FROM clips").fetchone()[0])
-
-
 # -- audit ------------------------------------------------------------------------------------
 def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
     """Audit entries oldest first (the last ``limit`` if given)."""
@@ -365,19 +360,6 @@ def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
             (limit,),
         ).fetchall()
     return [AuditEntry(*r) for r in rows]
-
-
-def table_counts(
-    index: Index, tables: Sequence[str] = ("cameras", "clips", "audit")
-) -> dict[str, int]:
-    """Row counts of some tables (names checked against the schema)."""
-    known = {r[0] for r in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    out: dict[str, int] = {}
-    for name in tables:
-        if name not in known:
-            raise sqlite3.OperationalError(f"no table {name}")
-        out[name] = int(index.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])
-    return out
 
 
 def evidence_named(index: Index, path: str) -> str | None:

@@ -113,7 +113,7 @@ PATCHES: list[tuple[str, str, str, bool]] = [
     ("analyze_clip", "camfind.analysis.pipeline", "analyze_clip", False),
     ("decode", "camfind.analysis.pipeline", "iter_frames", True),
     ("motion", "camfind.analysis.motion", "MotionGate.update", False),
-    ("detector", "camfind.analysis.detectors", "SsdDetector.detect", False),
+    ("detector", "camfind.analysis.detect.ssd", "SsdDetector.detect", False),
     ("detector.zoom", "camfind.analysis.pipeline", "detect_regions", False),
     ("tracker", "camfind.analysis.tracking", "Tracker.update", False),
     ("enrich", "camfind.analysis.enrich", "Enricher.__call__", False),

@@ -9,20 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
 
 import numpy as np
 
 from camfind.vocab import normalize_plate
 
 Box = tuple[float, float, float, float]
-OwnerType = Literal["public", "resident", "business"]
 OWNER_TYPES: tuple[str, ...] = ("public", "resident", "business")
 #: Object classes camfind keeps. ``unknown`` is a moving object the detector missed.
 CLASSES: tuple[str, ...] = ("person", "bicycle", "car", "motorcycle", "bus", "truck", "unknown")
 VEHICLE_CLASSES: frozenset[str] = frozenset({"bicycle", "car", "motorcycle", "bus", "truck"})
-TimeSource = Literal["cli", "sidecar", "filename", "container", "osd"]
-PlateLayout = Literal["one-row", "two-row", "unknown"]
 
 
 def _check_box(box: Box) -> None:

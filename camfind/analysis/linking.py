@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from camfind.analysis.boxes import iou
-from camfind.analysis.detectors import NMS_GROUPS
+from camfind.analysis.detect.base import NMS_GROUPS
 from camfind.types import Box, Detection
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,9 @@ from typing import Any
 import cv2
 
 from camfind import __version__
-from camfind.analysis.detectors import SSD_CONFIG, SSD_GRAPH, Detector, load_detector, prepare_ultralytics
+from camfind.analysis.detect import Detector, load_detector
+from camfind.analysis.detect.ssd import SSD_CONFIG, SSD_GRAPH
+from camfind.analysis.detect.yolo import prepare_ultralytics
 from camfind.analysis.enrich import FaceEngineLike, PlateReaderLike
 from camfind.analysis.settings import AnalysisSettings
 from camfind.errors import CamfindError, ModelError

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from camfind.analysis.color import decide
-from camfind.analysis.detectors import detect_in_regions, detect_regions, merge_detections
+from camfind.analysis.detect.base import detect_in_regions, detect_regions, merge_detections
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
 from camfind.analysis.enrich import Enricher, Findings
 from camfind.analysis.frames import Frame, iter_frames

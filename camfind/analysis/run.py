@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from camfind.analysis.cluster import RayAnalysis
     from camfind.analysis.snapshots import SnapshotStore
     from camfind.index import Index
+    from camfind.index.writer import AnalysisCounts
 
 log = logging.getLogger(__name__)
 
@@ -343,8 +344,8 @@ def _record(
                                 precision_s=done.osd.precision_s)
     plates = tuple(sorted({t.plate.text for t in done.result.tracks if t.plate is not None}))
     return dataclasses.replace(
-        failed, status="done", error="", tracks=counts["tracks"], detections=counts["detections"],
-        plate_reads=counts["plate_reads"], faces=counts["faces"], snapshots=counts["snapshots"],
+        failed, status="done", error="", tracks=counts.tracks, detections=counts.detections,
+        plate_reads=counts.plate_reads, faces=counts.faces, snapshots=counts.snapshots,
         plates=plates, video_s=round(done.stats.video_s, 2), seconds=round(done.stats.seconds, 2),
         speed_x=round(done.stats.speed, 2), osd_start=None if done.osd is None else done.osd.start.isoformat(),
         osd_drift_s=drift,
@@ -371,7 +372,7 @@ def _staged(done: AnalysisOutput, clip: Clip, root: Path, owner: str) -> tuple[S
     return store, rename_snapshots(done.result, final.__getitem__)
 
 
-def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, store: SnapshotStore) -> dict[str, int]:
+def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, store: SnapshotStore) -> AnalysisCounts:
     """Snapshot files into place, then the rows in one transaction, then the previous run's files go.
 
     Until the commit the index still points at the previous run's files, which are untouched

@@ -24,7 +24,7 @@ from dataclasses import replace
 import numpy as np
 
 from camfind.analysis.boxes import iou
-from camfind.analysis.detectors import NMS_GROUPS
+from camfind.analysis.detect.base import NMS_GROUPS
 from camfind.analysis.frames import Frame
 from camfind.analysis.linking import (
     appearance_histogram,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +10,10 @@ from camfind.commands._common import JsonOpt, emit_json, emit_table, err, index_
 from camfind.commands._progress import progress_bar
 from camfind.errors import InputError
 from camfind.vocab import DETECTORS
+
+if TYPE_CHECKING:
+    from camfind.analysis.run import AnalysisSummary
+    from camfind.analysis.settings import AnalysisSettings
 
 COLUMNS = ("clip", "camera", "status", "tracks", "plates", "faces", "speed", "note")
 
@@ -83,7 +87,7 @@ def analyze(
         raise typer.Exit(1)
 
 
-def _settings(**options: Any) -> Any:
+def _settings(**options: Any) -> AnalysisSettings:
     from camfind.analysis.settings import AnalysisSettings
 
     rate = options.pop("rate")
@@ -101,7 +105,7 @@ def _nothing(skipped: list[int], as_json: bool) -> None:
         err.print(f"camfind: nothing to analyse{note}", markup=False, highlight=False)
 
 
-def _report(summary: Any, skipped: list[int], as_json: bool) -> None:
+def _report(summary: AnalysisSummary, skipped: list[int], as_json: bool) -> None:
     if as_json:
         emit_json({"skipped": skipped, **_fields(summary)})
         return
@@ -118,7 +122,7 @@ def _report(summary: Any, skipped: list[int], as_json: bool) -> None:
                f"in {summary.seconds:.1f} s")
 
 
-def _fields(summary: Any) -> dict[str, Any]:
+def _fields(summary: AnalysisSummary) -> dict[str, Any]:
     from camfind.commands._common import jsonable
 
     return dict(jsonable(summary))

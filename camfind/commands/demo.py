@@ -42,8 +42,8 @@ def demo(
         tz = index.tz
     s = result.ingest
     out.print(f"Ingested {s.ingested} clips from {len(scenario.cameras)} cameras; {len(s.failed)} failed:")
-    for path, why in s.failed:
-        out.print(f"  {path}: {why}", markup=False, highlight=False)
+    for problem in s.failed:
+        out.print(f"  {problem.path}: {problem.reason}", markup=False, highlight=False)
     for traced in result.traces:
         out.print(f"\n[bold]{traced.subject.id}[/bold] ({traced.subject.description}): trace by {traced.target}")
         show_route(traced.route, tz)

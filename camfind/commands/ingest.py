@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from camfind.commands._common import emit_json, emit_table, err, index_session, jsonable
 from camfind.commands._progress import progress_bar
+
+if TYPE_CHECKING:
+    from camfind.analysis.run import AnalysisSummary
+    from camfind.ingest import IngestSummary
 
 app = typer.Typer()
 
@@ -78,7 +82,7 @@ def ingest(
     from camfind.ingest import ingest_paths, pending_analysis
     from camfind.workflow import analysis_settings, analyze_registered
 
-    analysis: Any = None
+    analysis: AnalysisSummary | None = None
     classes: dict[int, dict[str, int]] = {}
     with index_session("ingest") as (index, counts):
         with progress_bar("hashing", in_bytes=True) as update:
@@ -87,10 +91,10 @@ def ingest(
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
                       copies=[c for _, c in summary.copies], flagged=len(summary.flagged))
-        for path, why in summary.failed:
-            err.print(f"camfind: failed: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
-        for path, why in summary.skipped:
-            err.print(f"camfind: skipped: {path}: {why}", markup=False, highlight=False, soft_wrap=True)
+        for p in summary.failed:
+            err.print(f"camfind: failed: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
+        for p in summary.skipped:
+            err.print(f"camfind: skipped: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
         for path, why in summary.flagged:
             err.print(f"camfind: warning: {path}: {why} (registered, flagged: see camfind clips)",
                       markup=False, highlight=False, soft_wrap=True)
@@ -110,13 +114,15 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _report(summary: Any, analysis: Any, classes: dict[int, dict[str, int]], as_json: bool) -> None:
+def _report(
+    summary: IngestSummary, analysis: AnalysisSummary | None, classes: dict[int, dict[str, int]], as_json: bool
+) -> None:
     if as_json:
         emit_json({
             "ingested": summary.ingested,
             "known": summary.known,
-            "failed": [{"path": p, "reason": r} for p, r in summary.failed],
-            "skipped": [{"path": p, "reason": r} for p, r in summary.skipped],
+            "failed": [{"path": p.path, "reason": p.reason} for p in summary.failed],
+            "skipped": [{"path": p.path, "reason": p.reason} for p in summary.skipped],
             "clip_ids": list(summary.clip_ids),
             "known_ids": list(summary.known_ids),
             "copies": [{"path": p, "clip_id": c} for p, c in summary.copies],
@@ -138,7 +144,7 @@ def _report(summary: Any, analysis: Any, classes: dict[int, dict[str, int]], as_
 ANALYSIS_COLUMNS = ("clip", "camera", "status", "tracks", "plates", "faces", "clock", "note")
 
 
-def _analysis_table(analysis: Any, classes: dict[int, dict[str, int]]) -> None:
+def _analysis_table(analysis: AnalysisSummary, classes: dict[int, dict[str, int]]) -> None:
     """What analysis found per clip, as ``camfind analyze`` shows it, with tracks per class."""
     rows = [
         {"clip": o.clip_id, "camera": o.camera_id, "status": o.status,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -128,13 +127,22 @@ def _ts(value: TimeLike) -> float:
 
 
 # -- cameras ----------------------------------------------------------------------------------
+def _named(columns: str, row: Sequence[Any]) -> dict[str, Any]:
+    """A row selected with ``columns`` (a comma-separated list of names), keyed by column name."""
+    names = [c.strip() for c in columns.split(",")]
+    if len(names) != len(row):
+        raise ValueError(f"expected a row of {len(names)} columns, got {len(row)}")
+    return dict(zip(names, row, strict=True))
+
+
 def camera_from_row(row: Sequence[Any], neighbors: Sequence[str] = ()) -> Camera:
-    """A :class:`Camera` from a row selected with ``_CAMERA_COLS``."""
+    """A :class:`Camera` from a row selected with ``_CAMERA_COLS`` (read by column name)."""
+    r = _named(_CAMERA_COLS, row)
     return Camera(
-        id=row[0], name=row[1], lat=row[2], lon=row[3], owner_type=row[4], owner_name=row[5],
-        owner_contact=row[6], address=row[7], heading_deg=row[8], fov_deg=row[9],
-        clock_offset_s=row[10], neighbors=tuple(sorted(neighbors)),
-        extra=dict(json.loads(row[11] or "{}")),
+        id=r["id"], name=r["name"], lat=r["lat"], lon=r["lon"], owner_type=r["owner_type"],
+        owner_name=r["owner_name"], owner_contact=r["owner_contact"], address=r["address"],
+        heading_deg=r["heading_deg"], fov_deg=r["fov_deg"], clock_offset_s=r["clock_offset_s"],
+        neighbors=tuple(sorted(neighbors)), extra=dict(json.loads(r["extra_json"] or "{}")),
     )
 
 
@@ -232,15 +240,16 @@ def get_calibration(index: Index, camera_id: str) -> StoredCalibration | None:
 
 # -- clips ------------------------------------------------------------------------------------
 def clip_from_row(row: Sequence[Any]) -> Clip:
-    """A :class:`Clip` from a row selected with ``_CLIP_COLS``."""
+    """A :class:`Clip` from a row selected with ``_CLIP_COLS`` (read by column name)."""
+    r = _named(_CLIP_COLS, row)
     return Clip(
-        id=row[0], camera_id=row[1], path=restored(row[2], row[18]), sha256=row[3], size_bytes=row[4],
-        start=from_ts(row[5]), start_raw=from_ts(row[6]), time_source=row[7],
-        clock_offset_s=row[8], duration_s=row[9], fps=row[10], frames=row[11], width=row[12],
-        height=row[13], codec=row[14], container=row[15],
-        creation_time=None if row[16] is None else from_ts(row[16]), status=row[17],
-        flags=tuple(f for f in (row[19] or "").split("; ") if f),
-        segment_start_s=float(row[20] or 0.0), segment_end_s=row[21],
+        id=r["id"], camera_id=r["camera_id"], path=restored(r["path"], r["path_bytes"]), sha256=r["sha256"],
+        size_bytes=r["size_bytes"], start=from_ts(r["start_ts"]), start_raw=from_ts(r["start_raw_ts"]),
+        time_source=r["time_source"], clock_offset_s=r["clock_offset_s"], duration_s=r["duration_s"],
+        fps=r["fps"], frames=r["frames"], width=r["width"], height=r["height"], codec=r["codec"],
+        container=r["container"], creation_time=None if r["creation_ts"] is None else from_ts(r["creation_ts"]),
+        status=r["status"], flags=tuple(f for f in (r["flags"] or "").split("; ") if f),
+        segment_start_s=float(r["seg_start_s"] or 0.0), segment_end_s=r["seg_end_s"],
     )
 
 
@@ -349,10 +358,6 @@ def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime
     return from_ts(row[0]), from_ts(row[1])
 
 
-def count_clips(index: Index) -> int:
-    return int(index.db.execute("SELECT COUNT(*) FROM clips").fetchone()[0])
-
-
 # -- audit ------------------------------------------------------------------------------------
 def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
     """Audit entries oldest first (the last ``limit`` if given)."""
@@ -365,19 +370,6 @@ def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
             (limit,),
         ).fetchall()
     return [AuditEntry(*r) for r in rows]
-
-
-def table_counts(
-    index: Index, tables: Sequence[str] = ("cameras", "clips", "audit")
-) -> dict[str, int]:
-    """Row counts of some tables (names checked against the schema)."""
-    known = {r[0] for r in index.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    out: dict[str, int] = {}
-    for name in tables:
-        if name not in known:
-            raise sqlite3.OperationalError(f"no table {name}")
-        out[name] = int(index.db.execute(f"SELECT COUNT(*) FROM {name}").fetchone()[0])
-    return out
 
 
 def evidence_named(index: Index, path: str) -> str | None:

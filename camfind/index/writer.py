@@ -99,8 +99,27 @@ class ClockEstimateRow:
     evidence: Sequence[Mapping[str, object]] = ()
 
 
+@dataclass(frozen=True)
+class AnalysisCounts:
+    """Rows one :meth:`Writer.write_analysis` wrote, per table."""
+
+    tracks: int
+    detections: int
+    plate_reads: int
+    faces: int
+    snapshots: int
+
+
 class Writer:
-    """All writes to an :class:`~camfind.index.Index`."""
+    """All writes to an :class:`~camfind.index.Index`, each public method one unit of work.
+
+    A method of several statements opens its own :meth:`~camfind.index.Index.transaction`
+    (committed when it returns, rolled back on any exception), so it must not be called inside
+    another. A method of one statement (``set_meta``, ``set_clip_status``, ``set_clip_osd``,
+    ``begin_run``, ``fail_run``) opens none: on the index's autocommit connection it commits on
+    its own, and inside a caller's ``with index.transaction():`` it joins that unit (analysis
+    fails a run and its clip together that way). No method leaves a transaction open.
+    """
 
     def __init__(self, index: Index) -> None:
         self.index = index
@@ -458,10 +477,10 @@ class Writer:
             (_now(), error[:2000], run_id),
         )
 
-    def write_analysis(self, run_id: int, clip_id: int, result: AnalysisResult) -> dict[str, int]:
+    def write_analysis(self, run_id: int, clip_id: int, result: AnalysisResult) -> AnalysisCounts:
         """Replace the clip's previous analysis with ``result``, in one transaction.
 
-        Returns counts of rows written per table.
+        Returns the counts of rows written per table.
         """
         with self.index.transaction():
             # A clip has one current analysis: drop what earlier runs wrote for it.
@@ -489,11 +508,10 @@ class Writer:
                 "UPDATE analysis_runs SET status='done', finished_ts=? WHERE id=?", (_now(), run_id)
             )
             self.db.execute("UPDATE clips SET status='analyzed' WHERE id=?", (clip_id,))
-        return {
-            "tracks": len(result.tracks), "detections": len(result.detections),
-            "plate_reads": len(result.plate_reads), "faces": len(result.faces),
-            "snapshots": len(result.snapshots),
-        }
+        return AnalysisCounts(
+            tracks=len(result.tracks), detections=len(result.detections),
+            plate_reads=len(result.plate_reads), faces=len(result.faces), snapshots=len(result.snapshots),
+        )
 
     def _insert_snapshot(self, run_id: int, s: Snapshot) -> int:
         box = s.box or (None, None, None, None)

@@ -5,6 +5,7 @@
 """
 
 from camfind.ingest.register import (
+    FileProblem,
     IngestSummary,
     find_clips,
     ingest_paths,
@@ -12,6 +13,7 @@ from camfind.ingest.register import (
 )
 
 __all__ = [
+    "FileProblem",
     "IngestSummary",
     "find_clips",
     "ingest_paths",

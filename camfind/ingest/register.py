@@ -51,12 +51,20 @@ Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
+class FileProblem:
+    """A file ingest did not register (failed) or passed over (skipped), and why, both as shown."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class IngestSummary:
     """What an ingest run did.
 
     ``ingested``: newly registered clips; ``known``: clips already registered (same SHA-256),
-    skipped; ``failed``: ``(path, reason)`` of files that could not be registered; ``skipped``:
-    ``(path, reason)`` of non-video files found in folders; ``clip_ids``: ids of the new clips;
+    skipped; ``failed``: :class:`FileProblem` of files that could not be registered; ``skipped``:
+    :class:`FileProblem` of non-video files found in folders; ``clip_ids``: ids of the new clips;
     ``known_ids``: ids of the clips found already registered; ``copies``: ``(path, clip id)`` of
     byte-identical copies of registered clips met at new paths (recorded beside the clip);
     ``flagged``: ``(path, warning)`` of new clips registered with an integrity flag (declared and
@@ -65,10 +73,10 @@ class IngestSummary:
 
     ingested: int
     known: int
-    failed: tuple[tuple[str, str], ...]
+    failed: tuple[FileProblem, ...]
     clip_ids: tuple[int, ...]
     known_ids: tuple[int, ...] = ()
-    skipped: tuple[tuple[str, str], ...] = ()
+    skipped: tuple[FileProblem, ...] = ()
     bytes_read: int = 0
     seconds: float = 0.0
     copies: tuple[tuple[str, int], ...] = ()
@@ -79,12 +87,12 @@ class IngestSummary:
 class _Tally:
     ingested: list[int] = field(default_factory=list)
     known: list[int] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[FileProblem] = field(default_factory=list)
+    skipped: list[FileProblem] = field(default_factory=list)
     done_bytes: int = 0
 
 
-def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]], list[tuple[str, str]]]:
+def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[FileProblem], list[FileProblem]]:
     """Expand files and folders (recursively) into video files.
 
     Returns ``(videos, skipped, failed)``: non-video files met in folders are skipped (sidecars
@@ -93,8 +101,8 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
     read, fail (an unreadable folder may hold clips: it is never passed over in silence).
     """
     videos: list[Path] = []
-    skipped: list[tuple[str, str]] = []
-    failed: list[tuple[str, str]] = []
+    skipped: list[FileProblem] = []
+    failed: list[FileProblem] = []
     seen: set[Path] = set()
     for raw in paths:
         p = Path(raw)
@@ -103,42 +111,42 @@ def find_clips(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str,
                 if f.suffix.lower() in VIDEO_SUFFIXES:
                     _add(videos, seen, f)
                 elif not _companion(f):
-                    skipped.append((shown(f), shown(f"not a video file ({f.suffix or 'no suffix'})")))
+                    skipped.append(FileProblem(shown(f), shown(f"not a video file ({f.suffix or 'no suffix'})")))
         elif p.is_file():
             if p.suffix.lower() in VIDEO_SUFFIXES:
                 _add(videos, seen, p)
             else:
                 kinds = ", ".join(sorted(VIDEO_SUFFIXES))
                 why = f"unsupported file type {p.suffix or '(no suffix)'} (expected {kinds})"
-                failed.append((shown(p), shown(why)))
+                failed.append(FileProblem(shown(p), shown(why)))
         elif p.exists():
-            failed.append((shown(p), "not a regular file (a device, pipe or socket)"))
+            failed.append(FileProblem(shown(p), "not a regular file (a device, pipe or socket)"))
         elif p.is_symlink():
-            failed.append((shown(p), "broken link: its target does not exist"))
+            failed.append(FileProblem(shown(p), "broken link: its target does not exist"))
         else:
-            failed.append((shown(p), "no such file or folder"))
+            failed.append(FileProblem(shown(p), "no such file or folder"))
     return videos, skipped, failed
 
 
-def _walk(root: Path, skipped: list[tuple[str, str]], failed: list[tuple[str, str]]) -> list[Path]:
+def _walk(root: Path, skipped: list[FileProblem], failed: list[FileProblem]) -> list[Path]:
     """Regular files under ``root``, sorted; reports unreadable folders and odd entries."""
 
     def unreadable(exc: OSError) -> None:
-        failed.append((shown(exc.filename or root), f"cannot read folder ({exc.strerror})"))
+        failed.append(FileProblem(shown(exc.filename or root), f"cannot read folder ({exc.strerror})"))
 
     files: list[Path] = []
     for folder, dirs, names in os.walk(root, onerror=unreadable):
         base = Path(folder)
         for d in dirs:
             if (base / d).is_symlink():
-                skipped.append((shown(base / d), "link to a folder, not followed"))
+                skipped.append(FileProblem(shown(base / d), "link to a folder, not followed"))
         for name in names:
             f = base / name
             if f.is_file():
                 files.append(f)
             elif not f.name.startswith("."):
                 why = "broken link" if f.is_symlink() and not f.exists() else "not a regular file"
-                skipped.append((shown(f), why))
+                skipped.append(FileProblem(shown(f), why))
     return sorted(files)
 
 
@@ -193,8 +201,8 @@ def ingest_paths(
         raise InputError(f"--start gives one clip's start time, but {len(videos)} video files were found")
     parts = _segments(index, segments, camera, len(videos))
     tally = _Tally(failed=list(failed), skipped=list(skipped))
-    for name, why in skipped:
-        logger.info("skipped %s: %s", name, why)
+    for item in skipped:
+        logger.info("skipped %s: %s", item.path, item.reason)
     sizes = [_size(v) for v in videos]
     registrar = _Registrar(index, camera, start_dt, camera_ids(index), SidecarReader(), progress, sum(sizes),
                            date_order=order, segments=parts)
@@ -210,7 +218,7 @@ def ingest_paths(
                                f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
         except CamfindError as exc:
             reason = shown(str(exc).removeprefix(f"{path}: "))
-            tally.failed.append((shown(path), reason))
+            tally.failed.append(FileProblem(shown(path), reason))
             logger.info("failed %s: %s", shown(path), reason)
         else:
             for clip_id, new in registered:

@@ -46,7 +46,7 @@ class YoloPlateFinder:
     ) -> None:
         path = weights or fastanpr_weights()
         _check_sha256(path, FASTANPR_SHA256)
-        from camfind.analysis.detectors import prepare_ultralytics
+        from camfind.analysis.detect.yolo import prepare_ultralytics
 
         prepare_ultralytics()
         try:

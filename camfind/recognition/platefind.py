@@ -4,10 +4,11 @@ A :class:`PlateFinder` returns :class:`PlateCandidate` boxes in frame pixels; th
 reads each candidate cut from the frame at its original resolution (with a margin, upscaled to
 the recogniser's working height). Two finders:
 
-- ``text`` (:class:`TextPlateFinder`, the default): the PP-OCRv4 text detector already used for
-  reading, run over the frame at two scales (the fine one in tiles, so small plates in a large
-  photo are found); stacked lines are paired into two-row plates and single lines are kept
-  where a quick recognition of them looks like a plate;
+- ``text`` (:class:`camfind.recognition.plate_text.TextPlateFinder`, the default): the
+  PP-OCRv4 text detector already used for reading, run over the frame at two scales (the
+  fine one in tiles, so small plates in a large photo are found); stacked lines are paired
+  into two-row plates and single lines are kept where a quick recognition of them looks like
+  a plate;
 - ``yolo`` (:class:`camfind.recognition.plate_yolo.YoloPlateFinder`, opt-in): the YOLOv8n
   licence-plate detector shipped in ``fastanpr`` (code and weights AGPL-3.0).
 
@@ -29,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from camfind.errors import InputError, ModelError
 from camfind.recognition import plate_lines
-from camfind.recognition.ocr import LineRead, OcrBackend
+from camfind.recognition.ocr import LineRead
 from camfind.types import Box, PlateText
 from camfind.vocab import DEFAULT_PLATE_FINDER, PLATE_FINDERS
 
@@ -112,6 +113,29 @@ class PlateFinder(Protocol):
         ...
 
 
+def _load_text(reader: PlateReader | None) -> PlateFinder:
+    from camfind.recognition.plate_text import TextPlateFinder
+
+    ocr = getattr(reader, "ocr", None)
+    if ocr is None:
+        from camfind.recognition.ocr import load_backend
+
+        ocr = load_backend("rapidocr")
+    return TextPlateFinder(ocr)
+
+
+def _load_yolo(reader: PlateReader | None) -> PlateFinder:
+    from camfind.recognition.plate_yolo import YoloPlateFinder
+
+    return YoloPlateFinder()
+
+
+#: Plate finder name (:data:`camfind.vocab.PLATE_FINDERS`) -> loader, given the plate reader
+#: whose OCR a finder may share; each finder is one module, imported only when loaded.
+REGISTRY: Mapping[str, Callable[[PlateReader | None], PlateFinder]] = {"text": _load_text, "yolo": _load_yolo}
+assert tuple(REGISTRY) == FINDERS, "the plate finder registry and camfind.vocab.PLATE_FINDERS disagree"
+
+
 def load_plate_finder(name: str = DEFAULT_FINDER, reader: PlateReader | None = None) -> PlateFinder:
     """Load a plate finder by name (``text`` or ``yolo``).
 
@@ -123,18 +147,10 @@ def load_plate_finder(name: str = DEFAULT_FINDER, reader: PlateReader | None = N
     Raises:
         ModelError: unknown name, or the finder's models are missing or altered.
     """
-    if name == "text":
-        ocr = getattr(reader, "ocr", None)
-        if ocr is None:
-            from camfind.recognition.ocr import load_backend
-
-            ocr = load_backend("rapidocr")
-        return TextPlateFinder(ocr)
-    if name == "yolo":
-        from camfind.recognition.plate_yolo import YoloPlateFinder
-
-        return YoloPlateFinder()
-    raise ModelError(f"unknown plate finder {name!r}; expected one of {', '.join(FINDERS)}")
+    loader = REGISTRY.get(name)
+    if loader is None:
+        raise ModelError(f"unknown plate finder {name!r}; expected one of {', '.join(FINDERS)}")
+    return loader(reader)
 
 
 def search(
@@ -156,62 +172,6 @@ def search(
     return sorted(found, key=lambda c: -c.score)
 
 
-class TextPlateFinder:
-    """Plates found as text: PP-OCRv4 detection at two scales, lines paired into two-row plates."""
-
-    name = "text"
-
-    def __init__(self, ocr: OcrBackend) -> None:
-        self.ocr = ocr
-
-    def find(self, image_bgr: np.ndarray, regions: Sequence[Box] | None = None) -> list[PlateCandidate]:
-        return search(check_frame(image_bgr), regions, self._find_in)
-
-    def _find_in(self, img: np.ndarray) -> list[PlateCandidate]:
-        quads = self.text_quads(img)
-        boxes = [plate_lines.quad_box(q) for q in quads]
-        lines = plate_lines.group_lines(boxes, max_gap=LINE_GAP, min_overlap=LINE_OVERLAP)
-        lines = [b for b in lines if b[3] - b[1] >= MIN_LINE_HEIGHT]
-        lines = sorted(lines, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:MAX_LINES]
-        if not lines:
-            return []
-        reads = self.ocr.recognize([_line_crop(img, line, quads, boxes) for line in lines])
-        return candidates_from_lines(lines, reads)
-
-    def text_quads(self, img: np.ndarray) -> list[np.ndarray]:
-        """Text regions (4x2 corners, frame px) over the parts of :func:`scaled_parts`, the
-        same text found at two scales kept once (its finer-scale, smaller box)."""
-        quads: list[np.ndarray] = []
-        for (x1, y1, x2, y2), side in scaled_parts(img.shape[1], img.shape[0], fine_from=TEXT_FINE_FROM):
-            part = img[int(y1) : int(y2), int(x1) : int(x2)]
-            quads.extend(q + np.array([x1, y1], dtype=np.float32) for q in self._detect(part, side))
-        return _dedupe_quads(quads)
-
-    def _detect(self, img: np.ndarray, side: int) -> list[np.ndarray]:
-        quads_of = getattr(self.ocr, "detect_quads", None)
-        if quads_of is not None:
-            return [np.asarray(q, dtype=np.float32).reshape(4, 2) for q in quads_of(img, max_side=side)]
-        return [_box_quad(b) for b in self.ocr.detect(img, max_side=side)]
-
-
-def _box_quad(box: Box) -> np.ndarray:
-    x1, y1, x2, y2 = box
-    return np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], dtype=np.float32)
-
-
-def _line_crop(img: np.ndarray, line: Box, quads: Sequence[np.ndarray], boxes: Sequence[Box]) -> np.ndarray:
-    """A text line cut out for a quick reading: where one tilted detection makes (nearly) the
-    whole line, that quad warped level, else the line's box."""
-    best = max(range(len(boxes)), key=lambda k: plate_lines.iou(boxes[k], line), default=None)
-    if (
-        best is not None
-        and plate_lines.iou(boxes[best], line) >= 0.8
-        and abs(plate_lines.text_angle([quads[best]])) >= 4.0
-    ):
-        return plate_lines.warp_quad(img, quads[best])
-    return plate_lines.crop(img, line, pad=0.05)
-
-
 def scaled_parts(width: int, height: int, *, fine_from: float = FINE_FROM) -> list[tuple[Box, int]]:
     """Where and at what size a frame is searched: (part of the frame, long side it is scaled
     to). The whole frame at :data:`BASE_SIDE` (up- or down-scaled to it); and a frame larger
@@ -228,18 +188,6 @@ def scaled_parts(width: int, height: int, *, fine_from: float = FINE_FROM) -> li
         side = max(32, int(round(max(box[2] - box[0], box[3] - box[1]) * scale)))
         parts.append((box, side))
     return parts
-
-
-def _dedupe_quads(quads: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Drop a quad whose box mostly overlaps a smaller one kept already (one text, two scales)."""
-    kept: list[np.ndarray] = []
-    kept_boxes: list[Box] = []
-    for quad in sorted(quads, key=lambda q: float(cv2.contourArea(q.astype(np.float32)))):
-        box = plate_lines.quad_box(quad)
-        if all(plate_lines.iou(box, k) < 0.5 for k in kept_boxes):
-            kept.append(quad)
-            kept_boxes.append(box)
-    return kept
 
 
 def candidates_from_lines(lines: Sequence[Box], reads: Sequence[LineRead]) -> list[PlateCandidate]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -280,10 +281,12 @@ _CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted
 # pattern matched (never the track's other plate), else the most confident read of the track's
 # voted plate; its time, frame, snapshot and confidence are that read's.
 _TRACK_SQL = """
-SELECT t.id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
-       {plate}, t.confidence, t.clip_id, c.sha256, c.path, COALESCE(t.best_frame, t.first_frame), s.path,
-       s.sha256, COALESCE(pr.confidence, t.plate_confidence), pr.ts, pr.frame, ps.path, ps.sha256,
-       c.clock_offset_s, {clock_uncertainty}
+SELECT t.id AS track_id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
+       {plate} AS plate, t.confidence, t.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
+       COALESCE(t.best_frame, t.first_frame) AS frame, s.path AS snapshot, s.sha256 AS snapshot_sha256,
+       COALESCE(pr.confidence, t.plate_confidence) AS plate_confidence, pr.ts AS plate_ts,
+       pr.frame AS plate_frame, ps.path AS plate_snapshot, ps.sha256 AS plate_snapshot_sha256,
+       c.clock_offset_s, {clock_uncertainty} AS clock_uncertainty_s
 FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
      JOIN cameras k ON k.id = c.camera_id
 LEFT JOIN plate_reads pr ON pr.id = (
@@ -306,16 +309,26 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
         sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
                                 read="p.norm = t.plate_norm AND p.valid = 1")
     tracks = plan.tracks or {}
-    for r in index.db.execute(sql, params):
+    cursor = index.db.execute(sql, params)
+    cursor.row_factory = sqlite3.Row  # columns read by name (this cursor only)
+    for r in cursor:
+        track_id = int(r["track_id"])
         yield Sighting(
-            camera_id=r[1], time=from_ts(r[2]), end_time=from_ts(r[3]), cls=r[4], color=r[5],
-            direction=r[6] or (None if r[7] is None else compass_word(r[7])), direction_deg=r[7],
-            plate=r[8], confidence=float(r[9]), track_id=int(r[0]), clip_id=int(r[10]),
-            clip_sha256=r[11], clip_path=r[12], frame=int(r[13]), snapshot=r[14], snapshot_sha256=r[15],
-            face_distance=tracks.get(int(r[0])), plate_confidence=r[16],
-            plate_time=None if r[17] is None else from_ts(r[17]), plate_frame=r[18], plate_snapshot=r[19],
-            plate_snapshot_sha256=r[20], clock_offset_s=r[21], clock_uncertainty_s=r[22],
+            camera_id=r["camera_id"], time=from_ts(r["first_ts"]), end_time=from_ts(r["last_ts"]), cls=r["cls"],
+            color=r["color"], direction=r["direction"] or _compass_word(r["direction_deg"]),
+            direction_deg=r["direction_deg"], plate=r["plate"], confidence=float(r["confidence"]),
+            track_id=track_id, clip_id=int(r["clip_id"]), clip_sha256=r["clip_sha256"], clip_path=r["clip_path"],
+            frame=int(r["frame"]), snapshot=r["snapshot"], snapshot_sha256=r["snapshot_sha256"],
+            face_distance=tracks.get(track_id), plate_confidence=r["plate_confidence"],
+            plate_time=None if r["plate_ts"] is None else from_ts(r["plate_ts"]), plate_frame=r["plate_frame"],
+            plate_snapshot=r["plate_snapshot"], plate_snapshot_sha256=r["plate_snapshot_sha256"],
+            clock_offset_s=r["clock_offset_s"], clock_uncertainty_s=r["clock_uncertainty_s"],
         )
+
+
+def _compass_word(deg: float | None) -> str | None:
+    """The compass word of a heading (None for None)."""
+    return None if deg is None else compass_word(deg)
 
 
 def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, list[Any]]:
@@ -359,41 +372,46 @@ def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
 def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
     valid = "" if q.raw_plates else " AND pr.valid = 1"
-    sql = f"""SELECT pr.id, pr.camera_id, pr.ts, pr.text, pr.confidence, pr.clip_id, c.sha256, c.path,
-              pr.frame, s.path, s.sha256, c.clock_offset_s, {_CLOCK_UNCERTAINTY}
+    sql = f"""SELECT pr.camera_id, pr.ts, pr.text AS plate, pr.confidence, pr.clip_id, c.sha256 AS clip_sha256,
+              c.path AS clip_path, pr.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
+              {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
               FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
               LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
               WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)){valid} AND {where}
               ORDER BY pr.ts, pr.camera_id, pr.id"""
-    for r in index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params]):
-        yield _orphan(r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], float(r[4]), plate=r[3], clock=r[11:13])
+    cursor = index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params])
+    cursor.row_factory = sqlite3.Row
+    for r in cursor:
+        yield _orphan(r, float(r["confidence"]), plate=r["plate"])
 
 
 def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     dist = plan.face_orphans or {}
-    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256, c.path, f.frame, s.path, s.sha256,
-             c.clock_offset_s, {_CLOCK_UNCERTAINTY}
+    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
+             f.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
+             {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
              FROM face_sightings f JOIN clips c ON c.id = f.clip_id
              LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
              WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
-    for r in index.db.execute(sql, (json.dumps(list(dist)),)):
-        yield _orphan(r[1], r[2], r[4], r[5], r[6], r[7], r[8], r[9], float(r[3]), face=dist[int(r[0])],
-                      clock=r[10:12])
+    cursor = index.db.execute(sql, (json.dumps(list(dist)),))
+    cursor.row_factory = sqlite3.Row
+    for r in cursor:
+        yield _orphan(r, float(r["quality"]), face=dist[int(r["id"])])
 
 
-def _orphan(
-    camera_id: str, ts: float, clip_id: int, sha: str, path: str, frame: int, snap: str | None,
-    snap_sha: str | None, confidence: float, *, plate: str | None = None, face: float | None = None,
-    clock: Sequence[float | None] = (None, None),
-) -> Sighting:
+def _orphan(r: sqlite3.Row, confidence: float, *, plate: str | None = None, face: float | None = None) -> Sighting:
+    """A sighting of a plate read or face outside any track, from a row naming camera_id, ts,
+    clip_id, clip_sha256, clip_path, frame, snapshot, snapshot_sha256 and the clock columns."""
+    ts, frame, snap, snap_sha = r["ts"], int(r["frame"]), r["snapshot"], r["snapshot_sha256"]
     return Sighting(
-        camera_id=camera_id, time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
+        camera_id=r["camera_id"], time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
         direction=None, direction_deg=None, plate=plate, confidence=confidence, track_id=0,
-        clip_id=int(clip_id), clip_sha256=sha, clip_path=path, frame=int(frame), snapshot=snap,
-        snapshot_sha256=snap_sha, face_distance=face, plate_confidence=confidence if plate else None,
-        plate_time=from_ts(ts) if plate else None, plate_frame=int(frame) if plate else None,
-        plate_snapshot=snap if plate else None, plate_snapshot_sha256=snap_sha if plate else None,
-        clock_offset_s=clock[0], clock_uncertainty_s=clock[1],
+        clip_id=int(r["clip_id"]), clip_sha256=r["clip_sha256"], clip_path=r["clip_path"], frame=frame,
+        snapshot=snap, snapshot_sha256=snap_sha, face_distance=face,
+        plate_confidence=confidence if plate else None, plate_time=from_ts(ts) if plate else None,
+        plate_frame=frame if plate else None, plate_snapshot=snap if plate else None,
+        plate_snapshot_sha256=snap_sha if plate else None,
+        clock_offset_s=r["clock_offset_s"], clock_uncertainty_s=r["clock_uncertainty_s"],
     )
 
 

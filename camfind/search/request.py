@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from camfind.errors import InputError
 from camfind.numbers import parse_decimal
-from camfind.search.query import SearchQuery
+from camfind.search.query import Order, SearchQuery
 from camfind.timeutil import parse_time
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
@@ -57,7 +57,7 @@ def build_query(
         cameras=tuple(cameras or ()), near=None if near is None else parse_point(near), radius_m=radius_m,
         cls=cls, color=color, direction=direction, plate=plate, faces=faces,
         face_threshold=FACE_MATCH_THRESHOLD if face_threshold is None else face_threshold, limit=limit,
-        order=cast(Literal["time", "distance"], order or ("distance" if faces else "time")), raw_plates=raw_plates,
+        order=cast(Order, order or ("distance" if faces else "time")), raw_plates=raw_plates,
     )
 
 

@@ -10,22 +10,21 @@ import cv2
 import numpy as np
 import pytest
 
-from camfind.analysis.detectors import (
+from camfind.analysis.detect import REGISTRY, load_detector
+from camfind.analysis.detect.base import detect_in_regions, nms_grouped, tile_regions
+from camfind.analysis.detect.ssd import (
     SSD_CONFIG,
     SSD_GRAPH,
     SSD_KEPT_CLASSES,
     SsdDetector,
     _pb_bytes,
     _pb_enc_varint,
-    detect_in_regions,
-    load_detector,
-    nms_grouped,
     prune_ssd_classes,
     ssd_model_dir,
-    tile_regions,
 )
 from camfind.errors import ModelError
 from camfind.types import Detection
+from camfind.vocab import DETECTORS
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +208,19 @@ def test_pruned_ssd_finds_exactly_what_the_full_one_does(realdata: Path) -> None
             frames += bool(a)
         cap.release()
     assert frames >= 8
+
+
+def test_registry_names_are_the_vocabulary_and_plugins_load_lazily() -> None:
+    """One loader per name in camfind.vocab.DETECTORS; importing the registry loads no runtime."""
+    import subprocess
+    import sys
+
+    assert tuple(REGISTRY) == DETECTORS
+    code = (
+        "import sys, camfind.analysis.detect as d\n"
+        "print(sorted(m for m in ('camfind.analysis.detect.ssd', 'camfind.analysis.detect.yolo', 'ultralytics')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+

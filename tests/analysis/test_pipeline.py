@@ -339,7 +339,7 @@ def test_pets_speeds_are_walking_speeds(pets: tuple) -> None:  # type: ignore[ty
 def test_pets_run_record_and_index_state(pets: tuple) -> None:  # type: ignore[type-arg]
     import json
 
-    from camfind.analysis.detectors import SSD_SHA1, ssd_model_dir
+    from camfind.analysis.detect.ssd import SSD_SHA1, ssd_model_dir
 
     index, summary, _ = pets
     status, models, settings, clip_id = index.db.execute(

@@ -27,7 +27,7 @@ from camfind.analysis import run as run_mod
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore, sha256_file
 from camfind.index import Index
-from camfind.index.writer import Writer
+from camfind.index.writer import AnalysisCounts, Writer
 from camfind.types import AnalysisRun, Camera, Clip, Detection
 
 START = datetime(2024, 1, 25, 3, 0, 0, tzinfo=UTC)
@@ -131,7 +131,7 @@ def test_a_failed_index_write_keeps_the_previous_files_and_fails_the_run(
     assert before
     bar.shift = 3
 
-    def refuse(self: Writer, run_id: int, clip_id: int, result: object) -> dict[str, int]:
+    def refuse(self: Writer, run_id: int, clip_id: int, result: object) -> AnalysisCounts:
         raise error
 
     monkeypatch.setattr(Writer, "write_analysis", refuse)

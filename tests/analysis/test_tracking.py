@@ -144,7 +144,7 @@ def test_default_path_never_imports_torch() -> None:
     """SSD detection, motion and tracking must work where torch is not installed."""
     code = (
         "import sys, numpy as np\n"
-        "from camfind.analysis.detectors import load_detector\n"
+        "from camfind.analysis.detect import load_detector\n"
         "from camfind.analysis.frames import Frame\n"
         "from camfind.analysis.motion import MotionGate\n"
         "from camfind.analysis.tracking import Tracker\n"

@@ -153,3 +153,27 @@ def test_osd_reading_applied_moves_the_clip_and_its_sightings_and_keeps_the_file
     assert (c.start_raw, c.time_source, c.start) == (T0, "filename", T0 - timedelta(seconds=30))
     assert clip_timings(cams)[cid].filed_start_raw is None
     assert clip_timings(cams)[cid].osd_drift_s == pytest.approx(67.4)
+
+
+def test_every_writer_method_leaves_no_transaction_open(cams: Index) -> None:
+    """Each public write is one unit of work: committed when it returns, nothing left open."""
+    steps = []
+    cid, _ = cams.writer.add_clip(clip(1))
+    steps.append(cams.db.in_transaction)
+    run_id = cams.writer.begin_run(AnalysisRun(clip_id=cid, started_at=T0, settings={}, models={},
+                                               camfind_version="test"))
+    steps.append(cams.db.in_transaction)
+    cams.writer.write_analysis(run_id, cid, AnalysisResult(tracks=()))
+    steps.append(cams.db.in_transaction)
+    cams.writer.set_clip_osd(cid, 1.5)
+    cams.writer.set_clip_status(cid, "analyzed")
+    cams.writer.set_meta("note", "x")
+    steps.append(cams.db.in_transaction)
+    cams.writer.fail_run(cams.writer.begin_run(AnalysisRun(clip_id=cid, started_at=T0, settings={}, models={},
+                                                           camfind_version="test")), "stopped")
+    steps.append(cams.db.in_transaction)
+    assert steps == [False] * 5
+    with Index.open(cams.path) as other:  # committed: another connection sees every write
+        statuses = [r[0] for r in other.db.execute("SELECT status FROM analysis_runs ORDER BY id")]
+        assert statuses == ["done", "failed"]
+        assert other.db.execute("SELECT osd_drift_s FROM clips WHERE id = ?", (cid,)).fetchone()[0] == 1.5

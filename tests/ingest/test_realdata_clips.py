@@ -41,7 +41,7 @@ def test_register_real_folder(realdata: Path, index: Index) -> None:
     summary = ingest_paths(index, [folder], camera="REAL01")
     # The three MP4s carry a creation time; the AVI has none and needs --start.
     assert summary.ingested == 3
-    assert [(Path(p).name, "--start" in why) for p, why in summary.failed] == [
+    assert [(Path(p.path).name, "--start" in p.reason) for p in summary.failed] == [
         ("pets09_s2l1_view001_480x360.avi", True)]
     assert {c.time_source for c in list_clips(index)} == {"container"}
     assert {p: p.stat().st_mtime_ns for p in folder.iterdir()} == before

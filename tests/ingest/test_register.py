@@ -52,7 +52,7 @@ def test_folder_ingest_applies_rules(reg: Index, export: Path) -> None:
     before = _state(export)
     s = ingest_paths(reg, [export])
     assert (s.ingested, s.known, s.failed) == (4, 0, ())
-    assert [Path(p).name for p, _ in s.skipped] == ["notes.docx"]
+    assert [Path(p.path).name for p in s.skipped] == ["notes.docx"]
     assert _state(export) == before, "sources must not change"
     by_name = {Path(c.path).name: c for c in list_clips(reg)}
     cam1 = by_name["ch01_20240125101500.mp4"]
@@ -78,7 +78,7 @@ def test_failures_do_not_stop_the_others(reg: Index, export: Path) -> None:
     write_clip(export / "CAM09" / "ch01_20240125103000.mp4", seed=10)
     (export / "CAM02" / "empty_20240125_101500.mp4").write_bytes(b"")
     s = ingest_paths(reg, [export])
-    reasons = {Path(p).parent.name + "/" + Path(p).name: why for p, why in s.failed}
+    reasons = {Path(p.path).parent.name + "/" + Path(p.path).name: p.reason for p in s.failed}
     assert s.ingested == 4 and len(reasons) == 3
     assert "truncated" in reasons["CAM01/ch01_20240125103000.mp4"]
     assert "no camera" in reasons["CAM09/ch01_20240125103000.mp4"]
@@ -90,7 +90,7 @@ def test_sidecar_camera_must_be_known(reg: Index, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "in" / "ch01_20240125101500.mp4")
     clip.with_suffix(".json").write_text(json.dumps({"camera_id": "CAM77"}))
     s = ingest_paths(reg, [clip])
-    assert s.ingested == 0 and "unknown camera 'CAM77'" in s.failed[0][1]
+    assert s.ingested == 0 and "unknown camera 'CAM77'" in s.failed[0].reason
     assert list_clips(reg) == []
 
 
@@ -115,7 +115,7 @@ def test_named_unsupported_or_missing_file_fails(reg: Index, tmp_path: Path) -> 
     doc = tmp_path / "report.pdf"
     doc.write_bytes(b"%PDF")
     s = ingest_paths(reg, [doc, tmp_path / "gone.mp4"])
-    assert [why.split(" ")[0] for _, why in s.failed] == ["unsupported", "no"]
+    assert [p.reason.split(" ")[0] for p in s.failed] == ["unsupported", "no"]
 
 
 def test_copy_elsewhere_keeps_the_registered_path_and_is_verified_too(
@@ -151,14 +151,15 @@ def test_copy_naming_another_camera_or_time_is_refused_naming_both_files(
     other.parent.mkdir()
     shutil.copy(export / "CAM01" / "ch01_20240125101500.mp4", other)
     s = ingest_paths(reg, [other])
-    ((path, why),) = s.failed
+    (problem,) = s.failed
+    path, why = problem.path, problem.reason
     assert path == str(other) and before.path in why
     assert "camera is CAM02 (registered as CAM01)" in why and "name says 2024-01-25 11:15:00" in why
     assert list_clips(reg) == [before], "the registration is unchanged"
     ((copy,),) = clip_copies(reg).values()
     assert copy.path == str(other) and copy.camera_id == "CAM02" and "CAM02" in copy.conflict
     named = ingest_paths(reg, [export / "CAM01" / "ch01_20240125101500.mp4"], camera="CAM02")
-    assert "registered as CAM01" in named.failed[0][1] and list_clips(reg) == [before]
+    assert "registered as CAM01" in named.failed[0].reason and list_clips(reg) == [before]
 
 
 def test_pending_analysis_includes_clips_left_unanalysed(reg: Index, export: Path) -> None:

@@ -75,17 +75,17 @@ def test_each_segment_is_its_own_clip_of_the_one_file(reg: Index, viewer: Path, 
     whole = ingest_paths(reg, [viewer.parent])
     assert (whole.ingested, whole.known, whole.failed) == (0, 1, ()), "the file is known: no whole clip added"
     typed = ingest_paths(reg, [viewer], camera="CAM02")
-    assert "its camera is CAM02 (registered as CAM01)" in typed.failed[0][1]
+    assert "its camera is CAM02 (registered as CAM01)" in typed.failed[0].reason
     assert verify(reg).clean and verify(reg).checked == 3
     other = ingest_paths(reg, [viewer], segments=_csv(tmp_path, "0,10,CAM02\n"))
-    assert "already registered in 3 other segments" in other.failed[0][1]
+    assert "already registered in 3 other segments" in other.failed[0].reason
     assert len(list_clips(reg)) == 3
 
 
 def test_a_file_registered_whole_is_not_segmented_again(reg: Index, viewer: Path, tmp_path: Path) -> None:
     ingest_paths(reg, [viewer], camera="CAM01")
     s = ingest_paths(reg, [viewer], segments=_csv(tmp_path, "0,4,CAM01\n4,10,CAM02\n"))
-    assert s.ingested == 0 and "already registered whole (clip 1)" in s.failed[0][1]
+    assert s.ingested == 0 and "already registered whole (clip 1)" in s.failed[0].reason
 
 
 def test_segments_are_checked_before_the_file_is_read(reg: Index, viewer: Path, tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_segments_are_checked_before_the_file_is_read(reg: Index, viewer: Path, 
     with pytest.raises(InputError, match="splits one file, but 2"):
         ingest_paths(reg, [viewer, write_clip(tmp_path / "b.mp4")], segments=_csv(tmp_path, "0,4,CAM01\n"))
     past = ingest_paths(reg, [viewer], segments=_csv(tmp_path, "0,4,CAM01\n4,30,CAM02\n"))
-    assert "lies past the end of the file (10.00 s)" in past.failed[0][1]
+    assert "lies past the end of the file (10.00 s)" in past.failed[0].reason
     assert list_clips(reg) == [], "all segments or none"
 
 

@@ -248,3 +248,9 @@ def test_yolo_finder_without_the_extra_says_how_to_install_it(monkeypatch: pytes
     monkeypatch.setattr(plate_yolo.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ModelError, match=r"AGPL-3.0.*camfind\[anpr\].*--no-deps fastanpr==0.1.13"):
         platefind.load_plate_finder("yolo")
+
+
+def test_plate_finder_registry_is_the_vocabulary() -> None:
+    from camfind.vocab import PLATE_FINDERS
+
+    assert tuple(platefind.REGISTRY) == PLATE_FINDERS

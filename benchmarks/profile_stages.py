@@ -35,7 +35,12 @@ seconds, the machine shared):
 - Zoom crops batched into one forward: no saving per image (OpenCV DNN, batch 2 or 3).
 
 ``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
-ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``).
+ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with
+it (the machine shared, load 2-4): second looks at 1 a frame instead of 2: 207 -> 133 zoomed
+passes on the VN clips (6.6 -> 4.5 CPU s), 199 -> 143 on the street (6.4 -> 5.4 CPU s), the same
+16/18 plates, 16/16 carrier classes, PETS unchanged (recall 0.864, IDF1 0.660), one direction
+match fewer (17/68 against 18/68): not the default for about 4% of the CPU. Their memory held 4 s
+instead of 2 s: 198 passes, no saving.
 
 Usage:
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py            # both sets

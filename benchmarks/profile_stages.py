@@ -34,6 +34,14 @@ seconds, the machine shared):
   (IoU 0.6): IDF1 -> 0.584; zoom only on blobs under 60 px at the SSD's scale: IDF1 -> 0.609.
 - Zoom crops batched into one forward: no saving per image (OpenCV DNN, batch 2 or 3).
 
+``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
+ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with
+it (the machine shared, load 2-4): second looks at 1 a frame instead of 2: 207 -> 133 zoomed
+passes on the VN clips (6.6 -> 4.5 CPU s), 199 -> 143 on the street (6.4 -> 5.4 CPU s), the same
+16/18 plates, 16/16 carrier classes, PETS unchanged (recall 0.864, IDF1 0.660), one direction
+match fewer (17/68 against 18/68): not the default for about 4% of the CPU. Their memory held 4 s
+instead of 2 s: 198 passes, no saving.
+
 Usage:
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py            # both sets
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py --only vn --json
@@ -115,15 +123,21 @@ PATCHES: list[tuple[str, str, str, bool]] = [
     ("motion", "camfind.analysis.motion", "MotionGate.update", False),
     ("detector", "camfind.analysis.detect.ssd", "SsdDetector.detect", False),
     ("detector.zoom", "camfind.analysis.pipeline", "detect_regions", False),
+    ("second_look", "camfind.analysis.riders", "SecondLook.__call__", False),
+    ("second_look.detector", "camfind.analysis.pipeline", "detect_in_regions", False),
+    ("overlay_learn", "camfind.analysis.overlay", "learn_overlays", False),
     ("tracker", "camfind.analysis.tracking", "Tracker.update", False),
     ("enrich", "camfind.analysis.enrich", "Enricher.__call__", False),
     ("enrich.wait_at_clip_end", "camfind.analysis.stages", "Behind.results", False),
     ("colour", "camfind.analysis.enrich", "color_votes", False),
     ("plates", "camfind.analysis.enrich", "Enricher._plates", False),
+    ("plate_sweep", "camfind.analysis.enrich", "Enricher.sweep", False),
+    ("plates_in_frame", "camfind.recognition.platefind", "read_plates_in_frame", False),
     ("plate_find", "camfind.recognition.ocr_rapid", "RapidOcrBackend.detect", False),
     ("ocr", "camfind.recognition.ocr_rapid", "RapidOcrBackend.recognize", False),
     ("faces", "camfind.analysis.enrich", "Enricher._faces", False),
-    ("faces.detect", "camfind.recognition.faces", "FaceEngine._detect", False),
+    ("faces.engine", "camfind.recognition.faces", "FaceEngine.faces", False),
+    ("faces.detect", "camfind.recognition.face_detectors", "YuNetDetector.detect", False),
     ("faces.encode", "camfind.recognition.faces", "FaceEngine._gate_and_encode", False),
     ("snapshots", "camfind.analysis.snapshots", "SnapshotStore.save", False),
     ("snapshots.place", "camfind.analysis.snapshots", "SnapshotStore.place", False),
@@ -173,6 +187,12 @@ def child(out: str, argv: list[str]) -> None:
         plain = camfind.ingest.analysis_settings
         rate = float(os.environ["CAMFIND_BENCH_RATE"])
         camfind.ingest.analysis_settings = lambda **kw: plain(**kw, rate_fps=rate)  # type: ignore[assignment]
+    for item in filter(None, os.environ.get("CAMFIND_BENCH_SET", "").split(",")):  # constants to weigh
+        import importlib
+
+        target, value = item.split("=", 1)
+        module, attr = target.rsplit(".", 1)
+        setattr(importlib.import_module(module), attr, json.loads(value))
     _install(timers)
     sys.argv = ["camfind", *argv]
     code = 0

@@ -32,7 +32,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, dict, objec
     index = Index.open(root / "case.db", create=True)
     import_cameras(index, scenario.cameras_csv)
     registered = ingest_paths(index, [scenario.clips_dir])
-    assert [Path(p) for p, _ in registered.failed] == [scenario.corrupt_clip]
+    assert [Path(f.path) for f in registered.failed] == [scenario.corrupt_clip]
     summary = analyze_clips(index, list(registered.clip_ids), settings=AnalysisSettings())
     assert summary.failed == 0, summary
     truth = json.loads(scenario.ground_truth.read_text(encoding="utf-8"))

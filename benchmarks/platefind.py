@@ -34,6 +34,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from camfind.recognition.platefind import load_plate_finder, read_plates_in_frame
 from camfind.recognition.plates import OcrPlateReader, PlateReader, load_plate_reader
@@ -62,15 +63,6 @@ def partial_pattern(label: str | None) -> re.Pattern[str] | None:
     return re.compile("".join("." if ch == "?" else re.escape(ch) for ch in chars))
 
 
-def edits(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
-
 
 def score(plates: list[PlateText], labels: list[str | None]) -> dict[str, Any]:
     """read / misread / missed of the legible labels, false reads among valid readings."""
@@ -78,13 +70,13 @@ def score(plates: list[PlateText], labels: list[str | None]) -> dict[str, Any]:
     patterns = [p for p in (partial_pattern(lbl) for lbl in labels) if p]
     got = [p.norm for p in plates]
     read = [n for n in wanted if n in got]
-    misread = [n for n in wanted if n not in got and any(edits(n, g) <= EDITS for g in got)]
+    misread = [n for n in wanted if n not in got and any(Levenshtein.distance(n, g) <= EDITS for g in got)]
     missed = [n for n in wanted if n not in read and n not in misread]
     false = [
         p.text
         for p in plates
         if p.valid
-        and not any(edits(p.norm, n) <= EDITS for n in wanted)
+        and not any(Levenshtein.distance(p.norm, n) <= EDITS for n in wanted)
         and not any(pat.fullmatch(p.norm) or edits_to_pattern(p.norm, pat) for pat in patterns)
     ]
     return {"legible": len(wanted), "read": read, "misread": misread, "missed": missed, "false": false}

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from camfind.errors import InputError
 from camfind.recognition import plate_lines, vnplate
@@ -274,19 +275,9 @@ def _holds_rows(whole: PlateText, rows: PlateText) -> bool:
     if not all(seen):  # a row read as nothing tells nothing
         return True
     if len(got) != len(seen):
-        return _edits("".join(got), "".join(seen)) <= ROW_EDITS * len(seen)
-    return all(_edits(a, b) <= ROW_EDITS for a, b in zip(got, seen, strict=True))
+        return Levenshtein.distance("".join(got), "".join(seen)) <= ROW_EDITS * len(seen)
+    return all(Levenshtein.distance(a, b) <= ROW_EDITS for a, b in zip(got, seen, strict=True))
 
-
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _row_tries(boxes: Sequence[Box], height: int) -> list[tuple[list[Box], str]]:

@@ -18,6 +18,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import platform
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -123,6 +124,8 @@ def _engine_record(prefix: str, engine: object) -> dict[str, str]:
 
 _CACHE: dict[tuple[object, ...], Models] = {}
 _DETECTORS: dict[tuple[str, str | None], Detector] = {}
+#: Held while a model loads: threads analysing clips at once load each model once.
+_LOADING = threading.RLock()
 
 
 def get_models(settings: AnalysisSettings, *, osd: bool | None = None) -> Models:
@@ -135,7 +138,10 @@ def get_models(settings: AnalysisSettings, *, osd: bool | None = None) -> Models
     key = (settings.detector, settings.weights, settings.ocr, settings.plates, settings.faces, want_osd)
     models = _CACHE.get(key)
     if models is None:
-        models = _CACHE[key] = _load(settings, want_osd)
+        with _LOADING:
+            models = _CACHE.get(key)
+            if models is None:
+                models = _CACHE[key] = _load(settings, want_osd)
     return models
 
 
@@ -150,7 +156,10 @@ def get_detector(settings: AnalysisSettings) -> Detector:
     key = (settings.detector, settings.weights)
     detector = _DETECTORS.get(key)
     if detector is None:
-        detector = _DETECTORS[key] = _load_detector(settings.detector, settings.weights)
+        with _LOADING:
+            detector = _DETECTORS.get(key)
+            if detector is None:
+                detector = _DETECTORS[key] = _load_detector(settings.detector, settings.weights)
     return detector
 
 

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -40,7 +41,7 @@ from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_pa
 from camfind.analysis.riders import SecondLook, implausible_person, merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
-from camfind.analysis.stages import Behind, prefetch
+from camfind.analysis.stages import Behind, Stopped, prefetch, streaming
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.masks import MASK_COLUMN, parse_mask
@@ -108,18 +109,24 @@ def analyze_clip(
     store: SnapshotStore,
     to_world: ToWorld | None = None,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> tuple[AnalysisResult, ClipStats]:
     """Analyse one registered clip (read-only) into tracks, detections, plates, faces, snapshots.
 
+    Decoding, detection and tracking hold the process's streaming turn
+    (:func:`~camfind.analysis.stages.streaming`): a clip analysed in another thread meanwhile
+    waits for it, and enriches its last fragments in the meantime.
+
     Raises:
         NotFoundError, ClipError: the clip file is missing or cannot be decoded.
+        Stopped: ``stop`` was set (checked on every analysed frame and enrichment job).
     """
     started = time.perf_counter()
     stats = ClipStats()
     overlays = clip_overlays(clip, camera, models)
     enrich = Enricher(clip, store, plates=models.plates if settings.plates else None,
                       faces=models.faces if settings.faces else None, overlays=overlays)
-    stream = _stream(clip, models, settings, enrich, stats, progress, overlays)
+    stream = _stream(clip, models, settings, enrich, stats, progress, overlays, stop)
     result = _assemble(clip, camera, stream, store, settings.rate_fps, to_world, overlays.mask)
     stats.tracks = len(result.tracks)
     stats.seconds = time.perf_counter() - started
@@ -145,10 +152,10 @@ def clip_overlays(clip: Clip, camera: Camera, models: Models) -> OverlayWatch:
 
 def _stream(
     clip: Clip, models: Models, settings: AnalysisSettings, enrich: Enricher, stats: ClipStats,
-    progress: Progress | None, overlays: OverlayWatch | None = None,
+    progress: Progress | None, overlays: OverlayWatch | None = None, stop: threading.Event | None = None,
 ) -> _Stream:
-    """Decode (ahead, in a thread) -> gate -> detect -> track; closed fragments are enriched
-    behind, in another thread."""
+    """Decode (ahead, in a thread) -> gate -> detect -> track, in the streaming turn; closed
+    fragments are enriched behind, in the enrichment thread, and awaited after the turn."""
     tracker = Tracker(fps=settings.rate_fps)
     gate = MotionGate() if settings.motion_gate else None
     out = _Stream(defaultdict(list), defaultdict(list), {}, {}, clip.width, clip.height)
@@ -159,7 +166,7 @@ def _stream(
     zooms = ZoomMemory()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
-    with Behind[Findings](max_pending=8) as behind:
+    with Behind[Findings](max_pending=8, stop=stop) as behind:
 
         def finish(fragments: Iterable[Fragment]) -> None:
             for frag in fragments:
@@ -169,31 +176,34 @@ def _stream(
                 cls = tracker.track_class(frag.track_no, frag.detections)
                 behind.submit(frag.track_no, _enrich_and_free, enrich, frag, cls)
 
-        for frame, motion in prefetch(_gated(frames, gate), depth=4):
-            stats.frames += 1
-            if book is None:
-                out.height, out.width = frame.image.shape[:2]
-                book = TrackBook(width=out.width, height=out.height)
-            t = frame.offset_s
-            if overlays is not None:
-                overlays.see(t, frame.image, motion.boxes if motion is not None else [])
-            if cadence.wants(t, motion):
-                stats.detected_frames += 1
-                mask = overlays.mask if overlays is not None else OverlayMask()
-                blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
-                tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs, look, zooms)))
-                book.add(frame, tracked)
-                cadence.ran(t, [d.box for d in tracked])
-                regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
-                if regions is not None:
-                    behind.submit(0, enrich.sweep, frame, regions, tracked)
-            else:
-                cadence.skipped()
-            finish(book.close_stale(t))
-            if progress is not None and clip.duration_s > 0:
-                progress(min(1.0, t / clip.duration_s))
-        if book is not None:
-            finish(book.close_all())
+        with streaming(stop):
+            for frame, motion in prefetch(_gated(frames, gate), depth=4):
+                if stop is not None and stop.is_set():
+                    raise Stopped
+                stats.frames += 1
+                if book is None:
+                    out.height, out.width = frame.image.shape[:2]
+                    book = TrackBook(width=out.width, height=out.height)
+                t = frame.offset_s
+                if overlays is not None:
+                    overlays.see(t, frame.image, motion.boxes if motion is not None else [])
+                if cadence.wants(t, motion):
+                    stats.detected_frames += 1
+                    mask = overlays.mask if overlays is not None else OverlayMask()
+                    blobs = mask.keep_boxes(motion.boxes) if motion is not None else []
+                    tracked = tracker.update(frame, mask.keep(_detect(models, frame, blobs, look, zooms)))
+                    book.add(frame, tracked)
+                    cadence.ran(t, [d.box for d in tracked])
+                    regions = sweep.regions(t, blobs, tracked, out.width, out.height) if settings.plates else None
+                    if regions is not None:
+                        behind.submit(0, enrich.sweep, frame, regions, tracked)
+                else:
+                    cadence.skipped()
+                finish(book.close_stale(t))
+                if progress is not None and clip.duration_s > 0:
+                    progress(min(1.0, t / clip.duration_s))
+            if book is not None:
+                finish(book.close_all())
         for no, found_ in behind.results():
             if no == 0:  # a frame's sweep: each read to the fragment holding it, else loose
                 for r in found_.plate_reads:

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import multiprocessing
@@ -34,9 +35,11 @@ import os
 import signal
 import socket
 import sqlite3
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Generator, Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
+from camfind.analysis.stages import Stopped
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
 from camfind.errors import CamfindError, InputError
 from camfind.types import AnalysisResult, AnalysisRun, Clip
@@ -189,6 +193,7 @@ def analyze_clips(
     _fail_stale_runs(index, list(clips))
     jobs = [make_job(index, clip, settings) for clip in clips.values()]
     total = sum(max(c.frames, 1) for c in clips.values())
+    progress = _forward_only(progress)
     started = time.perf_counter()
     outcomes: list[ClipOutcome] = []
     done_frames = 0
@@ -204,6 +209,23 @@ def analyze_clips(
         answers.close()  # stops the workers when the loop ended early (Ctrl-C, an unwritable index)
         discard_owned(root, owner)
     return _summary(outcomes, time.perf_counter() - started, used, settings)
+
+
+def _forward_only(progress: ProgressFn | None) -> ProgressFn | None:
+    """``progress`` called one thread at a time and never backwards (the clip streaming next
+    reports before the one before it is written)."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+    high = [-1]
+
+    def forward(done: int, total: int, name: str) -> None:
+        with lock:
+            if done >= high[0]:
+                high[0] = done
+                progress(done, total, name)
+
+    return forward
 
 
 def make_job(index: Index, clip: Clip, settings: AnalysisSettings) -> ClipJob:
@@ -252,17 +274,62 @@ def _on_ray(cluster: RayAnalysis, jobs: list[ClipJob]) -> Generator[AnalysisOutp
         cluster.close()
 
 
-def _in_process(jobs: list[ClipJob], progress: ProgressFn | None, total: int) -> Generator[AnalysisOutput, None, None]:
-    before = 0
-    for job in jobs:
-        frames = max(job.clip.frames, 1)
+#: Clips analysed at once in this process: while one enriches its last fragments, the next one
+#: decodes and detects (one streams at a time; enrichment is one thread, in order).
+IN_FLIGHT = 2
 
-        def tick(fraction: float, base: int = before, n: int = frames, name: str = job.clip.path) -> None:
+
+def _in_process(
+    jobs: list[ClipJob], progress: ProgressFn | None, total: int, in_flight: int | None = None
+) -> Generator[AnalysisOutput, None, None]:
+    """The clips' outputs in order, ``in_flight`` analysed at once in threads of this process.
+
+    A clip's enrichment tail (its last fragments, its plate sweeps) overlaps the next clip's
+    decoding and detection. When the caller stops (Ctrl-C, SIGTERM, an error writing, closing
+    early) the clips in flight are stopped at their next frame or enrichment job and awaited
+    (their staging folders removed) before the exception goes on.
+    """
+    stop = threading.Event()
+    bases = list(itertools.accumulate((max(j.clip.frames, 1) for j in jobs), initial=0))
+
+    def run(k: int) -> AnalysisOutput:
+        job, frames = jobs[k], max(jobs[k].clip.frames, 1)
+
+        def tick(fraction: float) -> None:
             if progress is not None:
-                progress(base + int(fraction * n), total, name)
+                progress(bases[k] + int(fraction * frames), total, job.clip.path)
 
-        yield analyze_job(job, progress=tick)
-        before += frames
+        return analyze_job(job, progress=tick, stop=stop)
+
+    wanted = max(1, in_flight or IN_FLIGHT)
+    pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="camfind-clip")
+    flying: deque[Future[AnalysisOutput]] = deque()
+    upcoming = iter(range(len(jobs)))
+    try:
+        flying.extend(pool.submit(run, k) for k in itertools.islice(upcoming, wanted))
+        while flying:
+            try:
+                done = _result(flying.popleft())  # a stop raised in its thread goes on from here
+            except Stopped:  # an enrichment job was interrupted: the clip streaming then stopped too
+                raise KeyboardInterrupt from None
+            flying.extend(pool.submit(run, k) for k in itertools.islice(upcoming, 1))
+            yield done
+    finally:
+        stop.set()
+        for f in flying:
+            f.cancel()
+        wait(flying)
+        pool.shutdown(wait=True)
+
+
+def _result(future: Future[AnalysisOutput]) -> AnalysisOutput:
+    """The future's result, waited for in short steps: a signal that reached another thread
+    (Ctrl-C, SIGTERM) is raised here within a tenth of a second, not when the clip ends."""
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            continue
 
 
 def _in_pool(jobs: list[ClipJob], workers: int) -> Generator[AnalysisOutput, None, None]:

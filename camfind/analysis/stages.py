@@ -5,6 +5,12 @@ three threads keep two cores busy: one decodes and motion-gates frames ahead of 
 the main one detects and tracks, one runs colour/plates/faces on closed track fragments. Both
 hand-overs are bounded queues, so memory stays bounded however long the clip is.
 
+Enrichment runs in ONE thread per process (:func:`enrichment_pool`), whichever clip it is for:
+the face engine (dlib) and the snapshot stores are not thread-safe, and a clip whose fragments
+are still being enriched can be followed by the next clip's decoding and detection
+(:func:`streaming`: one clip streams at a time) without two enrichments at once. A
+:class:`threading.Event` given as ``stop`` ends both at the next frame or job (:class:`Stopped`).
+
 Example:
     >>> list(prefetch(iter(range(5)), depth=2))
     [0, 1, 2, 3, 4]
@@ -12,17 +18,50 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 _END = object()
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+_STREAMING = threading.Lock()
+
+
+class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error, a stop
+    """A clip's analysis was stopped from outside (its ``stop`` event was set)."""
+
+
+def enrichment_pool() -> ThreadPoolExecutor:
+    """The process's one enrichment thread (jobs of every clip, in the order submitted)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camfind-enrich")
+        return _POOL
+
+
+@contextlib.contextmanager
+def streaming(stop: threading.Event | None = None) -> Iterator[None]:
+    """Hold the process's streaming turn (decode, detect, track: one clip at a time).
+
+    Raises:
+        Stopped: ``stop`` was set while waiting for the turn.
+    """
+    while not _STREAMING.acquire(timeout=0.05):
+        if stop is not None and stop.is_set():
+            raise Stopped
+    try:
+        yield
+    finally:
+        _STREAMING.release()
 
 
 class _Failed:
@@ -73,11 +112,18 @@ def prefetch(source: Iterator[T], depth: int = 4) -> Iterator[T]:
 
 
 class Behind(Generic[R]):
-    """Runs jobs in one background thread, in order, with at most ``max_pending`` queued."""
+    """Runs jobs in the enrichment thread (:func:`enrichment_pool`), in order, with at most
+    ``max_pending`` of its own queued.
 
-    def __init__(self, max_pending: int = 8) -> None:
+    With ``stop``: a job starting after it was set raises :class:`Stopped` instead of running,
+    and a job that raised a stop of its own (Ctrl-C, :class:`Stopped`) sets it, so the jobs of
+    every clip sharing the event stop there.
+    """
+
+    def __init__(self, max_pending: int = 8, *, stop: threading.Event | None = None) -> None:
         self.max_pending = max_pending
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camfind-enrich")
+        self.stop = stop
+        self._pool = enrichment_pool()
         self._jobs: deque[tuple[int, Future[R]]] = deque()
         self._done: list[tuple[int, R]] = []
 
@@ -85,7 +131,20 @@ class Behind(Generic[R]):
         """Queue ``fn(*args)``; waits for the oldest job when too many are queued."""
         while len(self._jobs) >= self.max_pending:
             self._collect_one()
-        self._jobs.append((key, self._pool.submit(fn, *args)))
+        self._jobs.append((key, self._pool.submit(self._run, fn, *args)))
+
+    def _run(self, fn: Callable[..., R], *args: object) -> R:
+        stop = self.stop
+        if stop is not None and stop.is_set():
+            raise Stopped
+        try:
+            return fn(*args)
+        except Exception:
+            raise
+        except BaseException:
+            if stop is not None:
+                stop.set()
+            raise
 
     def _collect_one(self) -> None:
         key, job = self._jobs.popleft()
@@ -104,4 +163,5 @@ class Behind(Generic[R]):
                  tb: TracebackType | None) -> None:
         for _key, job in self._jobs:
             job.cancel()
-        self._pool.shutdown(wait=True)
+        wait([job for _key, job in self._jobs])  # none still runs: they use the clip's snapshot store
+        self._jobs.clear()

@@ -26,6 +26,7 @@ import os
 import shutil
 import socket
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -127,14 +128,19 @@ class AnalysisOutput:
         return self.result is not None and self.stats is not None and not self.error
 
 
-def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None) -> AnalysisOutput:
+def analyze_job(
+    job: ClipJob, *, progress: Callable[[float], None] | None = None, stop: threading.Event | None = None
+) -> AnalysisOutput:
     """Analyse one clip; never raises for a bad clip (the output carries the reason).
 
     Models are loaded once per process (:func:`camfind.analysis.models.get_models` caches them).
     Snapshots are staged in a private temporary folder, read back into the output and removed.
+    Several threads may analyse clips at once: their decoding and detection take turns, their
+    enrichment shares one thread (:mod:`camfind.analysis.stages`).
 
     Raises:
         KeyboardInterrupt: Ctrl-C / SIGTERM while analysing (nothing is left on disk).
+        Stopped: ``stop`` was set (nothing is left on disk).
     """
     from camfind.analysis.models import get_models
     from camfind.analysis.pipeline import analyze_clip
@@ -152,7 +158,7 @@ def analyze_job(job: ClipJob, *, progress: Callable[[float], None] | None = None
         osd = _read_osd(job, loaded.osd) if job.settings.osd else None
         to_world = None if job.ground is None else job.ground.to_world
         result, stats = analyze_clip(job.clip, job.camera, models=loaded, settings=job.settings, store=store,
-                                     to_world=to_world, progress=progress)
+                                     to_world=to_world, progress=progress, stop=stop)
         result, blobs = _detach(result, store)
         return AnalysisOutput(job.clip_id, started, here, models, result, stats, osd, blobs,
                               wall_s=time.perf_counter() - wall, cpu_s=time.process_time() - cpu)

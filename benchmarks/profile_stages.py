@@ -182,11 +182,11 @@ def child(out: str, argv: list[str]) -> None:
 
         cv2.setNumThreads(int(os.environ["CAMFIND_BENCH_CV_THREADS"]))
     if os.environ.get("CAMFIND_BENCH_RATE"):  # a trade-off to weigh: the analysis rate
-        import camfind.ingest
+        import camfind.workflow
 
-        plain = camfind.ingest.analysis_settings
+        plain = camfind.workflow.analysis_settings
         rate = float(os.environ["CAMFIND_BENCH_RATE"])
-        camfind.ingest.analysis_settings = lambda **kw: plain(**kw, rate_fps=rate)  # type: ignore[assignment]
+        camfind.workflow.analysis_settings = lambda **kw: plain(**kw, rate_fps=rate)
     for item in filter(None, os.environ.get("CAMFIND_BENCH_SET", "").split(",")):  # constants to weigh
         import importlib
 

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
-from camfind.analysis.stages import Stopped
+from camfind.analysis.stages import Stopped, limit_malloc_arenas
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
 from camfind.errors import CamfindError, InputError
 from camfind.types import AnalysisResult, AnalysisRun, Clip
@@ -185,6 +185,7 @@ def analyze_clips(
 
         import_ray()  # without the extra: one line, before the models load
     check_settings(settings)
+    limit_malloc_arenas()
     clips = {cid: get_clip(index, cid) for cid in clip_ids}
     root, owner = default_snapshot_dir(index.path, settings.snapshot_dir), new_owner()
     check_snapshot_root(root, owner)
@@ -371,6 +372,7 @@ def _init_worker(workers: int) -> None:
     # Ctrl-C reaches the whole process group: the main process stops the workers itself, so a
     # worker does not die mid-wait with a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    limit_malloc_arenas()
     cv2.setNumThreads(max(1, (os.cpu_count() or 1) // workers))
 
 

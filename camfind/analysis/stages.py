@@ -35,6 +35,30 @@ _POOL: ThreadPoolExecutor | None = None
 _STREAMING = threading.Lock()
 
 
+#: glibc malloc arenas at most (its default is 8 per core): each thread that allocates (decode,
+#: detect, enrich, the libraries' pools) otherwise gets its own, and freed frames and crops stay
+#: resident in each. Measured on the Vietnamese clips (one ingest, with the OCR arena given back
+#: after large passes): peak RSS 1.16 GB -> 0.98-1.06 GB over runs, the same CPU seconds.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for this process (call before starting threads); False where the
+    C library is not glibc (nothing changed)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_ARENA_MAX, arenas))
+
+
 class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an error, a stop
     """A clip's analysis was stopped from outside (its ``stop`` event was set)."""
 

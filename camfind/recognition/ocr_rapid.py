@@ -36,10 +36,10 @@ N_ALTERNATIVES = 3
 #: 960 px took 2 GB) and its time per line too (measured 15 ms a line in batches of 8, 23 ms
 #: in batches of 32); every chunk is padded to the width of the whole call, as before.
 REC_BATCH = 4
-#: After a detection pass of more than this many input pixels, onnxruntime's arena gives back
-#: what the pass took (a 1280x1280 pass needs ~330 MB): the largest passes are rare, and their
-#: memory would otherwise be kept for the process's life on top of everything else.
-SHRINK_AFTER_PX = 700_000
+#: After a detection pass of more than this many input pixels (a 640x640 crop's is 410k),
+#: onnxruntime's arena gives back what the pass took (a 1280x1280 pass needs ~330 MB): large
+#: passes are few, and their memory would otherwise stay taken for the process's life.
+SHRINK_AFTER_PX = 400_000
 #: onnxruntime threads per model. One thread without spin-waiting measured fastest here when the
 #: 2 cores are shared (60 ms vs 122 ms per line with ORT's defaults at load 9), and leaves cores
 #: to parallel workers; override with $CAMFIND_OCR_THREADS.

@@ -103,8 +103,15 @@ def check(index: Index, expect: str | None = None) -> AuditCheck:
     return AuditCheck(True, len(rows), last_hash=prev, expected_found=None if expect is None else True)
 
 
+#: On PostgreSQL: the guard triggers and the function they run (which must refuse).
+PG_GUARD_TRIGGERS = ("audit_no_delete", "audit_no_truncate", "audit_no_update")
+PG_GUARD_BODY = "RAISE EXCEPTION 'audit is append-only'"
+
+
 def guard_problem(index: Index) -> str | None:
     """What is wrong with the triggers that keep the log append-only, or None."""
+    if index.dialect == "postgresql":
+        return _pg_guard_problem(index)
     found = {str(name): " ".join(str(sql or "").split()).rstrip(";") for name, sql in index.db.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")}
     for name, sql in GUARD_TRIGGERS.items():
@@ -113,6 +120,25 @@ def guard_problem(index: Index) -> str | None:
         if found[name] != sql:
             return f"the append-only trigger {name} was changed: {found[name]}"
     extra = sorted(set(found) - set(GUARD_TRIGGERS))
+    if extra:
+        return f"unexpected trigger(s) on the audit log: {', '.join(extra)}"
+    return None
+
+
+def _pg_guard_problem(index: Index) -> str | None:
+    rows = index.db.execute(
+        "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE t.tgrelid = 'audit'::regclass AND NOT t.tgisinternal").fetchall()
+    found = {str(name): (str(enabled), str(body)) for name, enabled, body in rows}
+    for name in PG_GUARD_TRIGGERS:
+        if name not in found:
+            return f"the append-only trigger {name} is missing: the log could have been edited without a trace"
+        enabled, body = found[name]
+        if enabled == "D":
+            return f"the append-only trigger {name} is disabled: the log could have been edited without a trace"
+        if PG_GUARD_BODY not in body:
+            return f"the append-only trigger {name} was changed: it no longer refuses ({' '.join(body.split())})"
+    extra = sorted(set(found) - set(PG_GUARD_TRIGGERS))
     if extra:
         return f"unexpected trigger(s) on the audit log: {', '.join(extra)}"
     return None

@@ -163,7 +163,7 @@ def evidence_at(index: Index, path: str | os.PathLike[str]) -> str | None:
     from camfind.index.queries import evidence_named, evidence_paths
 
     target = Path(path).resolve()
-    if index.path != ":memory:":
+    if index.is_file:
         db = Path(index.path).resolve()
         if target.parent == db.parent and target.name.startswith(db.name):
             return f"the index {index.path}" + ("" if target == db else " (a file SQLite keeps beside it)")

@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import multiprocessing
 import os
@@ -46,6 +45,7 @@ from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
 from camfind.errors import CamfindError, InputError
+from camfind.index.sql import in_list
 from camfind.types import AnalysisResult, AnalysisRun, Clip
 
 if TYPE_CHECKING:
@@ -233,10 +233,9 @@ def _answers(
 
 def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
     """Mark failed the runs of these clips still ``running``: their process died before recording them."""
-    stale = [r[0] for r in index.db.execute(
-        "SELECT id FROM analysis_runs WHERE status = 'running' AND clip_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(clip_ids)),),
-    )]
+    cond, param = in_list(index.dialect, "clip_id", list(clip_ids))
+    stale = [r[0] for r in index.db.execute(f"SELECT id FROM analysis_runs WHERE status = 'running' AND {cond}",
+                                            (param,))]
     if not stale:
         return
     with index.transaction():
@@ -415,8 +414,8 @@ def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
     wanted = sorted(paths)
     if not wanted:
         return []
-    used = {r[0] for r in index.db.execute(
-        "SELECT path FROM snapshots WHERE path IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
+    cond, param = in_list(index.dialect, "path", wanted)
+    used = {r[0] for r in index.db.execute(f"SELECT path FROM snapshots WHERE {cond}", (param,))}
     return [p for p in wanted if p not in used]
 
 

@@ -361,12 +361,12 @@ def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime
 # -- audit ------------------------------------------------------------------------------------
 def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
     """Audit entries oldest first (the last ``limit`` if given)."""
-    cols = "id, ts, user, command, args_json, counts_json, prev_hash, hash"
+    cols = "id, ts, \"user\", command, args_json, counts_json, prev_hash, hash"
     if limit is None:
         rows = index.db.execute(f"SELECT {cols} FROM audit ORDER BY id").fetchall()
     else:
         rows = index.db.execute(
-            f"SELECT * FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
+            f"SELECT * FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT ?) AS recent ORDER BY id",
             (limit,),
         ).fetchall()
     return [AuditEntry(*r) for r in rows]

@@ -216,6 +216,10 @@ def ingest_paths(
             done = len(tally.ingested)
             raise StorageError(f"{problem} (stopped at {shown(path)} after registering {done} new clip"
                                f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
+        except StorageError as exc:  # the index refused (a shared server gone, say): stop, never skip on
+            done = len(tally.ingested)
+            raise StorageError(f"{exc} (stopped at {shown(path)} after registering {done} new clip"
+                               f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
         except CamfindError as exc:
             reason = shown(str(exc).removeprefix(f"{path}: "))
             tally.failed.append(FileProblem(shown(path), reason))

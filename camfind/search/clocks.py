@@ -8,12 +8,12 @@ False
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from camfind.index.sql import in_list
 from camfind.types import Sighting
 
 if TYPE_CHECKING:
@@ -60,11 +60,11 @@ def clock_info(index: Index, sightings: Iterable[Sighting]) -> dict[int, ClockIn
         return {}
     observed = {r[0] for r in index.db.execute(
         "SELECT DISTINCT camera_id FROM clock_observations UNION SELECT id FROM cameras WHERE clock_trusted = 1")}
+    cond, param = in_list(index.dialect, "c.id", ids)
     rows = index.db.execute(
         "SELECT c.id, c.camera_id, c.time_source, c.clock_offset_s, k.clock_uncertainty_s, k.clock_source, "
-        "k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id "
-        "WHERE c.id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
+        f"k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id WHERE {cond}",
+        (param,),
     )
     return {
         int(r[0]): ClockInfo(r[1], int(r[0]), r[2], float(r[3] or 0.0), r[1] in observed,

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.errors import InputError, NoUsableFaceError
+from camfind.index.postgres import is_url
+from camfind.index.sql import in_list
 from camfind.outputs import atomic_output
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
@@ -120,10 +122,9 @@ def _min_distance(enc: np.ndarray, sq: np.ndarray, probes: np.ndarray) -> np.nda
 
 
 def _read_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    cond, param = in_list(index.dialect, "id", [int(i) for i in ids])
     rows = index.db.execute(
-        "SELECT id, encoding FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))"
-        " AND encoding IS NOT NULL ORDER BY id",
-        (_json_ids(ids),),
+        f"SELECT id, encoding FROM face_sightings WHERE {cond} AND encoding IS NOT NULL ORDER BY id", (param,),
     ).fetchall()
     return _to_arrays(rows)
 
@@ -134,17 +135,17 @@ def _to_arrays(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarra
     return ids, enc
 
 
-def _json_ids(ids: np.ndarray) -> str:
-    return "[" + ",".join(str(int(i)) for i in ids) + "]"
-
-
 # -- the cached matrix ------------------------------------------------------------------------
 def cache_key(index: Index) -> CacheKey:
     """(when the index was created, faces deleted so far, highest id ever given): three O(1)
     reads that change on any insert or delete, and differ between two index files made at one
     path."""
     born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
-    row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
+    if index.dialect == "postgresql":  # ids come from an identity sequence; deletions are counted
+        row = index.db.execute("SELECT MAX(id) FROM face_sightings").fetchone()
+        row = None if row[0] is None else row
+    else:
+        row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
     return float(born), float(index.meta("face_deletions") or 0), float(row[0]) if row else 0.0
 
 
@@ -180,8 +181,9 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
 
 
 def side_file(db_path: str) -> Path | None:
-    """Where the face matrix cache of an index file lives (None for an in-memory index)."""
-    return None if db_path == ":memory:" else Path(db_path + ".faces.cache")
+    """Where the face matrix cache of an index file lives (None for an in-memory index, and for a
+    PostgreSQL case: each machine keeps its matrix in memory, checked against the server's key)."""
+    return None if db_path == ":memory:" or is_url(db_path) else Path(db_path + ".faces.cache")
 
 
 # The side file: MAGIC, an 8-byte little-endian header length, a JSON header (key, rows), then

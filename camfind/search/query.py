@@ -15,11 +15,9 @@ class, colour or direction is asked for. Results stream from one SQL cursor in t
 from __future__ import annotations
 
 import heapq
-import json
 import logging
-import sqlite3
 import sys
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -30,6 +28,7 @@ import numpy as np
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word, haversine_m, parse_direction
 from camfind.index.queries import camera_ids, list_cameras
+from camfind.index.sql import in_list, named_rows
 from camfind.search.classwords import resolve_class
 from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.faces import rank_faces
@@ -175,11 +174,13 @@ def plate_sightings(
 
 def plates_of_tracks(index: Index, track_ids: Collection[int]) -> dict[int, set[str]]:
     """The normalised plate texts each track carries (its own and its reads')."""
-    ids = json.dumps(sorted({int(t) for t in track_ids}))
+    ids = sorted({int(t) for t in track_ids})
+    tracks, ids_param = in_list(index.dialect, "id", ids)
+    reads, _ = in_list(index.dialect, "track_id", ids)
     rows = index.db.execute(
-        "SELECT id, plate_norm FROM tracks WHERE plate_norm IS NOT NULL AND id IN (SELECT value FROM json_each(?)) "
-        "UNION SELECT track_id, norm FROM plate_reads WHERE valid = 1 AND track_id IN (SELECT value FROM json_each(?))",
-        (ids, ids),
+        f"SELECT id, plate_norm FROM tracks WHERE plate_norm IS NOT NULL AND {tracks} "
+        f"UNION SELECT track_id, norm FROM plate_reads WHERE valid = 1 AND {reads}",
+        (ids_param, ids_param),
     )
     out: dict[int, set[str]] = {}
     for tid, norm in rows:
@@ -206,7 +207,7 @@ def _plan(index: Index, q: SearchQuery) -> _Plan:
     plates = None
     pattern = q.plate_pattern
     if pattern is not None:
-        plates = matching_plates(index.db, pattern)
+        plates = matching_plates(index, pattern)
     tracks: dict[int, float | None] | None = None
     face_orphans = None
     if q.faces:
@@ -237,17 +238,15 @@ def _face_candidates(
     track (face id -> distance)."""
     cand = None
     if q.time_from or q.time_to or cams is not None:
-        where, params = _window("ts", q, "camera_id", cams)
+        where, params = _window(index, "ts", q, "camera_id", cams)
         rows = index.db.execute(f"SELECT id FROM face_sightings WHERE {where} ORDER BY id", params)
         cand = np.fromiter((r[0] for r in rows), dtype=np.int64)
     matches = rank_faces(index, q.faces, threshold=q.face_threshold, candidate_ids=cand)
     if not matches:
         return {}, {}
     dist = {m.face_id: m.distance for m in matches}
-    rows = index.db.execute(
-        "SELECT id, track_id FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(dist)),),
-    )
+    faces, param = in_list(index.dialect, "id", list(dist))
+    rows = index.db.execute(f"SELECT id, track_id FROM face_sightings WHERE {faces}", (param,))
     tracks: dict[int, float] = {}
     orphans: dict[int, float] = {}
     for face_id, track_id in rows:
@@ -259,9 +258,9 @@ def _face_candidates(
 
 
 def _window(
-    col: str, q: SearchQuery, cam_col: str, cams: tuple[str, ...] | None, end_col: str | None = None
+    index: Index, col: str, q: SearchQuery, cam_col: str, cams: tuple[str, ...] | None, end_col: str | None = None
 ) -> tuple[str, list[Any]]:
-    conds: list[str] = ["1"]
+    conds: list[str] = ["TRUE"]
     params: list[Any] = []
     if q.time_to is not None:
         conds.append(f"{col} <= ?")
@@ -270,8 +269,9 @@ def _window(
         conds.append(f"{end_col or col} >= ?")
         params.append(to_ts(q.time_from))
     if cams is not None:
-        conds.append(f"{cam_col} IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(cams)))
+        cond, param = in_list(index.dialect, cam_col, cams)
+        conds.append(cond)
+        params.append(param)
     return " AND ".join(conds), params
 
 
@@ -301,17 +301,15 @@ def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]
     where, params = _track_conditions(index, q, plan)
     if plan.plates is not None:
         valid = "" if q.raw_plates else " AND p.valid = 1"
+        read, plates = in_list(index.dialect, "p.norm", plan.plates)
         sql = _TRACK_SQL.format(plate="COALESCE(pr.text, t.plate_text)", where=where,
-                                clock_uncertainty=_CLOCK_UNCERTAINTY,
-                                read=f"p.norm IN (SELECT value FROM json_each(?)){valid}")
-        params = [json.dumps(list(plan.plates)), *params]
+                                clock_uncertainty=_CLOCK_UNCERTAINTY, read=f"{read}{valid}")
+        params = [plates, *params]
     else:
         sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
                                 read="p.norm = t.plate_norm AND p.valid = 1")
     tracks = plan.tracks or {}
-    cursor = index.db.execute(sql, params)
-    cursor.row_factory = sqlite3.Row  # columns read by name (this cursor only)
-    for r in cursor:
+    for r in named_rows(index.db.execute(sql, params)):
         track_id = int(r["track_id"])
         yield Sighting(
             camera_id=r["camera_id"], time=from_ts(r["first_ts"]), end_time=from_ts(r["last_ts"]), cls=r["cls"],
@@ -332,15 +330,16 @@ def _compass_word(deg: float | None) -> str | None:
 
 
 def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, list[Any]]:
-    where, params = _window("t.first_ts", q, "t.camera_id", plan.cameras, end_col="t.last_ts")
+    where, params = _window(index, "t.first_ts", q, "t.camera_id", plan.cameras, end_col="t.last_ts")
     conds = [where]
     if q.time_from is not None:  # bound the index range: no track outlasts the longest clip
         longest = index.db.execute("SELECT COALESCE(MAX(duration_s), 0) FROM clips").fetchone()[0]
         conds.append("t.first_ts >= ?")
         params.append(to_ts(q.time_from) - float(longest) - 1.0)
     if q.classes:
-        conds.append("t.cls IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(q.classes)))
+        cond, param = in_list(index.dialect, "t.cls", q.classes)
+        conds.append(cond)
+        params.append(param)
     if q.color_name is not None:
         conds.append("lower(t.color) = ?")
         params.append(q.color_name)
@@ -348,14 +347,15 @@ def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, l
         conds.append(_direction_condition("t.direction_deg", q.direction_deg, params))
     if plan.plates is not None:
         valid = "" if q.raw_plates else " AND valid = 1"
-        conds.append(
-            "t.id IN (SELECT id FROM tracks WHERE plate_norm IN (SELECT value FROM json_each(?)) "
-            f"UNION SELECT track_id FROM plate_reads WHERE norm IN (SELECT value FROM json_each(?)){valid})"
-        )
-        params += [json.dumps(list(plan.plates))] * 2
+        voted, plates = in_list(index.dialect, "plate_norm", plan.plates)
+        read, _ = in_list(index.dialect, "norm", plan.plates)
+        conds.append(f"t.id IN (SELECT id FROM tracks WHERE {voted} UNION SELECT track_id FROM plate_reads "
+                     f"WHERE {read}{valid})")
+        params += [plates] * 2
     if plan.tracks is not None:
-        conds.append("t.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(plan.tracks)))
+        cond, param = in_list(index.dialect, "t.id", plan.tracks)
+        conds.append(cond)
+        params.append(param)
     return " AND ".join(conds), params
 
 
@@ -370,36 +370,36 @@ def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
 
 
 def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
-    where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
+    plates, plates_param = in_list(index.dialect, "pr.norm", list(plan.plates or {}))
+    where, params = _window(index, "pr.ts", q, "pr.camera_id", plan.cameras)
     valid = "" if q.raw_plates else " AND pr.valid = 1"
     sql = f"""SELECT pr.camera_id, pr.ts, pr.text AS plate, pr.confidence, pr.clip_id, c.sha256 AS clip_sha256,
               c.path AS clip_path, pr.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
               {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
               FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
               LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
-              WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)){valid} AND {where}
+              WHERE pr.track_id IS NULL AND {plates}{valid} AND {where}
               ORDER BY pr.ts, pr.camera_id, pr.id"""
-    cursor = index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params])
-    cursor.row_factory = sqlite3.Row
-    for r in cursor:
+    for r in named_rows(index.db.execute(sql, [plates_param, *params])):
         yield _orphan(r, float(r["confidence"]), plate=r["plate"])
 
 
 def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     dist = plan.face_orphans or {}
+    faces, faces_param = in_list(index.dialect, "f.id", list(dist))
     sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
              f.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
              {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
              FROM face_sightings f JOIN clips c ON c.id = f.clip_id
              LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
-             WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
-    cursor = index.db.execute(sql, (json.dumps(list(dist)),))
-    cursor.row_factory = sqlite3.Row
-    for r in cursor:
+             WHERE {faces} ORDER BY f.ts, f.camera_id, f.id"""
+    for r in named_rows(index.db.execute(sql, (faces_param,))):
         yield _orphan(r, float(r["quality"]), face=dist[int(r["id"])])
 
 
-def _orphan(r: sqlite3.Row, confidence: float, *, plate: str | None = None, face: float | None = None) -> Sighting:
+def _orphan(
+    r: Mapping[str, Any], confidence: float, *, plate: str | None = None, face: float | None = None
+) -> Sighting:
     """A sighting of a plate read or face outside any track, from a row naming camera_id, ts,
     clip_id, clip_sha256, clip_path, frame, snapshot, snapshot_sha256 and the clock columns."""
     ts, frame, snap, snap_sha = r["ts"], int(r["frame"]), r["snapshot"], r["snapshot_sha256"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
-from camfind.evidence import sha256_file
+from camfind.evidence import local_path, sha256_file, unreachable
 from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 
@@ -105,7 +105,7 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     clip_problems = len(problems)
     snapshots = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id").fetchall()
     for clip_id, path, sha in snapshots:
-        problem = _check(int(clip_id), str(path), str(sha))
+        problem = _check(int(clip_id), local_path(str(path)), str(sha))
         if problem is not None:
             logger.info("snapshot %s: %s", problem.kind, path)
             detail = "content differs from analysis" if problem.kind == "changed" else problem.detail
@@ -139,7 +139,7 @@ def _check_locations(
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:
     found = Path(path)
     if not found.is_file():
-        detail = "file not found"
+        detail = unreachable(path) or "file not found"
         if found.exists():
             detail = "a folder is in its place" if found.is_dir() else "not a regular file"
         return ClipProblem(clip_id, path, "missing", expected, detail=detail)

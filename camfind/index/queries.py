@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camfind.errors import NotFoundError
+from camfind.evidence import local_path
 from camfind.pathtext import restored, shown
 from camfind.timeutil import from_ts, to_ts
 from camfind.types import Calibration, Camera, Clip, ClipCopy
@@ -243,7 +244,7 @@ def clip_from_row(row: Sequence[Any]) -> Clip:
     """A :class:`Clip` from a row selected with ``_CLIP_COLS`` (read by column name)."""
     r = _named(_CLIP_COLS, row)
     return Clip(
-        id=r["id"], camera_id=r["camera_id"], path=restored(r["path"], r["path_bytes"]), sha256=r["sha256"],
+        id=r["id"], camera_id=r["camera_id"], path=local_path(restored(r["path"], r["path_bytes"])), sha256=r["sha256"],
         size_bytes=r["size_bytes"], start=from_ts(r["start_ts"]), start_raw=from_ts(r["start_raw_ts"]),
         time_source=r["time_source"], clock_offset_s=r["clock_offset_s"], duration_s=r["duration_s"],
         fps=r["fps"], frames=r["frames"], width=r["width"], height=r["height"], codec=r["codec"],
@@ -303,7 +304,8 @@ def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[Clip
     out: dict[int, list[ClipCopy]] = {}
     for cid, path, raw, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
         out.setdefault(int(cid), []).append(
-            ClipCopy(int(cid), restored(path, raw), cam, None if name_ts is None else from_ts(name_ts), conflict))
+            ClipCopy(int(cid), local_path(restored(path, raw)), cam, None if name_ts is None else from_ts(name_ts),
+                     conflict))
     return out
 
 

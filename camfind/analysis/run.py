@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
-from camfind.errors import CamfindError, InputError
+from camfind.errors import CamfindError, InputError, StorageError, Terminated
 from camfind.index.sql import in_list
 from camfind.types import AnalysisResult, AnalysisRun, Clip
 
@@ -423,14 +423,14 @@ def _committed(index: Index, run_id: int) -> bool:
     """Whether the run's results are in the index (True when that cannot be told: keep the files)."""
     try:
         row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
-    except sqlite3.Error:
+    except (sqlite3.Error, StorageError):
         return True
     return row is None or row[0] == "done"
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
-        return "terminated" if type(exc).__name__ == "Terminated" else "interrupted (Ctrl-C)"
+        return "terminated" if isinstance(exc, Terminated) else "interrupted (Ctrl-C)"
     if isinstance(exc, CamfindError):
         return str(exc)
     if isinstance(exc, sqlite3.Error):

@@ -45,9 +45,10 @@ def require_pg() -> str:
 
 
 def with_schema(url: str, schema: str) -> str:
-    """``url`` whose connections work in ``schema`` (pg_trgm stays reachable in public)."""
+    """``url`` whose connections work in ``schema`` (pg_trgm stays reachable in public), named after
+    it (``application_name``), so a test can find its own connections on the server."""
     sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options=-csearch_path%3D{schema},public"
+    return f"{url}{sep}options=-csearch_path%3D{schema},public&application_name={schema}"
 
 
 @contextmanager

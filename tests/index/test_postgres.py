@@ -166,11 +166,10 @@ def test_the_server_gone_mid_ingest_stops_in_one_line_and_resumes(pg: str, tmp_p
 
     def add_then_drop(self: Writer, clip: Clip) -> tuple[int, bool]:
         calls["n"] += 1
-        if calls["n"] == 3:  # the server restarts: every connection of this client is cut
+        if calls["n"] == 3:  # the server restarts: every connection of this case is cut
             with psycopg.connect(pg, autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE pid != pg_backend_pid() AND datname = current_database() "
-                              "AND application_name = '' AND state IS NOT NULL")
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid != pg_backend_pid() "
+                              "AND application_name = current_setting('application_name')")
         return real(self, clip)
 
     monkeypatch.setattr(Writer, "add_clip", add_then_drop)
@@ -201,7 +200,7 @@ def test_a_disabled_audit_guard_fails_the_check(pg: str) -> None:
 def test_urls_in_messages_hide_the_password() -> None:
     assert redact("postgresql://u:pw@h:5433/db?sslmode=require") == "postgresql://u:***@h:5433/db?sslmode=require"
     assert redact("postgresql://u@h/db") == "postgresql://u@h/db"
-    assert with_schema("postgresql://h/db", "s1").endswith("?options=-csearch_path%3Ds1,public")
+    assert with_schema("postgresql://h/db", "s1").endswith("?options=-csearch_path%3Ds1,public&application_name=s1")
 
 
 # -- a case between backends ----------------------------------------------------------------------

@@ -39,7 +39,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from camfind.errors import InputError
-from camfind.index.sql import glob_match, in_list
+from camfind.index import platevocab
 from camfind.recognition.vnplate import CONFUSABLE
 from camfind.vocab import normalize_plate
 
@@ -181,73 +181,48 @@ def matching_plates(index: Index, pattern: PlatePattern) -> dict[str, float]:
 
     Exact patterns are looked up directly. Wildcards with a literal prefix are a range scan on
     ``plate_vocab.norm``; others use its trigram index for their literal runs of 3 or more
-    (SQLite's FTS5 trigram table; PostgreSQL's ``pg_trgm`` index serves ``LIKE`` itself).
-    Fuzzy patterns get their candidates from :func:`fuzzy_candidates`.
+    (:mod:`camfind.index.platevocab` serves both backends). Fuzzy patterns get their candidates
+    from :func:`fuzzy_candidates`.
     """
     if pattern.kind == "exact":
-        row = index.db.execute("SELECT 1 FROM plate_vocab WHERE norm = ?", (pattern.norm,)).fetchone()
-        return {} if row is None else {pattern.norm: 0.0}
+        return {pattern.norm: 0.0} if platevocab.has(index, pattern.norm) else {}
     if pattern.kind == "wildcard":
-        return {v: 0.0 for v in _wildcard(index, pattern)}
+        runs = [r for r in re.split(r"[*?]", pattern.norm) if len(r) >= 3]
+        return {v: 0.0 for v in platevocab.wildcard(index, pattern.glob, pattern.literal_prefix, runs)}
     return fuzzy_matches([pattern], fuzzy_candidates(index, pattern))[0]
 
 
 def match_many(index: Index, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
     """Match many patterns (a watchlist): exact ones in one lookup, the others each through the
     indexes. Returns, per pattern, the matching plate texts and their distances."""
-    known = _existing(index, {p.norm for p in patterns if p.kind == "exact"})
+    known = platevocab.existing(index, (p.norm for p in patterns if p.kind == "exact"))
     return [
         ({p.norm: 0.0} if p.norm in known else {}) if p.kind == "exact" else matching_plates(index, p)
         for p in patterns
     ]
 
 
-def _wildcard(index: Index, pattern: PlatePattern) -> list[str]:
-    cond, param = glob_match(index.dialect, "norm", pattern.glob)
-    runs = [r for r in re.split(r"[*?]", pattern.norm) if len(r) >= 3]
-    if pattern.literal_prefix or not runs or index.dialect == "postgresql":
-        rows = index.db.execute(f"SELECT norm FROM plate_vocab WHERE {cond}", (param,))
-    else:
-        rows = index.db.execute(
-            f"SELECT norm FROM plate_vocab WHERE {cond} AND id IN "
-            "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)",
-            (param, " AND ".join(f'"{r}"' for r in runs)),
-        )
-    return [str(r[0]) for r in rows]
-
-
 def fuzzy_candidates(index: Index, pattern: PlatePattern) -> list[str]:
     """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside the database.
 
     Pigeonhole: cut the confusion-folded pattern into ``N + 1`` pieces; ``N`` edits can spoil at
-    most ``N`` of them, so a match contains one piece intact, up to look-alikes. On SQLite each
-    piece is spelt in all its look-alike variants and looked up in the trigram index (``51F1`` ->
-    ``"51F1" OR "S1F1" OR "5IF1"...``); where a piece is shorter than 3 characters or has too
-    many variants, SQLite scans the vocabulary with one GLOB per piece instead
-    (``*[5S][1ITL]F*``), still in C. On PostgreSQL the pieces are one regular expression
-    (``[5S][1ITL]F|...``) that the ``pg_trgm`` index answers. Only candidates reach Python.
+    most ``N`` of them, so a match contains one piece intact, up to look-alikes. Each piece goes
+    to the database spelt in all its look-alike variants (``51F1`` -> ``51F1, S1F1, 5IF1...``) and
+    as character classes (``[5S][1ITL]F1``); SQLite looks the variants up in its trigram index
+    (or, for a piece shorter than 3 characters or with too many variants, scans with one GLOB per
+    piece, still in C), PostgreSQL answers the classes as one regular expression from ``pg_trgm``.
     """
     n = int(pattern.max_edits)
     lo, hi = len(pattern.norm) - n, len(pattern.norm) + n
     pieces = _pieces(fold_confusions(pattern.norm), n + 1)
-    db = index.db
     if min(len(piece) for piece in pieces) < 2:
-        rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
-        return [str(r[0]) for r in rows]
-    if index.dialect == "postgresql":
-        regex = "|".join("".join(_char_class(ch) for ch in piece) for piece in pieces)
-        sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND norm ~ ?"
-        return [str(r[0]) for r in db.execute(sql, (lo, hi, regex))]
-    variants = [_variants(piece) for piece in pieces]
-    if min(len(piece) for piece in pieces) >= 3 and max(len(v) for v in variants) <= MAX_VARIANTS:
-        match = " OR ".join(f'"{v}"' for group in variants for v in group)
-        sql = ("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND id IN "
-               "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)")
-        return [str(r[0]) for r in db.execute(sql, (lo, hi, match))]
-    globs = ["*" + "".join(_char_class(ch) for ch in piece) + "*" for piece in pieces]
-    sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND ("
-    sql += " OR ".join(["norm GLOB ?"] * len(globs)) + ")"
-    return [str(r[0]) for r in db.execute(sql, (lo, hi, *globs))]
+        return platevocab.by_length(index, lo, hi)
+    spelt = []
+    for piece in pieces:
+        variants = _variants(piece)
+        spelt.append(platevocab.Piece(len(piece), "".join(_char_class(ch) for ch in piece),
+                                      tuple(variants) if len(variants) <= MAX_VARIANTS else None))
+    return platevocab.containing_any(index, lo, hi, spelt)
 
 
 def _variants(folded: str) -> list[str]:
@@ -289,13 +264,6 @@ def _pieces(text: str, k: int) -> list[str]:
 def _char_class(folded: str) -> str:
     group = CONFUSION_GROUPS[_GROUP_OF[folded]] if folded in _GROUP_OF else ""
     return f"[{group}]" if group else folded
-
-
-def _existing(index: Index, norms: set[str]) -> set[str]:
-    if not norms:
-        return set()
-    cond, param = in_list(index.dialect, "norm", sorted(norms))
-    return {str(r[0]) for r in index.db.execute(f"SELECT norm FROM plate_vocab WHERE {cond}", (param,))}
 
 
 @lru_cache(maxsize=1024)

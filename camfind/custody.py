@@ -103,11 +103,13 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     missing = tuple(p.path for p in problems if p.kind == "missing")
     clip_ok = len(clips) - bad_clips
     clip_problems = len(problems)
-    snapshots = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id").fetchall()
-    for clip_id, path, sha in snapshots:
-        problem = _check(int(clip_id), local_path(str(path)), str(sha))
+    from camfind.index.queries import snapshot_records
+
+    snapshots = snapshot_records(index)
+    for snap in snapshots:
+        problem = _check(snap.clip_id, local_path(snap.path), snap.sha256)
         if problem is not None:
-            logger.info("snapshot %s: %s", problem.kind, path)
+            logger.info("snapshot %s: %s", problem.kind, snap.path)
             detail = "content differs from analysis" if problem.kind == "changed" else problem.detail
             problems.append(dataclasses.replace(problem, what="snapshot", detail=detail))
     snap_ok = len(snapshots) - (len(problems) - clip_problems)

@@ -45,7 +45,6 @@ from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
 from camfind.errors import CamfindError, InputError, StorageError, Terminated
-from camfind.index.sql import in_list
 from camfind.types import AnalysisResult, AnalysisRun, Clip
 
 if TYPE_CHECKING:
@@ -233,9 +232,9 @@ def _answers(
 
 def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
     """Mark failed the runs of these clips still ``running``: their process died before recording them."""
-    cond, param = in_list(index.dialect, "clip_id", list(clip_ids))
-    stale = [r[0] for r in index.db.execute(f"SELECT id FROM analysis_runs WHERE status = 'running' AND {cond}",
-                                            (param,))]
+    from camfind.index.queries import running_runs
+
+    stale = running_runs(index, clip_ids)
     if not stale:
         return
     with index.transaction():
@@ -406,7 +405,9 @@ def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, stor
 
 
 def _snapshot_paths(index: Index, clip_id: int) -> set[str]:
-    return {r[0] for r in index.db.execute("SELECT path FROM snapshots WHERE clip_id = ?", (clip_id,))}
+    from camfind.index.queries import snapshot_paths
+
+    return snapshot_paths(index, clip_id)
 
 
 def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
@@ -414,18 +415,21 @@ def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
     wanted = sorted(paths)
     if not wanted:
         return []
-    cond, param = in_list(index.dialect, "path", wanted)
-    used = {r[0] for r in index.db.execute(f"SELECT path FROM snapshots WHERE {cond}", (param,))}
+    from camfind.index.queries import referenced_snapshots
+
+    used = referenced_snapshots(index, wanted)
     return [p for p in wanted if p not in used]
 
 
 def _committed(index: Index, run_id: int) -> bool:
     """Whether the run's results are in the index (True when that cannot be told: keep the files)."""
     try:
-        row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
+        from camfind.index.queries import run_status
+
+        status = run_status(index, run_id)
     except (sqlite3.Error, StorageError):
         return True
-    return row is None or row[0] == "done"
+    return status in (None, "done")
 
 
 def _reason(exc: BaseException) -> str:

@@ -24,7 +24,7 @@ import numpy as np
 
 from camfind.errors import NotFoundError
 from camfind.evidence import local_path
-from camfind.index.sql import named_rows
+from camfind.index.sql import in_list, named_rows
 from camfind.pathtext import restored, shown
 from camfind.timeutil import from_ts, to_ts
 from camfind.types import Calibration, Camera, Clip, ClipCopy
@@ -544,3 +544,137 @@ def face_tracks(index: Index, time_from: TimeLike | None = None, time_to: TimeLi
                 np.frombuffer(r["encoding"], dtype=np.float32), float(r["quality"]), float(r["first_raw"]),
                 float(r["last_raw"]))
     return list(best.values())
+
+
+# -- snapshots, runs, clocks and faces of the stages --------------------------------------------
+@dataclass(frozen=True)
+class SnapshotRecord:
+    """A snapshot file as recorded: its clip, where it was written, and its SHA-256."""
+
+    clip_id: int
+    path: str
+    sha256: str
+
+
+def snapshot_records(index: Index) -> list[SnapshotRecord]:
+    """Every recorded snapshot, in the order they were written."""
+    rows = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id")
+    return [SnapshotRecord(int(r["clip_id"]), str(r["path"]), str(r["sha256"])) for r in named_rows(rows)]
+
+
+def snapshot_paths(index: Index, clip_id: int) -> set[str]:
+    """The snapshot files recorded for one clip (any run)."""
+    return {str(r[0]) for r in index.db.execute("SELECT path FROM snapshots WHERE clip_id = ?", (clip_id,))}
+
+
+def referenced_snapshots(index: Index, paths: Sequence[str]) -> set[str]:
+    """Of ``paths``, those some snapshot row points at (any clip, any run)."""
+    if not paths:
+        return set()
+    cond, param = in_list(index.dialect, "path", list(paths))
+    return {str(r[0]) for r in index.db.execute(f"SELECT path FROM snapshots WHERE {cond}", (param,))}
+
+
+def run_status(index: Index, run_id: int) -> str | None:
+    """The status of an analysis run (``running``, ``done``...), or None if there is no such run."""
+    row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def running_runs(index: Index, clip_ids: Sequence[int]) -> list[int]:
+    """The runs of these clips still marked ``running``."""
+    cond, param = in_list(index.dialect, "clip_id", list(clip_ids))
+    return [int(r[0]) for r in index.db.execute(
+        f"SELECT id FROM analysis_runs WHERE status = 'running' AND {cond} ORDER BY id", (param,))]
+
+
+@dataclass(frozen=True)
+class ClipClockRow:
+    """A clip's clock facts as stored: its start's source, the offset applied, and its camera's
+    clock uncertainty, source and trust."""
+
+    clip_id: int
+    camera_id: str
+    time_source: str
+    clock_offset_s: float
+    uncertainty_s: float | None
+    clock_source: str
+    trusted: bool
+
+
+def clip_clocks(index: Index, clip_ids: Sequence[int]) -> list[ClipClockRow]:
+    """The clock facts of these clips."""
+    cond, param = in_list(index.dialect, "c.id", list(clip_ids))
+    rows = index.db.execute(
+        "SELECT c.id, c.camera_id, c.time_source, c.clock_offset_s, k.clock_uncertainty_s, k.clock_source, "
+        f"k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id WHERE {cond}", (param,))
+    return [ClipClockRow(int(r["id"]), r["camera_id"], r["time_source"], float(r["clock_offset_s"] or 0.0),
+                         r["clock_uncertainty_s"], r["clock_source"], bool(r["clock_trusted"]))
+            for r in named_rows(rows)]
+
+
+def cameras_checked_against_true_time(index: Index) -> set[str]:
+    """Cameras whose clock was read against true time, or that are trusted."""
+    return {str(r[0]) for r in index.db.execute(
+        "SELECT DISTINCT camera_id FROM clock_observations UNION SELECT id FROM cameras WHERE clock_trusted = 1")}
+
+
+def track_encodings(index: Index, track_id: int) -> list[np.ndarray]:
+    """The face encodings recorded on one track (faces kept without one left out)."""
+    rows = index.db.execute(
+        "SELECT encoding FROM face_sightings WHERE track_id = ? AND encoding IS NOT NULL ORDER BY id", (track_id,))
+    return [np.frombuffer(bytes(r[0]), dtype=np.float32) for r in rows]
+
+
+def audit_head(index: Index) -> tuple[int, str] | None:
+    """The last audit entry's id and hash, or None for an empty log."""
+    row = index.db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+# -- faces: encodings for the face matrix ----------------------------------------------------------
+_ENCODED = "SELECT id, encoding FROM face_sightings WHERE encoding IS NOT NULL"
+
+
+def face_encodings(index: Index, *, after_id: int | None = None,
+                   ids: Sequence[int] | None = None) -> list[tuple[int, bytes]]:
+    """``(face id, 128 float32 as bytes)`` of encoded faces in id order: all of them, those after
+    ``after_id`` (new since a cached matrix), or those of ``ids``."""
+    if ids is not None:
+        cond, param = in_list(index.dialect, "id", [int(i) for i in ids])
+        rows = index.db.execute(f"{_ENCODED} AND {cond} ORDER BY id", (param,))
+    elif after_id is not None:
+        rows = index.db.execute(f"{_ENCODED} AND id > ? ORDER BY id", (after_id,))
+    else:
+        rows = index.db.execute(f"{_ENCODED} ORDER BY id")
+    return [(int(r[0]), bytes(r[1])) for r in rows]
+
+
+def face_cache_key(index: Index) -> tuple[float, float, float]:
+    """(when the index was created, faces deleted so far, highest face id given): three O(1)
+    reads that change on any insert or delete, and differ between two indexes made at one place."""
+    born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
+    if index.dialect == "postgresql":  # ids come from an identity sequence; deletions are counted
+        top = index.db.execute("SELECT MAX(id) FROM face_sightings").fetchone()[0]
+    else:
+        row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
+        top = None if row is None else row[0]
+    return float(born), float(index.meta("face_deletions") or 0), float(top or 0)
+
+
+def audit_guard_triggers(index: Index) -> dict[str, tuple[bool, str]]:
+    """The triggers on the audit log: by name, whether enabled, and their definition (SQLite: the
+    trigger's SQL; PostgreSQL: the body of the function it runs)."""
+    if index.dialect == "postgresql":
+        rows = index.db.execute(
+            "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'audit'::regclass AND NOT t.tgisinternal")
+        return {str(name): (str(enabled) != "D", str(body)) for name, enabled, body in rows}
+    rows = index.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
+    return {str(name): (True, " ".join(str(sql or "").split()).rstrip(";")) for name, sql in rows}
+
+
+def track_ids(index: Index, clip_id: int) -> dict[int, int]:
+    """A clip's tracks: index id by track number."""
+    rows = index.db.execute("SELECT track_no, id FROM tracks WHERE clip_id = ?", (clip_id,))
+    return {int(r[0]): int(r[1]) for r in rows}

@@ -27,7 +27,7 @@ import numpy as np
 
 from camfind.errors import InputError, NoUsableFaceError
 from camfind.index.postgres import is_url
-from camfind.index.sql import in_list
+from camfind.index.queries import face_cache_key, face_encodings
 from camfind.outputs import atomic_output
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
@@ -40,7 +40,6 @@ DIM = 128
 _SMALL_SET = 20_000  # below this many candidate rows, read them directly instead of the cache
 
 CacheKey = tuple[float, float, float]
-_ENCODED = "SELECT id, encoding FROM face_sightings WHERE encoding IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -122,11 +121,7 @@ def _min_distance(enc: np.ndarray, sq: np.ndarray, probes: np.ndarray) -> np.nda
 
 
 def _read_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cond, param = in_list(index.dialect, "id", [int(i) for i in ids])
-    rows = index.db.execute(
-        f"SELECT id, encoding FROM face_sightings WHERE {cond} AND encoding IS NOT NULL ORDER BY id", (param,),
-    ).fetchall()
-    return _to_arrays(rows)
+    return _to_arrays(face_encodings(index, ids=[int(i) for i in ids]))
 
 
 def _to_arrays(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
@@ -140,13 +135,7 @@ def cache_key(index: Index) -> CacheKey:
     """(when the index was created, faces deleted so far, highest id ever given): three O(1)
     reads that change on any insert or delete, and differ between two index files made at one
     path."""
-    born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
-    if index.dialect == "postgresql":  # ids come from an identity sequence; deletions are counted
-        row = index.db.execute("SELECT MAX(id) FROM face_sightings").fetchone()
-        row = None if row[0] is None else row
-    else:
-        row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
-    return float(born), float(index.meta("face_deletions") or 0), float(row[0]) if row else 0.0
+    return face_cache_key(index)
 
 
 def face_matrix(index: Index) -> _Matrix:
@@ -164,8 +153,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
     old = old or _load_side_file(index.path, None)
     if old is not None and old.key[:2] == key[:2]:  # same index, nothing deleted: read new rows only
         last = int(old.ids[-1]) if len(old.ids) else 0
-        rows = index.db.execute(_ENCODED + " AND id > ? ORDER BY id", (last,)).fetchall()
-        ids, enc = _to_arrays(rows)
+        ids, enc = _to_arrays(face_encodings(index, after_id=last))
         mat = _Matrix(
             key, np.concatenate([old.ids, ids]), np.concatenate([old.enc, enc]),
             np.concatenate([old.sq, np.einsum("ij,ij->i", enc, enc)]),
@@ -173,8 +161,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
         _save_side_file(index.path, mat)
         return mat
     logger.info("building the face matrix cache for %s", index.path)
-    rows = index.db.execute(_ENCODED + " ORDER BY id").fetchall()
-    ids, enc = _to_arrays(rows)
+    ids, enc = _to_arrays(face_encodings(index))
     mat = _Matrix(key, ids, enc, np.einsum("ij,ij->i", enc, enc))
     _save_side_file(index.path, mat)
     return mat

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from camfind.index.queries import cameras_checked_against_true_time, clip_clocks
 from camfind.types import Sighting
+from camfind.vocab import TRUSTED_UNCERTAINTY_S
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 #: DVR clocks drift by a few seconds even when set: a shortfall this small is always explainable.
 DRIFT_S = 10.0
 #: A trusted (synchronised) clock with no recorded uncertainty is good to about half a second.
-TRUSTED_UNCERTAINTY_S = 0.5
 #: A hop is explained by the clocks when its shortfall is within this many sigmas of both together.
 UNCERTAINTY_SIGMAS = 2.0
 

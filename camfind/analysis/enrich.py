@@ -105,10 +105,10 @@ class Enricher:
 
     def _plates(self, samples: Sequence[Sample], track_no: int) -> list[PlateRead]:
         assert self.plates is not None
-        usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W]
-        usable.sort(key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
+        order = plate_order([s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W])
+        views = len({s.view for s in order})  # each view's largest crop is read first
         reads: list[PlateRead] = []
-        for s in usable[: self.plate_frames]:
+        for n, s in enumerate(order[: max(self.plate_frames, views)]):
             mask = self.overlays.mask if self.overlays is not None else OverlayMask()
             found = [p for p in self._read(s.image) if p.norm
                      and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
@@ -124,8 +124,8 @@ class Enricher:
                 located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
                 reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
                                        s.frame, located, track_id=track_no, snapshot=snap))
-            if _agree(reads) and len({r.plate.norm for r in reads if r.plate.valid}) == 1:
-                break  # two valid reads of the same plate, and no other: a third would not change the vote
+            if n + 1 >= views and _agree(reads) and len({r.plate.norm for r in reads if r.plate.valid}) == 1:
+                break  # every view read, two valid reads of one plate and no other: a third would not change the vote
         return reads
 
     def sweep(self, frame: Frame, regions: Sequence[Box], tracked: Sequence[Detection]) -> Findings:
@@ -193,6 +193,18 @@ class Enricher:
             if sum(f.face.encoding is not None for f in out) >= self.faces_wanted:
                 break  # encodings are the costly part; two views of a face are enough to match
         return out
+
+
+def plate_order(samples: Sequence[Sample]) -> list[Sample]:
+    """The order a fragment's crops are searched for plates: the largest crop of each view
+    first (each view may show another vehicle: see :class:`~camfind.analysis.trackbook.TrackBook`),
+    largest views first, then the other crops, largest first."""
+    ranked = sorted(samples, key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
+    firsts: dict[int, Sample] = {}
+    for s in ranked:
+        firsts.setdefault(s.view, s)
+    lead = list(firsts.values())
+    return lead + [s for s in ranked if all(s is not f for f in lead)]
 
 
 def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:

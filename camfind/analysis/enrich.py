@@ -17,11 +17,12 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from camfind.analysis.boxes import iou
 from camfind.analysis.color import box_votes, crop
 from camfind.analysis.frames import Frame
 from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
-from camfind.analysis.trackbook import Fragment, Sample
+from camfind.analysis.trackbook import Fragment, Sample, similarity
 from camfind.types import Box, Clip, Detection, Face, FaceSighting, PlateRead, PlateText, Snapshot
 
 log = logging.getLogger(__name__)
@@ -108,11 +109,15 @@ class Enricher:
         order = plate_order([s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W])
         views = len({s.view for s in order})  # each view's largest crop is read first
         reads: list[PlateRead] = []
+        blank: list[Sample] = []  # crops read in vain
         for n, s in enumerate(order[: max(self.plate_frames, views)]):
+            if any(same_picture(s, b) for b in blank):
+                continue  # the picture that showed no plate, again (a parked vehicle, a still camera)
             mask = self.overlays.mask if self.overlays is not None else OverlayMask()
             found = [p for p in self._read(s.image) if p.norm
                      and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
+                blank.append(s)
                 continue
             # every valid plate in the crop (a box over two parked bikes shows both: the track is
             # cut or doubled by plate later), else the best reading as a raw read
@@ -205,6 +210,18 @@ def plate_order(samples: Sequence[Sample]) -> list[Sample]:
         firsts.setdefault(s.view, s)
     lead = list(firsts.values())
     return lead + [s for s in ranked if all(s is not f for f in lead)]
+
+
+#: Two crops are the same picture when their boxes and thumbnails (see
+#: :func:`~camfind.analysis.trackbook.thumbnail`) agree this closely.
+SAME_BOX_IOU = 0.9
+SAME_THUMB = 0.97
+
+
+def same_picture(a: Sample, b: Sample) -> bool:
+    """Whether two crops of a fragment show the same picture: the box where it was, its
+    content unchanged (a parked vehicle under a still camera; a frame repeated by the encoder)."""
+    return a.view == b.view and iou(a.box, b.box) >= SAME_BOX_IOU and similarity(a.thumb, b.thumb) >= SAME_THUMB
 
 
 def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:

@@ -105,3 +105,29 @@ def test_the_plate_of_a_later_view_is_read(tmp_path: Path) -> None:
     found = enrich(frag, "motorcycle")
     assert {r.plate.text for r in found.plate_reads} == {"59K134074", "81AA04892"}
     assert reader.calls <= 3
+
+
+class _NoPlates:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def read(self, image_bgr: np.ndarray, *, crop_kind: str = "auto") -> list[PlateText]:
+        self.calls += 1
+        return []
+
+
+def test_the_same_picture_is_not_searched_twice_in_vain(tmp_path: Path) -> None:
+    book = TrackBook(width=W, height=H, k=4)
+    still, moved = _pattern(5), np.roll(_pattern(5), 80, axis=1)
+    _feed(book, [(still, 0.8)] * 12)  # a parked vehicle under a still camera: one picture
+    (frag,) = book.close_all()
+    assert len(frag.samples) >= 2  # crops a few frames apart, of one picture
+    reader = _NoPlates()
+    Enricher(_clip(), SnapshotStore(tmp_path, "0" * 64, 1), plates=reader, faces=None)(frag, "car")
+    assert reader.calls == 1
+    book = TrackBook(width=W, height=H, k=4)
+    _feed(book, [(still, 0.8)] * 6 + [(moved, 0.8)] * 6, box=BOX)
+    (frag,) = book.close_all()
+    reader = _NoPlates()
+    Enricher(_clip(), SnapshotStore(tmp_path, "0" * 64, 1), plates=reader, faces=None)(frag, "car")
+    assert reader.calls >= 2  # another picture is searched

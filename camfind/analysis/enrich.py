@@ -107,10 +107,11 @@ class Enricher:
     def _plates(self, samples: Sequence[Sample], track_no: int) -> list[PlateRead]:
         assert self.plates is not None
         order = plate_order([s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W])
-        views = len({s.view for s in order})  # each view's largest crop is read first
+        # each view's largest crop is read first (as many views as there are reads)
+        views = min(len({s.view for s in order}), self.plate_frames)
         reads: list[PlateRead] = []
         blank: list[Sample] = []  # crops read in vain
-        for n, s in enumerate(order[: max(self.plate_frames, views)]):
+        for n, s in enumerate(order[: self.plate_frames]):
             if any(same_picture(s, b) for b in blank):
                 continue  # the picture that showed no plate, again (a parked vehicle, a still camera)
             mask = self.overlays.mask if self.overlays is not None else OverlayMask()

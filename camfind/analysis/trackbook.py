@@ -6,9 +6,9 @@ and spread in time so voting sees different frames. A box whose content looks li
 kept crops (a camera pan or cut under a standing box, a tracker box handed from one parked
 vehicle to the next) is a new view of the fragment: its crop is kept too, even when its quality
 is lower, up to ``extra_views`` more crops, so the plates of what the box came to hold are read.
-A fragment not seen for ``close_after_s``
-is closed and handed on, so the expensive stages (colour, plates, faces) run while the clip
-streams and its crops are freed: memory does not grow with the clip's length.
+A fragment not seen for ``close_after_s`` is closed and handed on, so the expensive stages
+(colour, plates, faces) run while the clip streams and its crops are freed: memory does not grow
+with the clip's length.
 
 Example:
     >>> book = TrackBook(width=1280, height=720)

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from backends import pg_case, require_pg, with_schema
 from cli_run import run, run_json
@@ -25,6 +24,7 @@ from camfind.index.queries import list_clips
 from camfind.search.query import SearchQuery, search
 from camfind.types import Camera, Clip
 
+psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 T0 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
 
 

@@ -1,7 +1,7 @@
 # camfind: `make demo` runs the main job on the built-in sample; `make test` runs the tests.
 # Both share one virtual environment (.venv), created on first use. The demo needs only the core
-# install; the tests add the dev tools and the torch-based backends (yolo, easyocr; ~6.7 GB), so a
-# first `make demo` never waits for torch. Each stamp is redone when pyproject.toml changes.
+# install; the tests add the dev tools, the PostgreSQL driver and the torch-based backends (yolo,
+# easyocr; ~6.7 GB), so a first `make demo` never waits for torch. Each stamp is redone when pyproject.toml changes.
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,7 +19,7 @@ $(CORE): pyproject.toml | $(BIN)/python
 	touch $(CORE)
 
 $(FULL): pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[dev,ray,yolo,easyocr]'
+	$(PIP) -e '.[dev,ray,yolo,easyocr,postgresql]'
 	touch $(CORE) $(FULL)
 
 demo: $(CORE)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
-from camfind.index.queries import AuditEntry, list_audit
+from camfind.index.queries import AuditEntry, audit_guard_triggers, audit_head, list_audit
 from camfind.index.writer import GENESIS_HASH, audit_hash
 
 if TYPE_CHECKING:
@@ -61,8 +61,7 @@ def entries(index: Index, limit: int | None = None) -> list[AuditEntry]:
 
 def head(index: Index) -> tuple[int, str] | None:
     """The last entry's id and hash (the chain's head), or None for an empty log."""
-    row = index.db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-    return None if row is None else (int(row[0]), str(row[1]))
+    return audit_head(index)
 
 
 def parse_expected(text: str, what: str = "an audit head") -> str:
@@ -103,16 +102,38 @@ def check(index: Index, expect: str | None = None) -> AuditCheck:
     return AuditCheck(True, len(rows), last_hash=prev, expected_found=None if expect is None else True)
 
 
+#: On PostgreSQL: the guard triggers and the function they run (which must refuse).
+PG_GUARD_TRIGGERS = ("audit_no_delete", "audit_no_truncate", "audit_no_update")
+PG_GUARD_BODY = "RAISE EXCEPTION 'audit is append-only'"
+
+
 def guard_problem(index: Index) -> str | None:
     """What is wrong with the triggers that keep the log append-only, or None."""
-    found = {str(name): " ".join(str(sql or "").split()).rstrip(";") for name, sql in index.db.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")}
+    if index.dialect == "postgresql":
+        return _pg_guard_problem(index)
+    found = {name: sql for name, (_, sql) in audit_guard_triggers(index).items()}
     for name, sql in GUARD_TRIGGERS.items():
         if name not in found:
             return f"the append-only trigger {name} is missing: the log could have been edited without a trace"
         if found[name] != sql:
             return f"the append-only trigger {name} was changed: {found[name]}"
     extra = sorted(set(found) - set(GUARD_TRIGGERS))
+    if extra:
+        return f"unexpected trigger(s) on the audit log: {', '.join(extra)}"
+    return None
+
+
+def _pg_guard_problem(index: Index) -> str | None:
+    found = audit_guard_triggers(index)
+    for name in PG_GUARD_TRIGGERS:
+        if name not in found:
+            return f"the append-only trigger {name} is missing: the log could have been edited without a trace"
+        enabled, body = found[name]
+        if not enabled:
+            return f"the append-only trigger {name} is disabled: the log could have been edited without a trace"
+        if PG_GUARD_BODY not in body:
+            return f"the append-only trigger {name} was changed: it no longer refuses ({' '.join(body.split())})"
+    extra = sorted(set(found) - set(PG_GUARD_TRIGGERS))
     if extra:
         return f"unexpected trigger(s) on the audit log: {', '.join(extra)}"
     return None

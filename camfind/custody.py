@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from camfind.errors import InputError
-from camfind.evidence import sha256_file
+from camfind.evidence import local_path, sha256_file, unreachable
 from camfind.pathtext import shown
 from camfind.timeutil import from_ts, to_ts
 
@@ -103,11 +103,13 @@ def verify(index: Index, progress: Callable[[int, int, str], None] | None = None
     missing = tuple(p.path for p in problems if p.kind == "missing")
     clip_ok = len(clips) - bad_clips
     clip_problems = len(problems)
-    snapshots = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id").fetchall()
-    for clip_id, path, sha in snapshots:
-        problem = _check(int(clip_id), str(path), str(sha))
+    from camfind.index.queries import snapshot_records
+
+    snapshots = snapshot_records(index)
+    for snap in snapshots:
+        problem = _check(snap.clip_id, local_path(snap.path), snap.sha256)
         if problem is not None:
-            logger.info("snapshot %s: %s", problem.kind, path)
+            logger.info("snapshot %s: %s", problem.kind, snap.path)
             detail = "content differs from analysis" if problem.kind == "changed" else problem.detail
             problems.append(dataclasses.replace(problem, what="snapshot", detail=detail))
     snap_ok = len(snapshots) - (len(problems) - clip_problems)
@@ -139,7 +141,7 @@ def _check_locations(
 def _check(clip_id: int, path: str, expected: str) -> ClipProblem | None:
     found = Path(path)
     if not found.is_file():
-        detail = "file not found"
+        detail = unreachable(path) or "file not found"
         if found.exists():
             detail = "a folder is in its place" if found.is_dir() else "not a regular file"
         return ClipProblem(clip_id, path, "missing", expected, detail=detail)
@@ -163,7 +165,7 @@ def evidence_at(index: Index, path: str | os.PathLike[str]) -> str | None:
     from camfind.index.queries import evidence_named, evidence_paths
 
     target = Path(path).resolve()
-    if index.path != ":memory:":
+    if index.is_file:
         db = Path(index.path).resolve()
         if target.parent == db.parent and target.name.startswith(db.name):
             return f"the index {index.path}" + ("" if target == db else " (a file SQLite keeps beside it)")

@@ -21,6 +21,7 @@ import hashlib
 import io
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,52 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 CHUNK = 1 << 20  # 1 MiB reads: the OpenSSL hash runs at its full speed with these
+#: Where this machine finds evidence registered elsewhere: ``REGISTERED=LOCAL`` folder pairs,
+#: separated by ``;`` (a shared case's clips were registered on the machine that ingested them).
+PATH_MAP_VAR = "CAMFIND_PATH_MAP"
+
+
+def path_map(text: str | None = None) -> list[tuple[str, str]]:
+    """The folder pairs of ``$CAMFIND_PATH_MAP`` (or ``text``), longest registered prefix first.
+
+    >>> path_map("/srv/evidence=/mnt/case7; /srv/evidence/cam2=/media/usb")
+    [('/srv/evidence/cam2', '/media/usb'), ('/srv/evidence', '/mnt/case7')]
+    """
+    raw = os.environ.get(PATH_MAP_VAR, "") if text is None else text
+    pairs = []
+    for item in raw.split(";"):
+        registered, sep, local = item.strip().partition("=")
+        if sep and registered.strip() and local.strip():
+            pairs.append((registered.strip().rstrip("/") or "/", local.strip().rstrip("/") or "/"))
+    return sorted(pairs, key=lambda p: len(p[0]), reverse=True)
+
+
+def local_path(path: str, pairs: list[tuple[str, str]] | None = None) -> str:
+    """Where this machine finds a file registered at ``path`` (``path`` itself unless a folder
+    of :data:`PATH_MAP_VAR` holds it).
+
+    >>> local_path("/srv/evidence/cam2/a.mp4", [("/srv/evidence", "/mnt/case7")])
+    '/mnt/case7/cam2/a.mp4'
+    >>> local_path("/srv/evidencex/a.mp4", [("/srv/evidence", "/mnt/case7")])
+    '/srv/evidencex/a.mp4'
+    """
+    for registered, local in path_map() if pairs is None else pairs:
+        if path == registered or path.startswith(registered.rstrip("/") + "/"):
+            return local + path[len(registered):]
+    return path
+
+
+def unreachable(path: str) -> str | None:
+    """Why a missing evidence file cannot even be looked for here: its registered folder is not on
+    this machine (a shared case ingested elsewhere), or None when the folder is here."""
+    here = Path(path).parent
+    while not here.exists() and here != here.parent:
+        here = here.parent
+    if here == Path(path).parent:
+        return None
+    missing = next(p for p in [Path(path).parent, *Path(path).parents] if p.parent == here)
+    return (f"not reachable from this machine ({socket.gethostname()}): its folder {missing} is not here; "
+            f"map it with {PATH_MAP_VAR}=REGISTERED=LOCAL")
 
 
 def open_readonly(path: str | Path) -> io.FileIO:

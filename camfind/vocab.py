@@ -82,3 +82,9 @@ def normalize_color(name: str) -> str:
     if word not in COLOR_NAMES:
         raise ValueError(f"expected a colour among {', '.join(COLOR_NAMES)}, got {name!r}")
     return word
+
+
+#: A direction searched for matches headings within this many degrees of it.
+DIRECTION_TOLERANCE_DEG = 45.0
+#: The clock uncertainty (s) of a camera marked trusted when none was recorded for it.
+TRUSTED_UNCERTAINTY_S = 0.5

@@ -11,6 +11,8 @@ import pytest
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_AUTOINSTALL", "False")
 
+from backends import BACKENDS, case_location, require_pg  # noqa: E402
+
 from camfind.index import Index  # noqa: E402
 
 REALDATA_VAR = "CAMFIND_REALDATA"
@@ -41,21 +43,41 @@ def index_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each index backend in turn (PostgreSQL skips, naming its variable, where no server is given)."""
+    if request.param == "postgresql":
+        require_pg()
+    return str(request.param)
+
+
 @pytest.fixture
-def index(index_path: Path) -> Iterator[Index]:
-    idx = Index.open(index_path, create=True)
+def case(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh index location on each backend, also set as $CAMFIND_DB for commands run in the test."""
+    with case_location(backend, tmp_path) as where:
+        monkeypatch.setenv("CAMFIND_DB", where)
+        yield where
+
+
+@pytest.fixture
+def index(case: str) -> Iterator[Index]:
+    """A fresh index on each backend."""
+    idx = Index.open(case, create=True)
     yield idx
     idx.close()
 
 
-@pytest.fixture(scope="module")
-def street(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Index, object]]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def street(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Index, object]]:
     """The street scene of the search and export tests (``tests/search/searchscene.build_street``):
-    eight cameras, real clips, tracks written by the one writer."""
+    eight cameras, real clips, tracks written by the one writer; on each backend."""
     from searchscene import build_street
 
+    if request.param == "postgresql":
+        require_pg()
     root = tmp_path_factory.mktemp("street")
-    index = Index.open(root / "case.db", create=True)
-    scene = build_street(index, root)
-    yield index, scene
-    index.close()
+    with case_location(str(request.param), root) as where:
+        index = Index.open(where, create=True)
+        scene = build_street(index, root)
+        yield index, scene
+        index.close()

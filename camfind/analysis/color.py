@@ -5,7 +5,8 @@ out:
 
 * body only: the band of a car box below the glass (which mirrors the sky) and above the road;
   the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
-  to name its colour); a person's torso;
+  to name its colour; seen from behind or in front, the middle strip of that band: a rider's legs
+  and a passenger's clothes hang down either side of the bike); a person's torso;
 * not the plate: the plate finder's boxes (``exclude``) and what looks like a plate in the box
   (:func:`plate_boxes`: a bright rectangle of plate proportions with writing on it; looked for on
   what carries a plate, not on people, whose shirts carry prints) are left out, so the white
@@ -94,6 +95,7 @@ _PLATE_MIN_AREA = 0.01  # share of the crop ...
 _PLATE_MAX_AREA = 0.6
 _PLATE_MIN_PX = 6  # analysed pixels
 _PLATE_FILL = 0.7  # share of its bounding box a plate's outline fills
+_STRIP = 0.35  # margin either side of a two-wheeler's body strip seen from behind or in front (share of the width)
 _PANEL_TRACE = 0.1  # share of the band a paint colour must hold to be looked for in the panels ...
 _PANEL_SHARE = 0.25  # ... where it must cover this share
 _SILVER = "_light_tinted"  # internal vote: light paint with a tint (silver), not a colour name
@@ -114,8 +116,10 @@ def body_region(box: Box, cls: str) -> Box:
         return (x1 + 0.2 * w, y1 + 0.7 * h, x2 - 0.2 * w, y2)
     if cls == "person":
         return (x1 + 0.25 * w, y1 + 0.2 * h, x2 - 0.25 * w, y1 + 0.55 * h)
-    if cls in ("motorcycle", "bicycle") and h >= 1.5 * w:  # seen from behind or in front: a rider sits above
-        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.75 * h)
+    if cls in ("motorcycle", "bicycle") and h >= 1.5 * w:
+        # seen from behind or in front: a rider sits above, their legs (a passenger's clothes)
+        # either side of the bike: its body is the middle strip
+        return (x1 + _STRIP * w, y1 + 0.5 * h, x2 - _STRIP * w, y1 + 0.75 * h)
     if cls in ("motorcycle", "bicycle"):  # side view: tank and panels between the seat and the wheels
         return (x1 + 0.2 * w, y1 + 0.25 * h, x2 - 0.2 * w, y1 + 0.65 * h)
     if cls == "unknown":  # a moving blob of no known class (a car from straight above): its middle
@@ -317,7 +321,8 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
     whole box (:func:`plate_boxes`: a close-up plate fills the body band, but lies inside the box)
     and left out with the boxes of ``exclude`` (``image_bgr``'s pixels: the plate finder's plates).
     """
-    if crop(image_bgr, body_region(box, cls)).size == 0:
+    region = body_region(box, cls)
+    if crop(image_bgr, region).size == 0:
         return Counter()
     bx, by = max(0, int(box[0])), max(0, int(box[1]))
     found = [(x1 + bx, y1 + by, x2 + bx, y2 + by)
@@ -332,7 +337,7 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
     balance = balance_of(pixels[outside.reshape(-1)])
     if balance.gains is None:  # nothing near-neutral around the box
         balance = balance_of(pixels)
-    votes = _region_votes(image_bgr, body_region(box, cls), balance, [*exclude, *found])
+    votes = _region_votes(image_bgr, region, balance, [*exclude, *found])
     achromatic = sum(votes.get(k, 0) for k in _ACHROMATIC)
     if cls in _BANDED and votes.get("black", 0) > _BLACK_SHARE * achromatic:
         # Black paint mirrors the sky and the street (grey and light streaks over much of it), but
@@ -341,14 +346,28 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
         votes = Counter({k: v for k, v in votes.items() if k not in _ACHROMATIC}) + Counter({"black": achromatic})
     if cls in ("motorcycle", "bicycle"):
         panels = _region_votes(image_bgr, panel_region(box), balance, [*exclude, *found])
-        seen = sum(votes.values())
-        for hue, n in panels.items():
-            # The band holds black plastic, chrome, the wheel and the plate; paint that shows
-            # there and covers a good part of the panels above names the bike.
-            if (hue in _HUES and votes.get(hue, 0) >= _PANEL_TRACE * seen
-                    and n >= _PANEL_SHARE * sum(panels.values())):
+        painted = {hue: n for hue, n in panels.items() if hue in _HUES and n >= _PANEL_SHARE * sum(panels.values())}
+        # The band holds black plastic, chrome, the wheel and the plate; paint that shows there
+        # (the panels reach down the sides of the tail: the band's whole width) and covers a
+        # good part of the panels above names the bike.
+        wide = band_region(box, cls)
+        band = votes if not painted or wide == region else _region_votes(image_bgr, wide, balance, [*exclude, *found])
+        seen = sum(band.values())
+        for hue, n in painted.items():
+            if band.get(hue, 0) >= _PANEL_TRACE * seen:
                 votes[hue] += n
     return votes
+
+
+def band_region(box: Box, cls: str) -> Box:
+    """A two-wheeler's band below a rider's clothes and above the wheels, over the box's width
+    bar a fifth either side (:func:`body_region` keeps its middle strip in a view from behind or
+    in front)."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    if h >= 1.5 * w:
+        return (x1 + 0.2 * w, y1 + 0.5 * h, x2 - 0.2 * w, y1 + 0.75 * h)
+    return body_region(box, cls)
 
 
 def _region_votes(image_bgr: np.ndarray, region: Box, balance: Balance, exclude: Sequence[Box]) -> Counter[str]:

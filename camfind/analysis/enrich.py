@@ -17,11 +17,12 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
+from camfind.analysis.boxes import iou
 from camfind.analysis.color import box_votes, crop
 from camfind.analysis.frames import Frame
 from camfind.analysis.overlay import OverlayMask, OverlayWatch
 from camfind.analysis.snapshots import SnapshotStore
-from camfind.analysis.trackbook import Fragment, Sample
+from camfind.analysis.trackbook import Fragment, Sample, similarity
 from camfind.types import Box, Clip, Detection, Face, FaceSighting, PlateRead, PlateText, Snapshot
 
 log = logging.getLogger(__name__)
@@ -105,14 +106,19 @@ class Enricher:
 
     def _plates(self, samples: Sequence[Sample], track_no: int) -> list[PlateRead]:
         assert self.plates is not None
-        usable = [s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W]
-        usable.sort(key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
+        order = plate_order([s for s in samples if s.box[2] - s.box[0] >= MIN_PLATE_BOX_W])
+        # each view's largest crop is read first (as many views as there are reads)
+        views = min(len({s.view for s in order}), self.plate_frames)
         reads: list[PlateRead] = []
-        for s in usable[: self.plate_frames]:
+        blank: list[Sample] = []  # crops read in vain
+        for n, s in enumerate(order[: self.plate_frames]):
+            if any(same_picture(s, b) for b in blank):
+                continue  # the picture that showed no plate, again (a parked vehicle, a still camera)
             mask = self.overlays.mask if self.overlays is not None else OverlayMask()
             found = [p for p in self._read(s.image) if p.norm
                      and not (p.box is not None and mask.covers(s.to_frame(p.box)))]
             if not found:
+                blank.append(s)
                 continue
             # every valid plate in the crop (a box over two parked bikes shows both: the track is
             # cut or doubled by plate later), else the best reading as a raw read
@@ -124,8 +130,8 @@ class Enricher:
                 located = PlateText(plate.text, plate.confidence, plate.layout, plate.valid, frame_box, plate.raw)
                 reads.append(PlateRead(self.clip.id or 0, self.clip.camera_id, self.clip.time_at(s.offset_s),
                                        s.frame, located, track_id=track_no, snapshot=snap))
-            if _agree(reads) and len({r.plate.norm for r in reads if r.plate.valid}) == 1:
-                break  # two valid reads of the same plate, and no other: a third would not change the vote
+            if n + 1 >= views and _agree(reads) and len({r.plate.norm for r in reads if r.plate.valid}) == 1:
+                break  # every view read, two valid reads of one plate and no other: a third would not change the vote
         return reads
 
     def sweep(self, frame: Frame, regions: Sequence[Box], tracked: Sequence[Detection]) -> Findings:
@@ -193,6 +199,30 @@ class Enricher:
             if sum(f.face.encoding is not None for f in out) >= self.faces_wanted:
                 break  # encodings are the costly part; two views of a face are enough to match
         return out
+
+
+def plate_order(samples: Sequence[Sample]) -> list[Sample]:
+    """The order a fragment's crops are searched for plates: the largest crop of each view
+    first (each view may show another vehicle: see :class:`~camfind.analysis.trackbook.TrackBook`),
+    largest views first, then the other crops, largest first."""
+    ranked = sorted(samples, key=lambda s: -(s.box[2] - s.box[0]) * (s.box[3] - s.box[1]))
+    firsts: dict[int, Sample] = {}
+    for s in ranked:
+        firsts.setdefault(s.view, s)
+    lead = list(firsts.values())
+    return lead + [s for s in ranked if all(s is not f for f in lead)]
+
+
+#: Two crops are the same picture when their boxes and thumbnails (see
+#: :func:`~camfind.analysis.trackbook.thumbnail`) agree this closely.
+SAME_BOX_IOU = 0.9
+SAME_THUMB = 0.97
+
+
+def same_picture(a: Sample, b: Sample) -> bool:
+    """Whether two crops of a fragment show the same picture: the box where it was, its
+    content unchanged (a parked vehicle under a still camera; a frame repeated by the encoder)."""
+    return a.view == b.view and iou(a.box, b.box) >= SAME_BOX_IOU and similarity(a.thumb, b.thumb) >= SAME_THUMB
 
 
 def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import logging
 import multiprocessing
 import os
@@ -49,7 +48,7 @@ from camfind import __version__
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.stages import Stopped, limit_malloc_arenas
 from camfind.analysis.work import AnalysisOutput, ClipJob, WorkerInfo, analyze_job
-from camfind.errors import CamfindError, InputError
+from camfind.errors import CamfindError, InputError, StorageError, Terminated
 from camfind.types import AnalysisResult, AnalysisRun, Clip
 
 if TYPE_CHECKING:
@@ -256,10 +255,9 @@ def _answers(
 
 def _fail_stale_runs(index: Index, clip_ids: Sequence[int]) -> None:
     """Mark failed the runs of these clips still ``running``: their process died before recording them."""
-    stale = [r[0] for r in index.db.execute(
-        "SELECT id FROM analysis_runs WHERE status = 'running' AND clip_id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(clip_ids)),),
-    )]
+    from camfind.index.queries import running_runs
+
+    stale = running_runs(index, clip_ids)
     if not stale:
         return
     with index.transaction():
@@ -293,14 +291,23 @@ def _in_process(
     stop = threading.Event()
     bases = list(itertools.accumulate((max(j.clip.frames, 1) for j in jobs), initial=0))
 
+    streamed = [threading.Event() for _ in jobs]  # the clip has streamed a frame (or ended)
+
     def run(k: int) -> AnalysisOutput:
         job, frames = jobs[k], max(jobs[k].clip.frames, 1)
 
         def tick(fraction: float) -> None:
+            streamed[k].set()
             if progress is not None:
                 progress(bases[k] + int(fraction * frames), total, job.clip.path)
 
-        return analyze_job(job, progress=tick, stop=stop)
+        try:  # clips take their streaming turns in order: the next one starts once this one has
+            while k > 0 and not streamed[k - 1].wait(0.05):
+                if stop.is_set():
+                    raise Stopped
+            return analyze_job(job, progress=tick, stop=stop)
+        finally:
+            streamed[k].set()
 
     wanted = max(1, in_flight or IN_FLIGHT)
     pool = ThreadPoolExecutor(max_workers=wanted, thread_name_prefix="camfind-clip")
@@ -476,7 +483,9 @@ def _write(index: Index, run_id: int, clip_id: int, result: AnalysisResult, stor
 
 
 def _snapshot_paths(index: Index, clip_id: int) -> set[str]:
-    return {r[0] for r in index.db.execute("SELECT path FROM snapshots WHERE clip_id = ?", (clip_id,))}
+    from camfind.index.queries import snapshot_paths
+
+    return snapshot_paths(index, clip_id)
 
 
 def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
@@ -484,23 +493,26 @@ def _unreferenced(index: Index, paths: Iterable[str]) -> list[str]:
     wanted = sorted(paths)
     if not wanted:
         return []
-    used = {r[0] for r in index.db.execute(
-        "SELECT path FROM snapshots WHERE path IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
+    from camfind.index.queries import referenced_snapshots
+
+    used = referenced_snapshots(index, wanted)
     return [p for p in wanted if p not in used]
 
 
 def _committed(index: Index, run_id: int) -> bool:
     """Whether the run's results are in the index (True when that cannot be told: keep the files)."""
     try:
-        row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
-    except sqlite3.Error:
+        from camfind.index.queries import run_status
+
+        status = run_status(index, run_id)
+    except (sqlite3.Error, StorageError):
         return True
-    return row is None or row[0] == "done"
+    return status in (None, "done")
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, KeyboardInterrupt):
-        return "terminated" if type(exc).__name__ == "Terminated" else "interrupted (Ctrl-C)"
+        return "terminated" if isinstance(exc, Terminated) else "interrupted (Ctrl-C)"
     if isinstance(exc, CamfindError):
         return str(exc)
     if isinstance(exc, sqlite3.Error):

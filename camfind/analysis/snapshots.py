@@ -53,10 +53,12 @@ STALE_STAGING_S = 3600.0
 
 
 def default_snapshot_dir(index_path: str, snapshot_dir: str | None) -> Path:
-    """Where snapshots go: the configured folder, else ``snapshots/`` beside the index file."""
+    """Where snapshots go: the configured folder, else ``snapshots/`` beside the index file (in
+    the working folder for an index in memory or on a PostgreSQL server: a shared case is best
+    given a shared ``--snapshot-dir``)."""
     if snapshot_dir:
         return Path(snapshot_dir).expanduser().resolve()
-    if index_path == ":memory:":
+    if index_path == ":memory:" or index_path.startswith(("postgresql://", "postgres://")):
         return (Path.cwd() / "snapshots").resolve()
     return (Path(index_path).expanduser().resolve().parent / "snapshots").resolve()
 

@@ -2,9 +2,13 @@
 
 Each track fragment keeps all of its boxes (small) but only its ``k`` best crops, chosen by a
 quality score (detector score x size x sharpness, halved when the box is cut by the frame edge)
-and spread in time so voting sees different frames. A fragment not seen for ``close_after_s``
-is closed and handed on, so the expensive stages (colour, plates, faces) run while the clip
-streams and its crops are freed: memory does not grow with the clip's length.
+and spread in time so voting sees different frames. A box whose content looks like none of the
+kept crops (a camera pan or cut under a standing box, a tracker box handed from one parked
+vehicle to the next) is a new view of the fragment: its crop is kept too, even when its quality
+is lower, up to ``extra_views`` more crops, so the plates of what the box came to hold are read.
+A fragment not seen for ``close_after_s`` is closed and handed on, so the expensive stages
+(colour, plates, faces) run while the clip streams and its crops are freed: memory does not grow
+with the clip's length.
 
 Example:
     >>> book = TrackBook(width=1280, height=720)
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 import cv2
@@ -33,6 +38,15 @@ MAX_CROP_SIDE = 960  # crops are downscaled beyond this (a 4K frame's bus is sti
 #: every STILL_KEEP_S: a car parked for hours does not pile up a box per analysed frame.
 STILL_IOU = 0.9
 STILL_KEEP_S = 2.0
+#: A new view: a box standing where a kept crop's box stood (IoU at least VIEW_IOU) whose grey
+#: thumbnail correlates below NEW_VIEW with every kept crop's. A moving box's content changes
+#: with the background behind it; a box under VIEW_MIN_SIDE pixels is mostly noise and
+#: compression at thumbnail size (and too small for a legible plate).
+NEW_VIEW = 0.7
+VIEW_IOU = 0.7
+VIEW_MIN_SIDE = 48.0
+THUMB = 16  # thumbnail side, pixels
+EXTRA_VIEWS = 4  # crops kept beyond ``k`` for new views
 
 
 @dataclass
@@ -46,6 +60,8 @@ class Sample:
     origin: tuple[int, int]  # top-left of the crop, frame pixels
     scale: float  # crop pixels per frame pixel
     image: np.ndarray
+    view: int = 0  # which view of the fragment it shows (a new number when the box's content changed)
+    thumb: np.ndarray | None = field(default=None, repr=False)  # normalised grey thumbnail of the box
 
     def to_crop(self, box: Box) -> Box:
         """A frame-pixel box in this crop's pixels."""
@@ -67,6 +83,7 @@ class Fragment:
     samples: list[Sample] = field(default_factory=list)
     seen: int = 0  # analysed frames it was seen on (kept boxes are fewer when it stands still)
     tail: Detection | None = None  # the latest box, when it was not kept
+    views: int = 1  # distinct views its boxes showed (see :func:`thumbnail`)
 
     @property
     def last_offset(self) -> float:
@@ -95,16 +112,39 @@ class Fragment:
         return self
 
 
-def sharpness(image: np.ndarray) -> float:
-    """Focus measure in [0, 1): variance of the Laplacian of a small grey copy."""
-    if image.size == 0:
-        return 0.0
+def _small_grey(image: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     scale = min(1.0, 96.0 / max(h, w))
     small = cv2.resize(image, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+
+
+def sharpness(image: np.ndarray, *, grey: np.ndarray | None = None) -> float:
+    """Focus measure in [0, 1): variance of the Laplacian of a small grey copy (``grey``, when
+    the caller has it)."""
+    if image.size == 0:
+        return 0.0
+    grey = _small_grey(image) if grey is None else grey
     var = float(cv2.Laplacian(grey, cv2.CV_32F).var())
     return var / (var + 150.0)
+
+
+def thumbnail(grey: np.ndarray) -> np.ndarray | None:
+    """A box's content as a THUMB x THUMB grey thumbnail of zero mean and unit norm (None when
+    it is flat: nothing to compare). Two thumbnails' dot product is their correlation: the same
+    vehicle seen a moment later correlates highly (light and size change little), another
+    vehicle or another part of the scene does not."""
+    if grey.size == 0:
+        return None
+    t = cv2.resize(grey, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    t -= t.mean()
+    norm = float(np.linalg.norm(t))
+    return t / norm if norm > 1e-3 * THUMB else None
+
+
+def similarity(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Correlation of two thumbnails (1.0 when either is flat: no evidence of a change)."""
+    return 1.0 if a is None or b is None else float(a @ b)
 
 
 def crop_with_margin(image: np.ndarray, box: Box, margin: float = 0.15) -> tuple[np.ndarray, tuple[int, int], float]:
@@ -127,13 +167,22 @@ def touches_edge(box: Box, width: int, height: int, pad: float = 2.0) -> bool:
     return box[0] <= pad or box[1] <= pad or box[2] >= width - pad or box[3] >= height - pad
 
 
+def _new_view(box: Box, thumb: np.ndarray | None, samples: list[Sample]) -> bool:
+    """Whether a box shows what none of the kept crops shows, standing where one of them stood."""
+    if min(box[2] - box[0], box[3] - box[1]) < VIEW_MIN_SIDE or thumb is None:
+        return False
+    return (max(iou(box, s.box) for s in samples) >= VIEW_IOU
+            and all(similarity(thumb, s.thumb) < NEW_VIEW for s in samples))
+
+
 class TrackBook:
     """Fragments of the tracks seen so far; closes the ones not seen for a while."""
 
     def __init__(self, *, width: int, height: int, k: int = 4, close_after_s: float = 3.0,
-                 min_gap_s: float = 0.5) -> None:
+                 min_gap_s: float = 0.5, extra_views: int = EXTRA_VIEWS) -> None:
         self.width, self.height = width, height
         self.k, self.close_after_s, self.min_gap_s = k, close_after_s, min_gap_s
+        self.extra_views = extra_views
         self._open: dict[int, Fragment] = {}
 
     @property
@@ -149,33 +198,55 @@ class TrackBook:
             frag.add(det)
             self._offer(frag, frame, det)
 
-    def _quality(self, frame: Frame, det: Box, score: float) -> float:
+    def _look(self, frame: Frame, det: Box, score: float) -> tuple[float, np.ndarray | None]:
+        """The quality of a box's crop, and its thumbnail."""
         x1, y1, x2, y2 = (int(v) for v in det)
         view = frame.image[max(0, y1):max(0, y2), max(0, x1):max(0, x2)]
+        if view.size == 0:
+            return 0.0, None
+        grey = _small_grey(view)
         area = max(0.0, (det[2] - det[0]) * (det[3] - det[1]))
         edge = 0.5 if touches_edge(det, self.width, self.height) else 1.0
-        return score * math.sqrt(area) * edge * (0.5 + sharpness(view))
+        return score * math.sqrt(area) * edge * (0.5 + sharpness(view, grey=grey)), thumbnail(grey)
 
     def _offer(self, frag: Fragment, frame: Frame, det: Detection) -> None:
-        quality = self._quality(frame, det.box, det.score)
+        quality, thumb = self._look(frame, det.box, det.score)
         samples = frag.samples
-        near = [i for i, s in enumerate(samples) if abs(s.offset_s - det.offset_s) < self.min_gap_s]
-        if near:
-            slot = min(near, key=lambda i: samples[i].quality)
-        elif len(samples) < self.k:
-            slot = len(samples)
-        else:
-            slot = min(range(len(samples)), key=lambda i: samples[i].quality)
-        if slot < len(samples) and samples[slot].quality >= quality:
+        like = max(samples, key=lambda s: similarity(thumb, s.thumb), default=None)
+        novel = like is not None and _new_view(det.box, thumb, samples)
+        view = frag.views if novel else (like.view if like is not None else 0)
+        slot = self._slot(samples, det.offset_s, quality, view, novel,
+                          self.k + min(frag.views - 1 + novel, self.extra_views))
+        if slot is None:
             return
         image, origin, scale = crop_with_margin(frame.image, det.box)
         if image.size == 0:
             return
-        sample = Sample(frame.index, det.offset_s, quality, det.box, origin, scale, image)
+        frag.views += novel
+        sample = Sample(frame.index, det.offset_s, quality, det.box, origin, scale, image, view, thumb)
         if slot == len(samples):
             samples.append(sample)
         else:
             samples[slot] = sample
+
+    def _slot(self, samples: list[Sample], t: float, quality: float, view: int, novel: bool, cap: int) -> int | None:
+        """Where a crop of ``quality`` showing ``view`` goes among ``samples`` (``len(samples)``:
+        added), or None: not kept. A new view is added while the fragment has room for it
+        (``cap``); otherwise a crop replaces a worse one of its view taken less than
+        ``min_gap_s`` before or after it, else fills a free slot, else replaces the worst crop
+        whose view keeps another crop."""
+        if novel and len(samples) < cap:
+            return len(samples)
+        near = [i for i, s in enumerate(samples) if abs(s.offset_s - t) < self.min_gap_s and (novel or s.view == view)]
+        if near:
+            slot = min(near, key=lambda i: samples[i].quality)
+        elif len(samples) < self.k:
+            return len(samples)
+        else:
+            per_view = Counter(s.view for s in samples)
+            pool = [i for i, s in enumerate(samples) if per_view[s.view] > 1 or s.view == view]
+            slot = min(pool or range(len(samples)), key=lambda i: samples[i].quality)
+        return None if samples[slot].quality >= quality else slot
 
     def close_stale(self, now_s: float) -> list[Fragment]:
         """Fragments last seen more than ``close_after_s`` before ``now_s`` (removed from the book)."""

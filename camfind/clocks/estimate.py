@@ -36,9 +36,9 @@ from camfind.index.queries import (
 )
 from camfind.index.writer import ClockEstimateRow
 from camfind.network import CameraNetwork, load_network
-from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.trace import MAX_SPEED_KMH
 from camfind.timeutil import from_ts
+from camfind.vocab import TRUSTED_UNCERTAINTY_S
 
 if TYPE_CHECKING:
     from camfind.index import Index

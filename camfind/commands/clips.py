@@ -198,13 +198,14 @@ def verify(
 
 def _verify_package(package: Path, as_json: bool, expect: str | None) -> None:
     from camfind.audit import parse_expected
+    from camfind.index.postgres import is_url
 
     try:
         from camfind.export.package import verify_package
     except ImportError as exc:
         raise CamfindError(f"evidence package verification is unavailable in this installation ({exc})") from None
     wanted = None if expect is None else parse_expected(expect, "the manifest SHA-256 printed at export")
-    if wanted is None and Path(db_path()).is_file():
+    if wanted is None and (Path(db_path()).is_file() or is_url(db_path())):
         with index_session("verify --package") as (index, counts):
             report = verify_package(package, index=index)
             counts.update(checked=report.checked, ok=report.ok, clean=report.clean)

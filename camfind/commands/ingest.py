@@ -90,16 +90,17 @@ def ingest(
                                    segments=segments)
         counts.update(ingested=summary.ingested, known=summary.known, failed=len(summary.failed),
                       skipped=len(summary.skipped), clip_ids=list(summary.clip_ids),
-                      copies=[c for _, c in summary.copies], flagged=len(summary.flagged))
+                      copies=[c.clip_id for c in summary.copies], flagged=len(summary.flagged))
         for p in summary.failed:
             err.print(f"camfind: failed: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
         for p in summary.skipped:
             err.print(f"camfind: skipped: {p.path}: {p.reason}", markup=False, highlight=False, soft_wrap=True)
-        for path, why in summary.flagged:
-            err.print(f"camfind: warning: {path}: {why} (registered, flagged: see camfind clips)",
+        for flagged in summary.flagged:
+            err.print(f"camfind: warning: {flagged.path}: {flagged.flag} (registered, flagged: see camfind clips)",
                       markup=False, highlight=False, soft_wrap=True)
-        for path, clip_id in summary.copies:
-            err.print(f"camfind: copy of clip {clip_id}: {path} (recorded beside the registration; verify checks it)",
+        for copy in summary.copies:
+            err.print(f"camfind: copy of clip {copy.clip_id}: {copy.path} (recorded beside the registration; "
+                      "verify checks it)",
                       markup=False, highlight=False, soft_wrap=True)
         todo = [] if no_analyze else pending_analysis(index, summary)
         if todo:
@@ -125,8 +126,8 @@ def _report(
             "skipped": [{"path": p.path, "reason": p.reason} for p in summary.skipped],
             "clip_ids": list(summary.clip_ids),
             "known_ids": list(summary.known_ids),
-            "copies": [{"path": p, "clip_id": c} for p, c in summary.copies],
-            "flagged": [{"path": p, "flag": f} for p, f in summary.flagged],
+            "copies": [{"path": c.path, "clip_id": c.clip_id} for c in summary.copies],
+            "flagged": [{"path": f.path, "flag": f.flag} for f in summary.flagged],
             "bytes": summary.bytes_read,
             "seconds": summary.seconds,
             "analysis": jsonable(analysis),

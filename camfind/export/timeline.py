@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from camfind.csvsafe import SafeDictWriter
-from camfind.errors import EvidenceError
-from camfind.index.queries import list_cameras
+from camfind.errors import EvidenceError, NotFoundError
+from camfind.index.queries import get_clip, list_cameras
 from camfind.outputs import atomic_output
-from camfind.timeutil import iso_local
+from camfind.timeutil import iso_local, to_ts
 from camfind.types import Camera, Sighting
 
 if TYPE_CHECKING:
@@ -59,14 +59,12 @@ class TimelineContext:
         self.clip = lru_cache(maxsize=1024)(self._clip)
 
     def _clip(self, clip_id: int) -> ClipFacts:
-        row = self.index.db.execute(
-            "SELECT id, start_ts, fps, duration_s, time_source, clock_offset_s, seg_start_s FROM clips WHERE id = ?",
-            (clip_id,),
-        ).fetchone()
-        if row is None:
-            raise EvidenceError(f"sighting refers to clip {clip_id}, which is not in the index")
-        return ClipFacts(int(row[0]), float(row[1]), float(row[2]), float(row[3]), row[4], float(row[5] or 0),
-                         float(row[6] or 0))
+        try:
+            clip = get_clip(self.index, clip_id)
+        except NotFoundError:
+            raise EvidenceError(f"sighting refers to clip {clip_id}, which is not in the index") from None
+        return ClipFacts(clip_id, to_ts(clip.start), clip.fps, clip.duration_s, clip.time_source,
+                         clip.clock_offset_s, clip.segment_start_s)
 
     def row(self, s: Sighting) -> dict[str, Any]:
         """One timeline row for a sighting."""

@@ -1,4 +1,5 @@
-"""The case index: one SQLite file (WAL, foreign keys on, versioned schema).
+"""The case index: one SQLite file (WAL, foreign keys on, versioned schema), or a shared case on a
+PostgreSQL server (``postgresql://user@host/case``, :mod:`camfind.index.postgres`).
 
 >>> from camfind.index import Index
 >>> idx = Index.open(":memory:", create=True)
@@ -21,7 +22,10 @@ from pathlib import Path
 from types import TracebackType
 
 from camfind.errors import IndexMissingError, InputError, SchemaError, StorageError
-from camfind.index.schema import SCHEMA_VERSION, migrate
+from camfind.index import postgres
+from camfind.index.pg_schema import PG_SCRIPTS
+from camfind.index.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from camfind.index.sql import Database, Dialect
 from camfind.index.storage import (
     damaged_index,
     index_problem,
@@ -48,9 +52,11 @@ def default_db_path() -> str:
 class Index:
     """An open case index. Use :meth:`open`; close it (or use it as a context manager)."""
 
-    def __init__(self, db: sqlite3.Connection, path: str) -> None:
+    def __init__(self, db: Database, path: str, dialect: Dialect = "sqlite") -> None:
         self.db = db
         self.path = path
+        #: ``sqlite`` or ``postgresql``: where statements differ (:mod:`camfind.index.sql`).
+        self.dialect: Dialect = dialect
         self._tz: str | None = None
         #: How long a write waits for another process's transaction (see :meth:`transaction`).
         self.lock_wait_s = LOCK_WAIT_S
@@ -74,6 +80,8 @@ class Index:
         where = str(path)
         if tz is not None:
             zone(tz)  # an unknown zone is refused before any file is created
+        if postgres.is_url(where):
+            return cls._open_postgres(where, create=create, tz=tz)
         if where != ":memory:":
             _check_location(Path(where), create)
         try:
@@ -88,10 +96,7 @@ class Index:
             db.execute(f"PRAGMA busy_timeout={int(BUSY_STEP_S * 1000)}")
             migrate(db)
             index = cls(db, where)
-            if index.meta("timezone") is None:
-                with index.transaction():
-                    index.writer.set_meta("timezone", tz or DEFAULT_TZ)
-                    index.writer.set_meta("schema_version", str(SCHEMA_VERSION))
+            index._first_meta(tz)
         except BaseException as exc:
             db.close()
             if isinstance(exc, sqlite3.DatabaseError):
@@ -100,6 +105,37 @@ class Index:
                 raise SchemaError(f"{where}: {exc}") from None
             raise
         return index
+
+    @classmethod
+    def _open_postgres(cls, url: str, *, create: bool, tz: str | None) -> Index:
+        db = postgres.connect(url)
+        try:
+            postgres.refuse_foreign(db, create)
+            postgres.migrate(db, [(name, PG_SCRIPTS[name]) for name, _ in MIGRATIONS], SCHEMA_VERSION)
+            index = cls(db, url, "postgresql")
+            index._first_meta(tz)
+        except BaseException as exc:
+            db.close()
+            if isinstance(exc, SchemaError) and db.shown not in str(exc):
+                raise SchemaError(f"{db.shown}: {exc}") from None
+            raise
+        return index
+
+    def _first_meta(self, tz: str | None) -> None:
+        if self.meta("timezone") is None:
+            with self.transaction():
+                self.writer.set_meta("timezone", tz or DEFAULT_TZ)
+                self.writer.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    @property
+    def shown(self) -> str:
+        """The index as named in messages: its file, or its URL without the password."""
+        return postgres.redact(self.path) if self.dialect == "postgresql" else self.path
+
+    @property
+    def is_file(self) -> bool:
+        """True for an SQLite index on disk (files kept beside it: snapshots, caches, backups)."""
+        return self.dialect == "sqlite" and self.path != ":memory:"
 
     @property
     def tz(self) -> str:
@@ -118,7 +154,7 @@ class Index:
         return None if row is None else str(row[0])
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Database]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any exception (Ctrl-C included).
 
         While another process holds the write lock, waits up to :attr:`lock_wait_s` in steps of
@@ -137,6 +173,9 @@ class Index:
             raise
 
     def _begin(self) -> None:
+        if isinstance(self.db, postgres.PgConnection):
+            postgres.begin_write(self.db, self.lock_wait_s)
+            return
         started = time.monotonic()
         warned = False
         while True:
@@ -157,7 +196,7 @@ class Index:
         if self.db.in_transaction:
             try:
                 self.db.execute("ROLLBACK")
-            except sqlite3.Error as exc:  # SQLite may already have rolled back (full disk, I/O error)
+            except (sqlite3.Error, StorageError) as exc:  # already rolled back (full disk, I/O error, server gone)
                 logger.debug("rollback after a failed transaction: %s", exc)
 
     def close(self) -> None:

@@ -21,7 +21,7 @@ import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from camfind.errors import EvidenceError, InputError
 from camfind.index.storage import damaged_index, is_damage_error
@@ -48,9 +48,12 @@ def integrity_problems(index: Index, *, quick: bool = False) -> list[str]:
     """What SQLite's integrity check finds wrong with the index (empty when it is sound).
 
     ``quick`` runs ``quick_check`` (no index-content cross-check: faster on a large index). A check
-    that cannot even read the file is one problem naming SQLite's error.
+    that cannot even read the file is one problem naming SQLite's error. A PostgreSQL case has
+    no file to check: the server keeps its own pages' checksums and the schema's constraints.
     """
-    return _check(index.db, quick=quick)
+    if index.dialect == "postgresql":
+        return []
+    return _check(cast(sqlite3.Connection, index.db), quick=quick)
 
 
 def _check(db: sqlite3.Connection, *, quick: bool) -> list[str]:
@@ -90,7 +93,7 @@ def backup_index(index: Index, dest: str | Path) -> Backup:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        pages, problems = _copy(index, tmp)
+        pages, problems = _copy_case(index, tmp) if index.dialect == "postgresql" else _copy(index, tmp)
         if problems:
             raise damaged_index(index.path, "; ".join(problems[:3]))
         sha, size = sha256_file(tmp)
@@ -102,6 +105,22 @@ def backup_index(index: Index, dest: str | Path) -> Backup:
     return Backup(target, sha, size, pages)
 
 
+def _copy_case(index: Index, tmp: Path) -> tuple[int, list[str]]:
+    """A PostgreSQL case backed up as an SQLite file: every row copied and checked
+    (:func:`camfind.index.copy.copy_index`), so the backup opens anywhere camfind runs."""
+    from camfind.index.copy import copy_index
+
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    copy_index(index, str(tmp))
+    copy = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        copy.execute("PRAGMA journal_mode=DELETE")
+        return int(copy.execute("PRAGMA page_count").fetchone()[0]), _check(copy, quick=False)
+    finally:
+        copy.close()
+
+
 def _copy(index: Index, tmp: Path) -> tuple[int, list[str]]:
     """Back the index up into ``tmp`` (one step: one read snapshot) as a file without a journal."""
     with contextlib.suppress(FileNotFoundError):
@@ -109,7 +128,7 @@ def _copy(index: Index, tmp: Path) -> tuple[int, list[str]]:
     copy = sqlite3.connect(tmp, isolation_level=None)
     try:
         try:
-            index.db.backup(copy)
+            cast(sqlite3.Connection, index.db).backup(copy)
         except sqlite3.DatabaseError as exc:
             if is_damage_error(exc):
                 raise damaged_index(index.path, exc) from None

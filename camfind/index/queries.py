@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from camfind.errors import NotFoundError
+from camfind.evidence import local_path
+from camfind.index.sql import in_list, named_rows
 from camfind.pathtext import restored, shown
 from camfind.timeutil import from_ts, to_ts
 from camfind.types import Calibration, Camera, Clip, ClipCopy
@@ -158,7 +160,7 @@ def list_cameras(index: Index) -> list[Camera]:
     """Every camera of the registry, by id, with neighbours from the link table."""
     nbrs = _neighbor_map(index)
     rows = index.db.execute(f"SELECT {_CAMERA_COLS} FROM cameras ORDER BY id").fetchall()
-    return [camera_from_row(r, nbrs.get(r[0], ())) for r in rows]
+    return [camera_from_row(r, nbrs.get(_named(_CAMERA_COLS, r)["id"], ())) for r in rows]
 
 
 def find_camera(index: Index, camera_id: str) -> Camera | None:
@@ -199,7 +201,7 @@ def camera_ids(index: Index) -> set[str]:
 def list_links(index: Index) -> list[CameraLink]:
     """Every neighbour link, ordered."""
     rows = index.db.execute("SELECT a, b, meters, source FROM camera_links ORDER BY a, b")
-    return [CameraLink(a=r[0], b=r[1], meters=r[2], source=r[3]) for r in rows]
+    return [CameraLink(a=r["a"], b=r["b"], meters=r["meters"], source=r["source"]) for r in named_rows(rows)]
 
 
 def clock_observations(index: Index, camera_id: str | None = None) -> list[ClockObservation]:
@@ -211,31 +213,32 @@ def clock_observations(index: Index, camera_id: str | None = None) -> list[Clock
     params: tuple[Any, ...] = ()
     if camera_id is not None:
         sql, params = sql + " WHERE camera_id = ?", (camera_id,)
-    rows = index.db.execute(sql + " ORDER BY recorded_ts, id", params).fetchall()
+    rows = index.db.execute(sql + " ORDER BY recorded_ts, id", params)
     return [
-        ClockObservation(camera_id=r[1], dvr_time=from_ts(r[2]), actual_time=from_ts(r[3]),
-                         offset_s=r[4], recorded=from_ts(r[5]), note=r[6], id=r[0])
-        for r in rows
+        ClockObservation(camera_id=r["camera_id"], dvr_time=from_ts(r["dvr_ts"]), actual_time=from_ts(r["actual_ts"]),
+                         offset_s=r["offset_s"], recorded=from_ts(r["recorded_ts"]), note=r["note"], id=r["id"])
+        for r in named_rows(rows)
     ]
 
 
 def get_calibration(index: Index, camera_id: str) -> StoredCalibration | None:
     """The camera's stored ground-plane calibration, or None if it has none."""
-    row = index.db.execute(
+    found = list(named_rows(index.db.execute(
         "SELECT points_json, homography_json, reprojection_error_m, created_ts FROM calibrations "
         "WHERE camera_id = ?",
         (camera_id,),
-    ).fetchone()
-    if row is None:
+    )))
+    if not found:
         return None
-    points = json.loads(row[0])
+    row = found[0]
+    points = json.loads(row["points_json"])
     cal = Calibration(
         camera_id=camera_id,
         image_points=tuple((float(x), float(y)) for x, y in points["image"]),
         world_points=tuple((float(a), float(b)) for a, b in points["world"]),
     )
-    hom = tuple(tuple(float(v) for v in r) for r in json.loads(row[1]))
-    return StoredCalibration(cal, hom, row[2], from_ts(row[3]))
+    hom = tuple(tuple(float(v) for v in r) for r in json.loads(row["homography_json"]))
+    return StoredCalibration(cal, hom, row["reprojection_error_m"], from_ts(row["created_ts"]))
 
 
 # -- clips ------------------------------------------------------------------------------------
@@ -243,7 +246,7 @@ def clip_from_row(row: Sequence[Any]) -> Clip:
     """A :class:`Clip` from a row selected with ``_CLIP_COLS`` (read by column name)."""
     r = _named(_CLIP_COLS, row)
     return Clip(
-        id=r["id"], camera_id=r["camera_id"], path=restored(r["path"], r["path_bytes"]), sha256=r["sha256"],
+        id=r["id"], camera_id=r["camera_id"], path=local_path(restored(r["path"], r["path_bytes"])), sha256=r["sha256"],
         size_bytes=r["size_bytes"], start=from_ts(r["start_ts"]), start_raw=from_ts(r["start_raw_ts"]),
         time_source=r["time_source"], clock_offset_s=r["clock_offset_s"], duration_s=r["duration_s"],
         fps=r["fps"], frames=r["frames"], width=r["width"], height=r["height"], codec=r["codec"],
@@ -303,7 +306,8 @@ def clip_copies(index: Index, clip_id: int | None = None) -> dict[int, list[Clip
     out: dict[int, list[ClipCopy]] = {}
     for cid, path, raw, cam, name_ts, conflict in index.db.execute(sql + " ORDER BY clip_id, id", params):
         out.setdefault(int(cid), []).append(
-            ClipCopy(int(cid), restored(path, raw), cam, None if name_ts is None else from_ts(name_ts), conflict))
+            ClipCopy(int(cid), local_path(restored(path, raw)), cam, None if name_ts is None else from_ts(name_ts),
+                     conflict))
     return out
 
 
@@ -348,28 +352,28 @@ def track_classes(index: Index, clip_ids: Sequence[int]) -> dict[int, dict[str, 
 
 def clip_time_span(index: Index, camera_id: str | None = None) -> tuple[datetime, datetime] | None:
     """Earliest corrected start and latest corrected end of the clips, or None if there are none."""
-    sql = "SELECT MIN(start_ts), MAX(end_ts) FROM clips"
+    sql = "SELECT MIN(start_ts) AS first_ts, MAX(end_ts) AS last_ts FROM clips"
     params: tuple[Any, ...] = ()
     if camera_id is not None:
         sql, params = sql + " WHERE camera_id = ?", (camera_id,)
-    row = index.db.execute(sql, params).fetchone()
-    if row is None or row[0] is None:
+    row = next(named_rows(index.db.execute(sql, params)), None)
+    if row is None or row["first_ts"] is None:
         return None
-    return from_ts(row[0]), from_ts(row[1])
+    return from_ts(row["first_ts"]), from_ts(row["last_ts"])
 
 
 # -- audit ------------------------------------------------------------------------------------
 def list_audit(index: Index, limit: int | None = None) -> list[AuditEntry]:
     """Audit entries oldest first (the last ``limit`` if given)."""
-    cols = "id, ts, user, command, args_json, counts_json, prev_hash, hash"
+    cols = "id, ts, \"user\", command, args_json, counts_json, prev_hash, hash"
     if limit is None:
-        rows = index.db.execute(f"SELECT {cols} FROM audit ORDER BY id").fetchall()
+        rows = index.db.execute(f"SELECT {cols} FROM audit ORDER BY id")
     else:
         rows = index.db.execute(
-            f"SELECT * FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT ?) ORDER BY id",
+            f"SELECT * FROM (SELECT {cols} FROM audit ORDER BY id DESC LIMIT ?) AS recent ORDER BY id",
             (limit,),
-        ).fetchall()
-    return [AuditEntry(*r) for r in rows]
+        )
+    return [AuditEntry(**r) for r in named_rows(rows)]
 
 
 def evidence_named(index: Index, path: str) -> str | None:
@@ -468,12 +472,13 @@ def camera_clocks(index: Index) -> list[CameraClock]:
         drifts.setdefault(cid, []).append(float(drift))
     rows = index.db.execute(
         "SELECT id, clock_offset_s, clock_source, clock_uncertainty_s, clock_trusted FROM cameras ORDER BY id"
-    ).fetchall()
+    )
     out = []
-    for r in rows:
-        d = sorted(drifts.get(r[0], []))
+    for r in named_rows(rows):
+        d = sorted(drifts.get(r["id"], []))
         median = None if not d else (d[len(d) // 2] + d[(len(d) - 1) // 2]) / 2
-        out.append(CameraClock(r[0], float(r[1]), r[2], r[3], bool(r[4]), int(obs.get(r[0], 0)), median, len(d),
+        out.append(CameraClock(r["id"], float(r["clock_offset_s"]), r["clock_source"], r["clock_uncertainty_s"],
+                               bool(r["clock_trusted"]), int(obs.get(r["id"], 0)), median, len(d),
                                d[-1] - d[0] if d else None))
     return out
 
@@ -483,11 +488,12 @@ def latest_clock_estimates(index: Index) -> list[StoredClockEstimate]:
     rows = index.db.execute(
         "SELECT id, run_ts, camera_id, status, offset_s, uncertainty_s, n_cosightings, evidence_json, applied_ts "
         "FROM clock_estimates WHERE run_ts = (SELECT MAX(run_ts) FROM clock_estimates) ORDER BY camera_id"
-    ).fetchall()
+    )
     return [
-        StoredClockEstimate(int(r[0]), from_ts(r[1]), r[2], r[3], r[4], r[5], int(r[6]),
-                            tuple(json.loads(r[7])), None if r[8] is None else from_ts(r[8]))
-        for r in rows
+        StoredClockEstimate(int(r["id"]), from_ts(r["run_ts"]), r["camera_id"], r["status"], r["offset_s"],
+                            r["uncertainty_s"], int(r["n_cosightings"]), tuple(json.loads(r["evidence_json"])),
+                            None if r["applied_ts"] is None else from_ts(r["applied_ts"]))
+        for r in named_rows(rows)
     ]
 
 
@@ -499,20 +505,23 @@ def plate_sightings(
     lo = -1e18 if time_from is None else _ts(time_from)
     hi = 1e18 if time_to is None else _ts(time_to)
     tracks = index.db.execute(
-        "SELECT t.id, t.clip_id, t.camera_id, t.cls, t.plate_norm, t.plate_confidence, "
-        "t.first_ts + c.clock_offset_s, t.last_ts + c.clock_offset_s, t.speed_kmh FROM tracks t "
+        "SELECT t.id, t.clip_id, t.camera_id, t.cls, t.plate_norm AS plate, t.plate_confidence AS confidence, "
+        "t.first_ts + c.clock_offset_s AS first_raw, t.last_ts + c.clock_offset_s AS last_raw, t.speed_kmh "
+        "FROM tracks t "
         "JOIN clips c ON c.id = t.clip_id WHERE t.plate_norm IS NOT NULL AND t.plate_norm != '' "
         "AND t.plate_valid = 1 AND t.plate_confidence >= ? AND t.last_ts >= ? AND t.first_ts <= ?",
         (min_confidence, lo, hi),
-    ).fetchall()
+    )
     reads = index.db.execute(
-        "SELECT -r.id, r.clip_id, r.camera_id, 'unknown', r.norm, r.confidence, r.ts + c.clock_offset_s, "
-        "r.ts + c.clock_offset_s, NULL FROM plate_reads r JOIN clips c ON c.id = r.clip_id "
+        "SELECT -r.id AS id, r.clip_id, r.camera_id, 'unknown' AS cls, r.norm AS plate, r.confidence, "
+        "r.ts + c.clock_offset_s AS first_raw, r.ts + c.clock_offset_s AS last_raw, NULL AS speed_kmh "
+        "FROM plate_reads r JOIN clips c ON c.id = r.clip_id "
         "WHERE r.track_id IS NULL AND r.valid = 1 AND r.confidence >= ? AND r.ts BETWEEN ? AND ?",
         (min_confidence, lo, hi),
-    ).fetchall()
-    found = [TargetSighting(int(r[0]), int(r[1]), r[2], r[3], r[4], float(r[5]), float(r[6]), float(r[7]), r[8])
-             for r in [*tracks, *reads]]
+    )
+    found = [TargetSighting(int(r["id"]), int(r["clip_id"]), r["camera_id"], r["cls"], r["plate"],
+                            float(r["confidence"]), float(r["first_raw"]), float(r["last_raw"]), r["speed_kmh"])
+             for rows in (tracks, reads) for r in list(named_rows(rows))]
     return sorted(found, key=lambda s: (s.first_raw_ts, s.camera_id, s.track_id))
 
 
@@ -521,14 +530,151 @@ def face_tracks(index: Index, time_from: TimeLike | None = None, time_to: TimeLi
     lo = -1e18 if time_from is None else _ts(time_from)
     hi = 1e18 if time_to is None else _ts(time_to)
     rows = index.db.execute(
-        "SELECT f.track_id, t.clip_id, t.camera_id, t.cls, f.encoding, f.quality, t.first_ts + c.clock_offset_s, "
-        "t.last_ts + c.clock_offset_s FROM face_sightings f JOIN tracks t ON t.id = f.track_id "
+        "SELECT f.track_id, t.clip_id, t.camera_id, t.cls, f.encoding, f.quality, "
+        "t.first_ts + c.clock_offset_s AS first_raw, t.last_ts + c.clock_offset_s AS last_raw "
+        "FROM face_sightings f JOIN tracks t ON t.id = f.track_id "
         "JOIN clips c ON c.id = t.clip_id WHERE t.last_ts >= ? AND t.first_ts <= ? ORDER BY f.track_id, f.quality DESC",
         (lo, hi),
     )
     best: dict[int, FaceTrack] = {}
-    for r in rows:
-        if int(r[0]) not in best:
-            best[int(r[0])] = FaceTrack(int(r[0]), int(r[1]), r[2], r[3], np.frombuffer(r[4], dtype=np.float32),
-                                        float(r[5]), float(r[6]), float(r[7]))
+    for r in named_rows(rows):
+        if int(r["track_id"]) not in best:
+            best[int(r["track_id"])] = FaceTrack(
+                int(r["track_id"]), int(r["clip_id"]), r["camera_id"], r["cls"],
+                np.frombuffer(r["encoding"], dtype=np.float32), float(r["quality"]), float(r["first_raw"]),
+                float(r["last_raw"]))
     return list(best.values())
+
+
+# -- snapshots, runs, clocks and faces of the stages --------------------------------------------
+@dataclass(frozen=True)
+class SnapshotRecord:
+    """A snapshot file as recorded: its clip, where it was written, and its SHA-256."""
+
+    clip_id: int
+    path: str
+    sha256: str
+
+
+def snapshot_records(index: Index) -> list[SnapshotRecord]:
+    """Every recorded snapshot, in the order they were written."""
+    rows = index.db.execute("SELECT clip_id, path, sha256 FROM snapshots ORDER BY id")
+    return [SnapshotRecord(int(r["clip_id"]), str(r["path"]), str(r["sha256"])) for r in named_rows(rows)]
+
+
+def snapshot_paths(index: Index, clip_id: int) -> set[str]:
+    """The snapshot files recorded for one clip (any run)."""
+    return {str(r[0]) for r in index.db.execute("SELECT path FROM snapshots WHERE clip_id = ?", (clip_id,))}
+
+
+def referenced_snapshots(index: Index, paths: Sequence[str]) -> set[str]:
+    """Of ``paths``, those some snapshot row points at (any clip, any run)."""
+    if not paths:
+        return set()
+    cond, param = in_list(index.dialect, "path", list(paths))
+    return {str(r[0]) for r in index.db.execute(f"SELECT path FROM snapshots WHERE {cond}", (param,))}
+
+
+def run_status(index: Index, run_id: int) -> str | None:
+    """The status of an analysis run (``running``, ``done``...), or None if there is no such run."""
+    row = index.db.execute("SELECT status FROM analysis_runs WHERE id = ?", (run_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def running_runs(index: Index, clip_ids: Sequence[int]) -> list[int]:
+    """The runs of these clips still marked ``running``."""
+    cond, param = in_list(index.dialect, "clip_id", list(clip_ids))
+    return [int(r[0]) for r in index.db.execute(
+        f"SELECT id FROM analysis_runs WHERE status = 'running' AND {cond} ORDER BY id", (param,))]
+
+
+@dataclass(frozen=True)
+class ClipClockRow:
+    """A clip's clock facts as stored: its start's source, the offset applied, and its camera's
+    clock uncertainty, source and trust."""
+
+    clip_id: int
+    camera_id: str
+    time_source: str
+    clock_offset_s: float
+    uncertainty_s: float | None
+    clock_source: str
+    trusted: bool
+
+
+def clip_clocks(index: Index, clip_ids: Sequence[int]) -> list[ClipClockRow]:
+    """The clock facts of these clips."""
+    cond, param = in_list(index.dialect, "c.id", list(clip_ids))
+    rows = index.db.execute(
+        "SELECT c.id, c.camera_id, c.time_source, c.clock_offset_s, k.clock_uncertainty_s, k.clock_source, "
+        f"k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id WHERE {cond}", (param,))
+    return [ClipClockRow(int(r["id"]), r["camera_id"], r["time_source"], float(r["clock_offset_s"] or 0.0),
+                         r["clock_uncertainty_s"], r["clock_source"], bool(r["clock_trusted"]))
+            for r in named_rows(rows)]
+
+
+def cameras_checked_against_true_time(index: Index) -> set[str]:
+    """Cameras whose clock was read against true time, or that are trusted."""
+    return {str(r[0]) for r in index.db.execute(
+        "SELECT DISTINCT camera_id FROM clock_observations UNION SELECT id FROM cameras WHERE clock_trusted = 1")}
+
+
+def track_encodings(index: Index, track_id: int) -> list[np.ndarray]:
+    """The face encodings recorded on one track (faces kept without one left out)."""
+    rows = index.db.execute(
+        "SELECT encoding FROM face_sightings WHERE track_id = ? AND encoding IS NOT NULL ORDER BY id", (track_id,))
+    return [np.frombuffer(bytes(r[0]), dtype=np.float32) for r in rows]
+
+
+def audit_head(index: Index) -> tuple[int, str] | None:
+    """The last audit entry's id and hash, or None for an empty log."""
+    row = index.db.execute("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+    return None if row is None else (int(row[0]), str(row[1]))
+
+
+# -- faces: encodings for the face matrix ----------------------------------------------------------
+_ENCODED = "SELECT id, encoding FROM face_sightings WHERE encoding IS NOT NULL"
+
+
+def face_encodings(index: Index, *, after_id: int | None = None,
+                   ids: Sequence[int] | None = None) -> list[tuple[int, bytes]]:
+    """``(face id, 128 float32 as bytes)`` of encoded faces in id order: all of them, those after
+    ``after_id`` (new since a cached matrix), or those of ``ids``."""
+    if ids is not None:
+        cond, param = in_list(index.dialect, "id", [int(i) for i in ids])
+        rows = index.db.execute(f"{_ENCODED} AND {cond} ORDER BY id", (param,))
+    elif after_id is not None:
+        rows = index.db.execute(f"{_ENCODED} AND id > ? ORDER BY id", (after_id,))
+    else:
+        rows = index.db.execute(f"{_ENCODED} ORDER BY id")
+    return [(int(r[0]), bytes(r[1])) for r in rows]
+
+
+def face_cache_key(index: Index) -> tuple[float, float, float]:
+    """(when the index was created, faces deleted so far, highest face id given): three O(1)
+    reads that change on any insert or delete, and differ between two indexes made at one place."""
+    born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
+    if index.dialect == "postgresql":  # ids come from an identity sequence; deletions are counted
+        top = index.db.execute("SELECT MAX(id) FROM face_sightings").fetchone()[0]
+    else:
+        row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
+        top = None if row is None else row[0]
+    return float(born), float(index.meta("face_deletions") or 0), float(top or 0)
+
+
+def audit_guard_triggers(index: Index) -> dict[str, tuple[bool, str]]:
+    """The triggers on the audit log: by name, whether enabled, and their definition (SQLite: the
+    trigger's SQL; PostgreSQL: the body of the function it runs)."""
+    if index.dialect == "postgresql":
+        rows = index.db.execute(
+            "SELECT t.tgname, t.tgenabled, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE t.tgrelid = 'audit'::regclass AND NOT t.tgisinternal")
+        return {str(name): (str(enabled) != "D", str(body)) for name, enabled, body in rows}
+    rows = index.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'")
+    return {str(name): (True, " ".join(str(sql or "").split()).rstrip(";")) for name, sql in rows}
+
+
+def track_ids(index: Index, clip_id: int) -> dict[int, int]:
+    """A clip's tracks: index id by track number."""
+    rows = index.db.execute("SELECT track_no, id FROM tracks WHERE clip_id = ?", (clip_id,))
+    return {int(r[0]): int(r[1]) for r in rows}

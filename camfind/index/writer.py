@@ -10,7 +10,6 @@ import getpass
 import hashlib
 import json
 import math
-import sqlite3
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 
 from camfind.errors import InputError, NotFoundError
 from camfind.geo import compass_word
+from camfind.index.sql import Database
 from camfind.pathtext import exact_bytes, shown
 from camfind.timeutil import to_ts
 from camfind.types import (
@@ -123,7 +123,7 @@ class Writer:
 
     def __init__(self, index: Index) -> None:
         self.index = index
-        self.db: sqlite3.Connection = index.db
+        self.db: Database = index.db
 
     # -- meta ---------------------------------------------------------------------------------
     def set_meta(self, key: str, value: str) -> None:
@@ -354,11 +354,12 @@ class Writer:
                               (clip.sha256, clip.segment)).fetchone()
         if row is not None:
             return int(row[0]), False
+        self._require_camera(clip.camera_id)
         cur = self.db.execute(
             """INSERT INTO clips (sha256, size_bytes, path, path_bytes, camera_id, start_ts, end_ts,
                start_raw_ts, time_source, clock_offset_s, duration_s, fps, frames, width, height, codec,
                container, creation_ts, status, ingested_ts, flags, segment, seg_start_s, seg_end_s)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
             (clip.sha256, clip.size_bytes, shown(clip.path), exact_bytes(clip.path), clip.camera_id,
              to_ts(clip.start), to_ts(clip.end), to_ts(clip.start_raw), clip.time_source, clip.clock_offset_s,
              clip.duration_s, clip.fps, clip.frames, clip.width, clip.height, clip.codec,
@@ -366,7 +367,7 @@ class Writer:
              clip.status, _now(), FLAG_SEPARATOR.join(clip.flags), clip.segment, clip.segment_start_s,
              clip.segment_end_s),
         )
-        clip_id = int(cur.lastrowid or 0)
+        clip_id = int(cur.fetchone()[0])
         entry = {"clip_id": clip_id, "sha256": clip.sha256, "path": shown(clip.path), "camera_id": clip.camera_id}
         if clip.segment:
             entry["segment"] = clip.segment
@@ -385,7 +386,7 @@ class Writer:
                    VALUES (?,?,?,?,?,?,?) ON CONFLICT (clip_id, path) DO UPDATE SET
                    camera_id = excluded.camera_id, name_ts = excluded.name_ts, conflict = excluded.conflict
                    WHERE clip_copies.conflict != excluded.conflict
-                      OR clip_copies.camera_id IS NOT excluded.camera_id""",
+                      OR clip_copies.camera_id IS DISTINCT FROM excluded.camera_id""",
                 (copy.clip_id, shown(copy.path), exact_bytes(copy.path), copy.camera_id,
                  None if copy.name_time is None else to_ts(copy.name_time), copy.conflict, _now()),
             )
@@ -394,7 +395,7 @@ class Writer:
                     audit_user(), "record copy", {"argv": sys.argv[1:]},
                     {"clip_id": copy.clip_id, "path": shown(copy.path), "conflict": copy.conflict},
                 )
-            return cur.rowcount > 0 and cur.lastrowid is not None
+            return bool(cur.rowcount > 0)
 
     def set_clip_status(self, clip_id: int, status: str) -> None:
         self.db.execute("UPDATE clips SET status = ? WHERE id = ?", (status, clip_id))
@@ -464,12 +465,12 @@ class Writer:
     def begin_run(self, run: AnalysisRun) -> int:
         cur = self.db.execute(
             """INSERT INTO analysis_runs (clip_id, started_ts, status, camfind_version, models_json,
-               settings_json, worker_host, worker_pid, worker_node) VALUES (?,?,?,?,?,?,?,?,?)""",
+               settings_json, worker_host, worker_pid, worker_node) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id""",
             (run.clip_id, to_ts(run.started_at), "running", run.camfind_version,
              json.dumps(dict(run.models), sort_keys=True), json.dumps(dict(run.settings), sort_keys=True, default=str),
              run.worker_host, run.worker_pid, run.worker_node),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def fail_run(self, run_id: int, error: str) -> None:
         self.db.execute(
@@ -487,7 +488,7 @@ class Writer:
             for table in ("plate_reads", "face_sightings"):
                 self.db.execute(f"DELETE FROM {table} WHERE clip_id = ?", (clip_id,))
             self.db.execute("DELETE FROM tracks WHERE clip_id = ? AND run_id != ?", (clip_id, run_id))
-            self.db.execute("DELETE FROM snapshots WHERE clip_id = ? AND run_id IS NOT ?", (clip_id, run_id))
+            self.db.execute("DELETE FROM snapshots WHERE clip_id = ? AND run_id IS DISTINCT FROM ?", (clip_id, run_id))
             self.db.execute(
                 "UPDATE analysis_runs SET status = 'superseded' WHERE clip_id = ? AND id != ? AND status = 'done'",
                 (clip_id, run_id),
@@ -495,8 +496,10 @@ class Writer:
             snap_ids = {s.path: self._insert_snapshot(run_id, s) for s in result.snapshots}
             track_ids = {t.track_no: self._insert_track(run_id, t, snap_ids) for t in result.tracks}
             self.db.executemany(
-                """INSERT OR REPLACE INTO detections (track_id, frame, offset_s, x1, y1, x2, y2, score, cls)
-                   VALUES (?,?,?,?,?,?,?,?,?)""",
+                """INSERT INTO detections (track_id, frame, offset_s, x1, y1, x2, y2, score, cls)
+                   VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (track_id, frame) DO UPDATE SET
+                   offset_s = excluded.offset_s, x1 = excluded.x1, y1 = excluded.y1, x2 = excluded.x2,
+                   y2 = excluded.y2, score = excluded.score, cls = excluded.cls""",
                 [(track_ids[d.track_no], d.frame, d.offset_s, *d.box, d.score, d.cls)
                  for d in result.detections if d.track_no in track_ids],
             )
@@ -517,10 +520,10 @@ class Writer:
         box = s.box or (None, None, None, None)
         cur = self.db.execute(
             """INSERT INTO snapshots (clip_id, run_id, kind, frame, ts, path, sha256, x1, y1, x2, y2)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
             (s.clip_id, run_id, s.kind, s.frame, to_ts(s.time), s.path, s.sha256, *box),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def _insert_track(self, run_id: int, t: Track, snap_ids: Mapping[str, int]) -> int:
         p = t.plate
@@ -528,7 +531,8 @@ class Writer:
             """INSERT INTO tracks (clip_id, run_id, camera_id, track_no, cls, first_ts, last_ts,
                first_frame, last_frame, n_frames, confidence, entry_side, exit_side, direction_deg,
                direction, speed_kmh, color, plate_text, plate_norm, plate_confidence, plate_layout,
-               plate_valid, best_frame, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               plate_valid, best_frame, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               RETURNING id""",
             (t.clip_id, run_id, t.camera_id, t.track_no, t.cls, to_ts(t.first_time), to_ts(t.last_time),
              t.first_frame, t.last_frame, t.n_frames, t.confidence, t.entry_side, t.exit_side,
              t.direction_deg, None if t.direction_deg is None else compass_word(t.direction_deg),
@@ -537,7 +541,7 @@ class Writer:
              None if p is None else int(p.valid), t.best_frame,
              None if t.snapshot is None else snap_ids.get(t.snapshot.path)),
         )
-        return int(cur.lastrowid or 0)
+        return int(cur.fetchone()[0])
 
     def _insert_plate(self, r: PlateRead, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]) -> None:
         box = r.plate.box or (None, None, None, None)
@@ -579,7 +583,7 @@ class Writer:
         args_json, counts_json = audit_json(args), json.dumps(dict(counts), sort_keys=True, default=str)
         digest = audit_hash(prev, ts, user, command, args_json, counts_json)
         self.db.execute(
-            "INSERT INTO audit (ts, user, command, args_json, counts_json, prev_hash, hash)"
+            "INSERT INTO audit (ts, \"user\", command, args_json, counts_json, prev_hash, hash)"
             " VALUES (?,?,?,?,?,?,?)",
             (ts, user, command, args_json, counts_json, prev, digest),
         )

@@ -59,6 +59,23 @@ class FileProblem:
 
 
 @dataclass(frozen=True)
+class CopyFound:
+    """A byte-identical copy of a registered clip met at another path (recorded beside the clip)."""
+
+    path: str
+    clip_id: int
+
+
+@dataclass(frozen=True)
+class FlaggedClip:
+    """A registered clip whose probe raised an integrity warning (declared and decoded lengths
+    disagree, a damaged header...)."""
+
+    path: str
+    flag: str
+
+
+@dataclass(frozen=True)
 class IngestSummary:
     """What an ingest run did.
 
@@ -79,8 +96,8 @@ class IngestSummary:
     skipped: tuple[FileProblem, ...] = ()
     bytes_read: int = 0
     seconds: float = 0.0
-    copies: tuple[tuple[str, int], ...] = ()
-    flagged: tuple[tuple[str, str], ...] = ()
+    copies: tuple[CopyFound, ...] = ()
+    flagged: tuple[FlaggedClip, ...] = ()
 
 
 @dataclass
@@ -216,6 +233,10 @@ def ingest_paths(
             done = len(tally.ingested)
             raise StorageError(f"{problem} (stopped at {shown(path)} after registering {done} new clip"
                                f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
+        except StorageError as exc:  # the index refused (a shared server gone, say): stop, never skip on
+            done = len(tally.ingested)
+            raise StorageError(f"{exc} (stopped at {shown(path)} after registering {done} new clip"
+                               f"{'' if done == 1 else 's'}: run the same ingest again to resume)") from None
         except CamfindError as exc:
             reason = shown(str(exc).removeprefix(f"{path}: "))
             tally.failed.append(FileProblem(shown(path), reason))
@@ -281,8 +302,8 @@ class _Registrar:
     total: int
     date_order: str | None = None
     segments: Sequence[Segment] = ()
-    copies: list[tuple[str, int]] = field(default_factory=list)
-    flagged: list[tuple[str, str]] = field(default_factory=list)
+    copies: list[CopyFound] = field(default_factory=list)
+    flagged: list[FlaggedClip] = field(default_factory=list)
 
     def register(self, path: Path, done_bytes: int) -> list[tuple[int, bool]]:
         """Hash, probe, time and register one file in its own transaction: one clip, or one per
@@ -347,7 +368,7 @@ class _Registrar:
     def _flag(self, path: Path, warnings: Sequence[str]) -> None:
         for warning in warnings:
             logger.info("flagged %s: %s", shown(path), warning)
-            self.flagged.append((shown(path), warning))
+            self.flagged.append(FlaggedClip(shown(path), warning))
 
     def _record_copy(self, known: Clip, clip_id: int, path: Path, cam_id: str | None) -> None:
         """Record ``path`` as a copy of the registered clip; one that disagrees with the
@@ -374,7 +395,7 @@ class _Registrar:
                 raise ClipError(f"{path}: registered as clip {clip_id}, but {conflict} (the registration is kept)")
             return
         if self.index.writer.add_copy(ClipCopy(clip_id, where, cam_id, None if named is None else named[0], conflict)):
-            self.copies.append((shown(where), clip_id))
+            self.copies.append(CopyFound(shown(where), clip_id))
             logger.info("recorded %s as a copy of clip %d (%s)", where, clip_id, known.path)
         if conflict:
             raise ClipError(f"{path}: a byte-identical copy of clip {clip_id} {known.path}, but {conflict}: "

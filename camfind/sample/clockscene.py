@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from camfind.index.queries import camera_clocks
+from camfind.index.queries import camera_clocks, track_ids
 from camfind.network import CameraNetwork, load_network
 from camfind.types import AnalysisResult, AnalysisRun, Camera, Clip, Face, FaceSighting, PlateRead, PlateText, Track
 
@@ -152,6 +152,6 @@ def _write(index: Index, passes: list[Pass], offsets: Mapping[str, float], hours
         with index.transaction():
             run = index.writer.begin_run(AnalysisRun(clip_id, datetime.now(UTC), {"scenario": "clocks"}, {}, "test"))
         index.writer.write_analysis(run, clip_id, AnalysisResult(tracks=tracks, plate_reads=reads, faces=faces))
-        ids = dict(index.db.execute("SELECT track_no, id FROM tracks WHERE clip_id = ?", (clip_id,)).fetchall())
+        ids = track_ids(index, clip_id)
         written += [replace(p, track_id=int(ids[n])) for n, p in enumerate(mine, 1)]
     return written

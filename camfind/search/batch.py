@@ -145,7 +145,7 @@ def batch_search(
     index: Index, entries: Sequence[WatchEntry], time_from: datetime | None = None, time_to: datetime | None = None
 ) -> list[BatchHit]:
     """Every hit of every watchlist entry, by time then watchlist order."""
-    matched = match_many(index.db, [e.pattern for e in entries])
+    matched = match_many(index, [e.pattern for e in entries])
     by_plate: dict[str, list[tuple[int, float]]] = {}
     for i, found in enumerate(matched):
         for norm, dist in found.items():

@@ -8,13 +8,14 @@ False
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from camfind.index.queries import cameras_checked_against_true_time, clip_clocks
 from camfind.types import Sighting
+from camfind.vocab import TRUSTED_UNCERTAINTY_S
 
 if TYPE_CHECKING:
     from camfind.index import Index
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 #: DVR clocks drift by a few seconds even when set: a shortfall this small is always explainable.
 DRIFT_S = 10.0
 #: A trusted (synchronised) clock with no recorded uncertainty is good to about half a second.
-TRUSTED_UNCERTAINTY_S = 0.5
 #: A hop is explained by the clocks when its shortfall is within this many sigmas of both together.
 UNCERTAINTY_SIGMAS = 2.0
 
@@ -58,18 +58,12 @@ def clock_info(index: Index, sightings: Iterable[Sighting]) -> dict[int, ClockIn
     ids = sorted({s.clip_id for s in sightings})
     if not ids:
         return {}
-    observed = {r[0] for r in index.db.execute(
-        "SELECT DISTINCT camera_id FROM clock_observations UNION SELECT id FROM cameras WHERE clock_trusted = 1")}
-    rows = index.db.execute(
-        "SELECT c.id, c.camera_id, c.time_source, c.clock_offset_s, k.clock_uncertainty_s, k.clock_source, "
-        "k.clock_trusted FROM clips c JOIN cameras k ON k.id = c.camera_id "
-        "WHERE c.id IN (SELECT value FROM json_each(?))",
-        (json.dumps(ids),),
-    )
+    observed = cameras_checked_against_true_time(index)
     return {
-        int(r[0]): ClockInfo(r[1], int(r[0]), r[2], float(r[3] or 0.0), r[1] in observed,
-                             _uncertainty(r[4], bool(r[6])), "trusted" if r[6] and r[5] == "none" else r[5])
-        for r in rows
+        r.clip_id: ClockInfo(r.camera_id, r.clip_id, r.time_source, r.clock_offset_s, r.camera_id in observed,
+                             _uncertainty(r.uncertainty_s, r.trusted),
+                             "trusted" if r.trusted and r.clock_source == "none" else r.clock_source)
+        for r in clip_clocks(index, ids)
     }
 
 

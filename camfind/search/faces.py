@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.errors import InputError, NoUsableFaceError
+from camfind.index.postgres import is_url
+from camfind.index.queries import face_cache_key, face_encodings
 from camfind.outputs import atomic_output
 from camfind.vocab import FACE_MATCH_THRESHOLD
 
@@ -38,7 +40,6 @@ DIM = 128
 _SMALL_SET = 20_000  # below this many candidate rows, read them directly instead of the cache
 
 CacheKey = tuple[float, float, float]
-_ENCODED = "SELECT id, encoding FROM face_sightings WHERE encoding IS NOT NULL"
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,7 @@ def _min_distance(enc: np.ndarray, sq: np.ndarray, probes: np.ndarray) -> np.nda
 
 
 def _read_rows(index: Index, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = index.db.execute(
-        "SELECT id, encoding FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))"
-        " AND encoding IS NOT NULL ORDER BY id",
-        (_json_ids(ids),),
-    ).fetchall()
-    return _to_arrays(rows)
+    return _to_arrays(face_encodings(index, ids=[int(i) for i in ids]))
 
 
 def _to_arrays(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarray]:
@@ -134,18 +130,12 @@ def _to_arrays(rows: Sequence[tuple[int, bytes]]) -> tuple[np.ndarray, np.ndarra
     return ids, enc
 
 
-def _json_ids(ids: np.ndarray) -> str:
-    return "[" + ",".join(str(int(i)) for i in ids) + "]"
-
-
 # -- the cached matrix ------------------------------------------------------------------------
 def cache_key(index: Index) -> CacheKey:
     """(when the index was created, faces deleted so far, highest id ever given): three O(1)
     reads that change on any insert or delete, and differ between two index files made at one
     path."""
-    born = index.db.execute("SELECT MIN(applied_ts) FROM schema_migrations").fetchone()[0] or 0.0
-    row = index.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'face_sightings'").fetchone()
-    return float(born), float(index.meta("face_deletions") or 0), float(row[0]) if row else 0.0
+    return face_cache_key(index)
 
 
 def face_matrix(index: Index) -> _Matrix:
@@ -163,8 +153,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
     old = old or _load_side_file(index.path, None)
     if old is not None and old.key[:2] == key[:2]:  # same index, nothing deleted: read new rows only
         last = int(old.ids[-1]) if len(old.ids) else 0
-        rows = index.db.execute(_ENCODED + " AND id > ? ORDER BY id", (last,)).fetchall()
-        ids, enc = _to_arrays(rows)
+        ids, enc = _to_arrays(face_encodings(index, after_id=last))
         mat = _Matrix(
             key, np.concatenate([old.ids, ids]), np.concatenate([old.enc, enc]),
             np.concatenate([old.sq, np.einsum("ij,ij->i", enc, enc)]),
@@ -172,16 +161,16 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
         _save_side_file(index.path, mat)
         return mat
     logger.info("building the face matrix cache for %s", index.path)
-    rows = index.db.execute(_ENCODED + " ORDER BY id").fetchall()
-    ids, enc = _to_arrays(rows)
+    ids, enc = _to_arrays(face_encodings(index))
     mat = _Matrix(key, ids, enc, np.einsum("ij,ij->i", enc, enc))
     _save_side_file(index.path, mat)
     return mat
 
 
 def side_file(db_path: str) -> Path | None:
-    """Where the face matrix cache of an index file lives (None for an in-memory index)."""
-    return None if db_path == ":memory:" else Path(db_path + ".faces.cache")
+    """Where the face matrix cache of an index file lives (None for an in-memory index, and for a
+    PostgreSQL case: each machine keeps its matrix in memory, checked against the server's key)."""
+    return None if db_path == ":memory:" or is_url(db_path) else Path(db_path + ".faces.cache")
 
 
 # The side file: MAGIC, an 8-byte little-endian header length, a JSON header (key, rows), then

@@ -18,30 +18,33 @@ A pattern is what a user types after ``--plate``:
 
 Matching against the index never scans every read: exact patterns look the normalised text up in
 the indexed ``norm`` columns; wildcards and fuzzy patterns run over ``plate_vocab`` (one row per
-distinct plate text, kept by triggers), wildcards as SQLite ``GLOB`` on its primary key (a range
-scan when the pattern starts with a literal prefix), fuzzy ones through pigeonhole GLOBs evaluated
-by SQLite (:func:`fuzzy_candidates`), a rapidfuzz Levenshtein prefilter on confusion-folded text,
-then the weighted distance on the few survivors.
+distinct plate text, kept by triggers), wildcards as ``GLOB`` (SQLite) or ``LIKE`` (PostgreSQL) on
+its unique key (a range scan when the pattern starts with a literal prefix) or its trigram index,
+fuzzy ones through pigeonhole pieces evaluated by the database (:func:`fuzzy_candidates`), a
+rapidfuzz Levenshtein prefilter on confusion-folded text, then the weighted distance on the few
+survivors.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from camfind.errors import InputError
+from camfind.index import platevocab
 from camfind.recognition.vnplate import CONFUSABLE
 from camfind.vocab import normalize_plate
+
+if TYPE_CHECKING:
+    from camfind.index import Index
 
 logger = logging.getLogger(__name__)
 
@@ -173,70 +176,53 @@ def _has_wild(norm: str) -> bool:
 MAX_VARIANTS = 256
 
 
-def matching_plates(db: sqlite3.Connection, pattern: PlatePattern) -> dict[str, float]:
+def matching_plates(index: Index, pattern: PlatePattern) -> dict[str, float]:
     """Every distinct plate text in the index matching ``pattern``, with its distance.
 
-    Exact patterns are looked up directly. Wildcards with a literal prefix are a GLOB range scan
-    on ``plate_vocab.norm``; others use its trigram index for their literal runs of 3 or more.
-    Fuzzy patterns get their candidates from :func:`fuzzy_candidates`.
+    Exact patterns are looked up directly. Wildcards with a literal prefix are a range scan on
+    ``plate_vocab.norm``; others use its trigram index for their literal runs of 3 or more
+    (:mod:`camfind.index.platevocab` serves both backends). Fuzzy patterns get their candidates
+    from :func:`fuzzy_candidates`.
     """
     if pattern.kind == "exact":
-        row = db.execute("SELECT 1 FROM plate_vocab WHERE norm = ?", (pattern.norm,)).fetchone()
-        return {} if row is None else {pattern.norm: 0.0}
+        return {pattern.norm: 0.0} if platevocab.has(index, pattern.norm) else {}
     if pattern.kind == "wildcard":
-        return {v: 0.0 for v in _wildcard(db, pattern)}
-    return fuzzy_matches([pattern], fuzzy_candidates(db, pattern))[0]
+        runs = [r for r in re.split(r"[*?]", pattern.norm) if len(r) >= 3]
+        return {v: 0.0 for v in platevocab.wildcard(index, pattern.glob, pattern.literal_prefix, runs)}
+    return fuzzy_matches([pattern], fuzzy_candidates(index, pattern))[0]
 
 
-def match_many(db: sqlite3.Connection, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
+def match_many(index: Index, patterns: Sequence[PlatePattern]) -> list[dict[str, float]]:
     """Match many patterns (a watchlist): exact ones in one lookup, the others each through the
     indexes. Returns, per pattern, the matching plate texts and their distances."""
-    known = _existing(db, {p.norm for p in patterns if p.kind == "exact"})
+    known = platevocab.existing(index, (p.norm for p in patterns if p.kind == "exact"))
     return [
-        ({p.norm: 0.0} if p.norm in known else {}) if p.kind == "exact" else matching_plates(db, p)
+        ({p.norm: 0.0} if p.norm in known else {}) if p.kind == "exact" else matching_plates(index, p)
         for p in patterns
     ]
 
 
-def _wildcard(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
-    runs = [r for r in re.split(r"[*?]", pattern.norm) if len(r) >= 3]
-    if pattern.literal_prefix or not runs:
-        rows = db.execute("SELECT norm FROM plate_vocab WHERE norm GLOB ?", (pattern.glob,))
-    else:
-        rows = db.execute(
-            "SELECT norm FROM plate_vocab WHERE norm GLOB ? AND id IN "
-            "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)",
-            (pattern.glob, " AND ".join(f'"{r}"' for r in runs)),
-        )
-    return [str(r[0]) for r in rows]
-
-
-def fuzzy_candidates(db: sqlite3.Connection, pattern: PlatePattern) -> list[str]:
-    """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside SQLite.
+def fuzzy_candidates(index: Index, pattern: PlatePattern) -> list[str]:
+    """Plate texts that may be within ``max_edits`` of a fuzzy pattern, selected inside the database.
 
     Pigeonhole: cut the confusion-folded pattern into ``N + 1`` pieces; ``N`` edits can spoil at
-    most ``N`` of them, so a match contains one piece intact, up to look-alikes. Each piece is
-    spelt in all its look-alike variants and looked up in the trigram index (``51F1`` ->
-    ``"51F1" OR "S1F1" OR "5IF1"...``). Where a piece is shorter than 3 characters or has too
-    many variants, SQLite scans the vocabulary with one GLOB per piece instead
-    (``*[5S][1ITL]F*``), still in C; only candidates reach Python.
+    most ``N`` of them, so a match contains one piece intact, up to look-alikes. Each piece goes
+    to the database spelt in all its look-alike variants (``51F1`` -> ``51F1, S1F1, 5IF1...``) and
+    as character classes (``[5S][1ITL]F1``); SQLite looks the variants up in its trigram index
+    (or, for a piece shorter than 3 characters or with too many variants, scans with one GLOB per
+    piece, still in C), PostgreSQL answers the classes as one regular expression from ``pg_trgm``.
     """
     n = int(pattern.max_edits)
     lo, hi = len(pattern.norm) - n, len(pattern.norm) + n
     pieces = _pieces(fold_confusions(pattern.norm), n + 1)
     if min(len(piece) for piece in pieces) < 2:
-        rows = db.execute("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ?", (lo, hi))
-        return [str(r[0]) for r in rows]
-    variants = [_variants(piece) for piece in pieces]
-    if min(len(piece) for piece in pieces) >= 3 and max(len(v) for v in variants) <= MAX_VARIANTS:
-        match = " OR ".join(f'"{v}"' for group in variants for v in group)
-        sql = ("SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND id IN "
-               "(SELECT rowid FROM plate_vocab_fts WHERE plate_vocab_fts MATCH ?)")
-        return [str(r[0]) for r in db.execute(sql, (lo, hi, match))]
-    globs = ["*" + "".join(_char_class(ch) for ch in piece) + "*" for piece in pieces]
-    sql = "SELECT norm FROM plate_vocab WHERE length(norm) BETWEEN ? AND ? AND ("
-    sql += " OR ".join(["norm GLOB ?"] * len(globs)) + ")"
-    return [str(r[0]) for r in db.execute(sql, (lo, hi, *globs))]
+        return platevocab.by_length(index, lo, hi)
+    spelt = []
+    for piece in pieces:
+        variants = _variants(piece)
+        spelt.append(platevocab.Piece(len(piece), "".join(_char_class(ch) for ch in piece),
+                                      tuple(variants) if len(variants) <= MAX_VARIANTS else None))
+    return platevocab.containing_any(index, lo, hi, spelt)
 
 
 def _variants(folded: str) -> list[str]:
@@ -278,20 +264,6 @@ def _pieces(text: str, k: int) -> list[str]:
 def _char_class(folded: str) -> str:
     group = CONFUSION_GROUPS[_GROUP_OF[folded]] if folded in _GROUP_OF else ""
     return f"[{group}]" if group else folded
-
-
-def _existing(db: sqlite3.Connection, norms: set[str]) -> set[str]:
-    if not norms:
-        return set()
-    rows = db.execute(
-        "SELECT norm FROM plate_vocab WHERE norm IN (SELECT value FROM json_each(?))",
-        (_json_list(sorted(norms)),),
-    )
-    return {str(r[0]) for r in rows}
-
-
-def _json_list(values: Iterable[str | int]) -> str:
-    return json.dumps(list(values))
 
 
 @lru_cache(maxsize=1024)

@@ -15,35 +15,32 @@ class, colour or direction is asked for. Results stream from one SQL cursor in t
 from __future__ import annotations
 
 import heapq
-import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
 from camfind.errors import InputError, NotFoundError
-from camfind.geo import compass_word, haversine_m, parse_direction
+from camfind.geo import haversine_m, parse_direction
+from camfind.index import sightings
 from camfind.index.queries import camera_ids, list_cameras
 from camfind.search.classwords import resolve_class
-from camfind.search.clocks import TRUSTED_UNCERTAINTY_S
 from camfind.search.faces import rank_faces
 from camfind.search.plates import PlatePattern, matching_plates, parse_plate_pattern
-from camfind.timeutil import from_ts, to_ts
+from camfind.timeutil import to_ts
 from camfind.types import Sighting
-from camfind.vocab import COLOR_NAMES, FACE_MATCH_THRESHOLD, normalize_color
+from camfind.vocab import COLOR_NAMES, DIRECTION_TOLERANCE_DEG, FACE_MATCH_THRESHOLD, normalize_color
 
 if TYPE_CHECKING:
     from camfind.index import Index
 
 logger = logging.getLogger(__name__)
 
-DIRECTION_TOLERANCE_DEG = 45.0
 Order = Literal["time", "distance"]
 
 
@@ -175,30 +172,34 @@ def plate_sightings(
 
 def plates_of_tracks(index: Index, track_ids: Collection[int]) -> dict[int, set[str]]:
     """The normalised plate texts each track carries (its own and its reads')."""
-    ids = json.dumps(sorted({int(t) for t in track_ids}))
-    rows = index.db.execute(
-        "SELECT id, plate_norm FROM tracks WHERE plate_norm IS NOT NULL AND id IN (SELECT value FROM json_each(?)) "
-        "UNION SELECT track_id, norm FROM plate_reads WHERE valid = 1 AND track_id IN (SELECT value FROM json_each(?))",
-        (ids, ids),
-    )
-    out: dict[int, set[str]] = {}
-    for tid, norm in rows:
-        out.setdefault(int(tid), set()).add(str(norm))
-    return out
+    return sightings.plates_of_tracks(index, list(track_ids))
 
 
 def _iter(index: Index, query: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
     if plan.empty:
         return iter(())
-    streams: list[Iterator[Sighting]] = [_track_rows(index, query, plan)]
+    selected = _filter(query, plan)
+    streams: list[Iterator[Sighting]] = [sightings.track_sightings(index, selected, plan.tracks)]
     if not query.track_filters:
         if plan.plates is not None and not query.faces:
-            streams.append(_orphan_plates(index, query, plan))
+            streams.append(sightings.plate_read_sightings(index, selected))
         if plan.face_orphans and plan.plates is None:
-            streams.append(_orphan_faces(index, query, plan))
+            streams.append(sightings.face_only_sightings(index, plan.face_orphans))
     if len(streams) == 1:
         return streams[0]
     return heapq.merge(*streams, key=lambda s: (s.time, s.camera_id, s.track_id))
+
+
+def _filter(q: SearchQuery, plan: _Plan) -> sightings.SightingFilter:
+    """The query and its plan as what the index selects."""
+    return sightings.SightingFilter(
+        time_from=None if q.time_from is None else to_ts(q.time_from),
+        time_to=None if q.time_to is None else to_ts(q.time_to),
+        cameras=plan.cameras, classes=tuple(q.classes), color=q.color_name, direction_deg=q.direction_deg,
+        direction_tolerance_deg=DIRECTION_TOLERANCE_DEG,
+        plates=None if plan.plates is None else tuple(plan.plates), raw_plates=q.raw_plates,
+        tracks=None if plan.tracks is None else tuple(plan.tracks),
+    )
 
 
 def _plan(index: Index, q: SearchQuery) -> _Plan:
@@ -206,7 +207,7 @@ def _plan(index: Index, q: SearchQuery) -> _Plan:
     plates = None
     pattern = q.plate_pattern
     if pattern is not None:
-        plates = matching_plates(index.db, pattern)
+        plates = matching_plates(index, pattern)
     tracks: dict[int, float | None] | None = None
     face_orphans = None
     if q.faces:
@@ -237,20 +238,14 @@ def _face_candidates(
     track (face id -> distance)."""
     cand = None
     if q.time_from or q.time_to or cams is not None:
-        where, params = _window("ts", q, "camera_id", cams)
-        rows = index.db.execute(f"SELECT id FROM face_sightings WHERE {where} ORDER BY id", params)
-        cand = np.fromiter((r[0] for r in rows), dtype=np.int64)
+        cand = sightings.face_ids_within(index, _filter(q, _Plan(cams, None, None, None)))
     matches = rank_faces(index, q.faces, threshold=q.face_threshold, candidate_ids=cand)
     if not matches:
         return {}, {}
     dist = {m.face_id: m.distance for m in matches}
-    rows = index.db.execute(
-        "SELECT id, track_id FROM face_sightings WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(list(dist)),),
-    )
     tracks: dict[int, float] = {}
     orphans: dict[int, float] = {}
-    for face_id, track_id in rows:
+    for face_id, track_id in sightings.face_tracks(index, list(dist)):
         if track_id is None:
             orphans[face_id] = dist[face_id]
         else:
@@ -258,167 +253,10 @@ def _face_candidates(
     return tracks, orphans
 
 
-def _window(
-    col: str, q: SearchQuery, cam_col: str, cams: tuple[str, ...] | None, end_col: str | None = None
-) -> tuple[str, list[Any]]:
-    conds: list[str] = ["1"]
-    params: list[Any] = []
-    if q.time_to is not None:
-        conds.append(f"{col} <= ?")
-        params.append(to_ts(q.time_to))
-    if q.time_from is not None:
-        conds.append(f"{end_col or col} >= ?")
-        params.append(to_ts(q.time_from))
-    if cams is not None:
-        conds.append(f"{cam_col} IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(cams)))
-    return " AND ".join(conds), params
-
-
-#: A sighting's clock uncertainty: its camera's, or a trusted clock's when none is recorded.
-_CLOCK_UNCERTAINTY = f"COALESCE(k.clock_uncertainty_s, CASE WHEN k.clock_trusted = 1 THEN {TRUSTED_UNCERTAINTY_S} END)"
-# A sighting's plate is the plate read behind it: for a plate search the most confident read the
-# pattern matched (never the track's other plate), else the most confident read of the track's
-# voted plate; its time, frame, snapshot and confidence are that read's.
-_TRACK_SQL = """
-SELECT t.id AS track_id, t.camera_id, t.first_ts, t.last_ts, t.cls, t.color, t.direction, t.direction_deg,
-       {plate} AS plate, t.confidence, t.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
-       COALESCE(t.best_frame, t.first_frame) AS frame, s.path AS snapshot, s.sha256 AS snapshot_sha256,
-       COALESCE(pr.confidence, t.plate_confidence) AS plate_confidence, pr.ts AS plate_ts,
-       pr.frame AS plate_frame, ps.path AS plate_snapshot, ps.sha256 AS plate_snapshot_sha256,
-       c.clock_offset_s, {clock_uncertainty} AS clock_uncertainty_s
-FROM tracks t JOIN clips c ON c.id = t.clip_id LEFT JOIN snapshots s ON s.id = t.snapshot_id
-     JOIN cameras k ON k.id = c.camera_id
-LEFT JOIN plate_reads pr ON pr.id = (
-    SELECT p.id FROM plate_reads p WHERE p.track_id = t.id AND {read} ORDER BY p.confidence DESC, p.id LIMIT 1)
-LEFT JOIN snapshots ps ON ps.id = pr.snapshot_id
-WHERE {where}
-ORDER BY t.first_ts, t.camera_id, t.id
-"""
-
-
-def _track_rows(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
-    where, params = _track_conditions(index, q, plan)
-    if plan.plates is not None:
-        valid = "" if q.raw_plates else " AND p.valid = 1"
-        sql = _TRACK_SQL.format(plate="COALESCE(pr.text, t.plate_text)", where=where,
-                                clock_uncertainty=_CLOCK_UNCERTAINTY,
-                                read=f"p.norm IN (SELECT value FROM json_each(?)){valid}")
-        params = [json.dumps(list(plan.plates)), *params]
-    else:
-        sql = _TRACK_SQL.format(plate="t.plate_text", where=where, clock_uncertainty=_CLOCK_UNCERTAINTY,
-                                read="p.norm = t.plate_norm AND p.valid = 1")
-    tracks = plan.tracks or {}
-    cursor = index.db.execute(sql, params)
-    cursor.row_factory = sqlite3.Row  # columns read by name (this cursor only)
-    for r in cursor:
-        track_id = int(r["track_id"])
-        yield Sighting(
-            camera_id=r["camera_id"], time=from_ts(r["first_ts"]), end_time=from_ts(r["last_ts"]), cls=r["cls"],
-            color=r["color"], direction=r["direction"] or _compass_word(r["direction_deg"]),
-            direction_deg=r["direction_deg"], plate=r["plate"], confidence=float(r["confidence"]),
-            track_id=track_id, clip_id=int(r["clip_id"]), clip_sha256=r["clip_sha256"], clip_path=r["clip_path"],
-            frame=int(r["frame"]), snapshot=r["snapshot"], snapshot_sha256=r["snapshot_sha256"],
-            face_distance=tracks.get(track_id), plate_confidence=r["plate_confidence"],
-            plate_time=None if r["plate_ts"] is None else from_ts(r["plate_ts"]), plate_frame=r["plate_frame"],
-            plate_snapshot=r["plate_snapshot"], plate_snapshot_sha256=r["plate_snapshot_sha256"],
-            clock_offset_s=r["clock_offset_s"], clock_uncertainty_s=r["clock_uncertainty_s"],
-        )
-
-
-def _compass_word(deg: float | None) -> str | None:
-    """The compass word of a heading (None for None)."""
-    return None if deg is None else compass_word(deg)
-
-
-def _track_conditions(index: Index, q: SearchQuery, plan: _Plan) -> tuple[str, list[Any]]:
-    where, params = _window("t.first_ts", q, "t.camera_id", plan.cameras, end_col="t.last_ts")
-    conds = [where]
-    if q.time_from is not None:  # bound the index range: no track outlasts the longest clip
-        longest = index.db.execute("SELECT COALESCE(MAX(duration_s), 0) FROM clips").fetchone()[0]
-        conds.append("t.first_ts >= ?")
-        params.append(to_ts(q.time_from) - float(longest) - 1.0)
-    if q.classes:
-        conds.append("t.cls IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(q.classes)))
-    if q.color_name is not None:
-        conds.append("lower(t.color) = ?")
-        params.append(q.color_name)
-    if q.direction_deg is not None:
-        conds.append(_direction_condition("t.direction_deg", q.direction_deg, params))
-    if plan.plates is not None:
-        valid = "" if q.raw_plates else " AND valid = 1"
-        conds.append(
-            "t.id IN (SELECT id FROM tracks WHERE plate_norm IN (SELECT value FROM json_each(?)) "
-            f"UNION SELECT track_id FROM plate_reads WHERE norm IN (SELECT value FROM json_each(?)){valid})"
-        )
-        params += [json.dumps(list(plan.plates))] * 2
-    if plan.tracks is not None:
-        conds.append("t.id IN (SELECT value FROM json_each(?))")
-        params.append(json.dumps(list(plan.tracks)))
-    return " AND ".join(conds), params
-
-
-def _direction_condition(col: str, deg: float, params: list[Any]) -> str:
-    """``col`` within +-45 degrees of ``deg``, across north (SQLite's % is integer-only)."""
-    lo, hi = deg - DIRECTION_TOLERANCE_DEG, deg + DIRECTION_TOLERANCE_DEG
-    parts = []
-    for shift in (-360.0, 0.0, 360.0):
-        parts.append(f"{col} BETWEEN ? AND ?")
-        params += [lo + shift, hi + shift]
-    return "(" + " OR ".join(parts) + ")"
-
-
-def _orphan_plates(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
-    where, params = _window("pr.ts", q, "pr.camera_id", plan.cameras)
-    valid = "" if q.raw_plates else " AND pr.valid = 1"
-    sql = f"""SELECT pr.camera_id, pr.ts, pr.text AS plate, pr.confidence, pr.clip_id, c.sha256 AS clip_sha256,
-              c.path AS clip_path, pr.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
-              {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
-              FROM plate_reads pr JOIN clips c ON c.id = pr.clip_id
-              LEFT JOIN snapshots s ON s.id = pr.snapshot_id JOIN cameras k ON k.id = c.camera_id
-              WHERE pr.track_id IS NULL AND pr.norm IN (SELECT value FROM json_each(?)){valid} AND {where}
-              ORDER BY pr.ts, pr.camera_id, pr.id"""
-    cursor = index.db.execute(sql, [json.dumps(list(plan.plates or {})), *params])
-    cursor.row_factory = sqlite3.Row
-    for r in cursor:
-        yield _orphan(r, float(r["confidence"]), plate=r["plate"])
-
-
-def _orphan_faces(index: Index, q: SearchQuery, plan: _Plan) -> Iterator[Sighting]:
-    dist = plan.face_orphans or {}
-    sql = f"""SELECT f.id, f.camera_id, f.ts, f.quality, f.clip_id, c.sha256 AS clip_sha256, c.path AS clip_path,
-             f.frame, s.path AS snapshot, s.sha256 AS snapshot_sha256, c.clock_offset_s,
-             {_CLOCK_UNCERTAINTY} AS clock_uncertainty_s
-             FROM face_sightings f JOIN clips c ON c.id = f.clip_id
-             LEFT JOIN snapshots s ON s.id = f.snapshot_id JOIN cameras k ON k.id = c.camera_id
-             WHERE f.id IN (SELECT value FROM json_each(?)) ORDER BY f.ts, f.camera_id, f.id"""
-    cursor = index.db.execute(sql, (json.dumps(list(dist)),))
-    cursor.row_factory = sqlite3.Row
-    for r in cursor:
-        yield _orphan(r, float(r["quality"]), face=dist[int(r["id"])])
-
-
-def _orphan(r: sqlite3.Row, confidence: float, *, plate: str | None = None, face: float | None = None) -> Sighting:
-    """A sighting of a plate read or face outside any track, from a row naming camera_id, ts,
-    clip_id, clip_sha256, clip_path, frame, snapshot, snapshot_sha256 and the clock columns."""
-    ts, frame, snap, snap_sha = r["ts"], int(r["frame"]), r["snapshot"], r["snapshot_sha256"]
-    return Sighting(
-        camera_id=r["camera_id"], time=from_ts(ts), end_time=from_ts(ts), cls="unknown", color=None,
-        direction=None, direction_deg=None, plate=plate, confidence=confidence, track_id=0,
-        clip_id=int(r["clip_id"]), clip_sha256=r["clip_sha256"], clip_path=r["clip_path"], frame=frame,
-        snapshot=snap, snapshot_sha256=snap_sha, face_distance=face,
-        plate_confidence=confidence if plate else None, plate_time=from_ts(ts) if plate else None,
-        plate_frame=frame if plate else None, plate_snapshot=snap if plate else None,
-        plate_snapshot_sha256=snap_sha if plate else None,
-        clock_offset_s=r["clock_offset_s"], clock_uncertainty_s=r["clock_uncertainty_s"],
-    )
-
-
 def sightings_of_tracks(index: Index, track_ids: Sequence[int]) -> list[Sighting]:
     """The sightings of the given track ids, in time order (NotFoundError for an unknown id)."""
     wanted: dict[int, float | None] = {int(t): None for t in track_ids}
-    found = list(_track_rows(index, SearchQuery(), _Plan(None, None, wanted, None)))
+    found = list(sightings.track_sightings(index, sightings.SightingFilter(tracks=tuple(wanted)), wanted))
     missing = set(wanted) - {s.track_id for s in found}
     if missing:
         raise NotFoundError(f"no track with id {', '.join(map(str, sorted(missing)))}")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from camfind.errors import InputError
+from camfind.index import queries
 from camfind.network import CameraNetwork, load_network
 from camfind.search.clocks import ClockInfo, clock_info, explained_within_uncertainty, offset_fix
 from camfind.search.frontier import find_gaps, next_cameras, previous_cameras
@@ -141,10 +142,7 @@ def collect(
 
 def track_encodings(index: Index, track_id: int) -> list[np.ndarray]:
     """The face encodings recorded on one track (faces kept without one left out)."""
-    rows = index.db.execute(
-        "SELECT encoding FROM face_sightings WHERE track_id = ? AND encoding IS NOT NULL ORDER BY id", (track_id,)
-    )
-    return [np.frombuffer(r[0], dtype=np.float32) for r in rows]
+    return queries.track_encodings(index, track_id)
 
 
 def target_class(sightings: Sequence[Sighting]) -> str:

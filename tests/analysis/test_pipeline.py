@@ -20,7 +20,7 @@ from camfind.analysis.models import Models
 from camfind.analysis.pipeline import analyze_clip
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore, sha256_file
-from camfind.analysis.trackbook import TrackBook
+from camfind.analysis.trackbook import EXTRA_VIEWS, TrackBook
 from camfind.types import Camera, Clip, Detection, Face, PlateText
 
 START = datetime(2024, 1, 25, 3, 0, 0, tzinfo=UTC)
@@ -194,10 +194,10 @@ def test_track_memory_is_bounded() -> None:
         det = Detection(i, i / 4, (x, 50.0, x + 100, 150.0), "car", 0.5 + (i % 7) / 20, track_no=1)
         book.add(Frame(i, i / 4, image), [det])
     (frag,) = book.close_all()
-    assert len(frag.samples) == 4 and len(frag.detections) == 300
-    assert sum(s.image.nbytes for s in frag.samples) < 4 * 140 * 140 * 3
-    offsets = sorted(s.offset_s for s in frag.samples)
-    assert all(b - a >= 0.5 for a, b in zip(offsets, offsets[1:], strict=False))  # spread in time
+    # every frame is fresh noise, so a box standing where a kept one stood shows a new view: at
+    # most EXTRA_VIEWS crops more than k (tests/analysis/test_trackbook.py)
+    assert len(frag.samples) <= 4 + EXTRA_VIEWS and len(frag.detections) == 300
+    assert sum(s.image.nbytes for s in frag.samples) < (4 + EXTRA_VIEWS) * 140 * 140 * 3
 
 
 def test_a_parked_car_keeps_a_box_every_few_seconds() -> None:

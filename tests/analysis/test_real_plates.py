@@ -43,3 +43,28 @@ def test_parked_motorbike_plates_are_surfaced_on_motorcycles(walk: Analysed, leg
     assert all(classes[no] == "motorcycle" for no, p in carried.items() if p in legible), (carried, classes)
     strangers = {p for p in carried.values() if p not in legible}
     assert len(strangers) <= 1, strangers  # at most one misread (a faded plate)
+
+
+PAN = "vn/video/E1_basement_parking_frames.mp4"
+
+
+@pytest.fixture(scope="module")
+def basement(realdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Analysed:
+    return analyse_file(realdata / PAN, tmp_path_factory.mktemp("basement"), plates=True)
+
+
+@pytest.mark.slow
+def test_plates_a_pan_brings_under_a_standing_box_are_read(basement: Analysed, realdata: Path) -> None:
+    """A phone pans along a row of parked motorbikes in a dark basement and jumps on: the
+    detector's boxes stand where they were while the bikes under them change, so a fragment's
+    best crops (sharper, more confident, taken before the jump) show other bikes than its
+    later ones. Each view of a box is read (camfind.analysis.trackbook): every legible plate of
+    the clip is surfaced, each on a motorcycle."""
+    items = json.loads((realdata / "vn/labels.json").read_text(encoding="utf-8"))["items"]
+    [item] = [i for i in items if i["file"].endswith(Path(PAN).name)]
+    legible = {_norm(o["plate"].split("(")[0]) for o in item["objects"]
+               if o.get("plate") and not o["plate"].startswith("partial")}
+    carried = {no: _norm(p) for no, p in basement.plates.items()}
+    assert legible <= set(carried.values()), (sorted(legible), carried)
+    classes = basement.classes()
+    assert all(classes[no] == "motorcycle" for no, p in carried.items() if p in legible), (carried, classes)

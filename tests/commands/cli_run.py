@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from camfind.cli import app
+from camfind.index import Index
 
 
 def run(*args: str | Path) -> Result:
@@ -33,10 +33,10 @@ def run_json(*args: str | Path) -> Any:
     return json.loads(result.stdout)
 
 
-def rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Query the index file directly (a separate connection, as another process would)."""
-    con = sqlite3.connect(db)
+def rows(db: str | Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Query the index directly (a connection of its own, as another process would), on either backend."""
+    index = Index.open(db)
     try:
-        return con.execute(sql, params).fetchall()
+        return [tuple(r) for r in index.db.execute(sql, params).fetchall()]
     finally:
-        con.close()
+        index.close()

@@ -11,9 +11,9 @@ from camfind.index import Index
 __all__ = ["FACE_P", "T0", "make_street_db"]
 
 
-def make_street_db(root: Path) -> Path:
-    """Build the street scene into ``root/case.db`` (clips and snapshots under ``root``)."""
-    path = root / "case.db"
+def make_street_db(root: Path, where: str | None = None) -> str:
+    """Build the street scene into ``where`` (default ``root/case.db``; clips and snapshots under ``root``)."""
+    path = where or str(root / "case.db")
     index = Index.open(path, create=True)
     try:
         build_street(index, root)

@@ -19,10 +19,11 @@ SUMMARY_KEYS = {"analyzed", "failed", "skipped", "clips", "tracks", "plate_reads
 
 
 @pytest.fixture
-def case(index_path: Path, tmp_path: Path) -> Path:
+def case(case: str, tmp_path: Path) -> str:
+    """A case with cameras, on each backend."""
     (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
     assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
-    return index_path
+    return case
 
 
 def _street_parts(realdata: Path, folder: Path) -> list[Path]:

@@ -18,10 +18,18 @@ from pathlib import Path
 import pytest
 from cli_run import rows, run, run_json
 from clipfactory import CAMERAS_CSV, write_clip
+from street_db import make_street_db
 
 from camfind.index.writer import audit_hash
 
 HEAD = re.compile(r"audit head ([0-9a-f]{64}) \(entry (\d+)\)")
+
+
+@pytest.fixture(scope="module")
+def street_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The street index as an SQLite file: these tests copy and kill its file (PostgreSQL's audit
+    chain: tests/index/test_postgres.py)."""
+    return make_street_db(tmp_path_factory.mktemp("street"))
 
 
 @pytest.fixture

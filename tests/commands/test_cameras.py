@@ -19,7 +19,7 @@ def cams_csv(tmp_path: Path) -> Path:
     return path
 
 
-def test_import_and_list(index_path: Path, cams_csv: Path) -> None:
+def test_import_and_list(case: str, cams_csv: Path) -> None:
     result = run("cameras", "import", cams_csv)
     assert result.exit_code == 0, result.stderr
     assert "3 cameras (3 new" in result.stdout
@@ -27,10 +27,10 @@ def test_import_and_list(index_path: Path, cams_csv: Path) -> None:
     assert set(listed) == {"CAM01", "CAM02", "CAM03"}
     assert listed["CAM01"]["owner_type"] == "public" and listed["CAM01"]["extra"] == {"street": "Le Loi"}
     assert listed["CAM02"]["neighbors"] == ["CAM01", "CAM03"]
-    assert rows(index_path, "SELECT a, b FROM camera_links ORDER BY a") == [("CAM01", "CAM02"), ("CAM02", "CAM03")]
+    assert rows(case, "SELECT a, b FROM camera_links ORDER BY a") == [("CAM01", "CAM02"), ("CAM02", "CAM03")]
 
 
-def test_import_geojson(index_path: Path, tmp_path: Path) -> None:
+def test_import_geojson(case: str, tmp_path: Path) -> None:
     doc = {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [106.70, 10.77]},
          "properties": {"id": "G1", "owner_type": "business", "neighbors": ["G2"], "floor": 2}},
@@ -40,9 +40,9 @@ def test_import_geojson(index_path: Path, tmp_path: Path) -> None:
     path = tmp_path / "cams.geojson"
     path.write_text(json.dumps(doc))
     assert run("cameras", "import", path).exit_code == 0
-    assert rows(index_path, "SELECT id, lat, lon, owner_type, extra_json FROM cameras ORDER BY id") == [
+    assert rows(case, "SELECT id, lat, lon, owner_type, extra_json FROM cameras ORDER BY id") == [
         ("G1", 10.77, 106.70, "business", '{"floor": "2"}'), ("G2", 10.77, 106.701, "resident", "{}")]
-    assert rows(index_path, "SELECT a, b FROM camera_links") == [("G1", "G2")]
+    assert rows(case, "SELECT a, b FROM camera_links") == [("G1", "G2")]
 
 
 @pytest.mark.parametrize(
@@ -58,7 +58,7 @@ def test_import_geojson(index_path: Path, tmp_path: Path) -> None:
     ],
 )
 def test_bad_files_name_row_and_column_and_write_nothing(
-    index_path: Path, tmp_path: Path, content: str, message: str
+    case: str, tmp_path: Path, content: str, message: str
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -66,46 +66,46 @@ def test_bad_files_name_row_and_column_and_write_nothing(
     assert result.exit_code == 2
     assert message in result.stderr and str(path) in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert rows(index_path, "SELECT COUNT(*) FROM cameras") == [(0,)]
+    assert rows(case, "SELECT COUNT(*) FROM cameras") == [(0,)]
 
 
-def test_set_clock_retimes_and_survives_reimport(index_path: Path, cams_csv: Path) -> None:
+def test_set_clock_retimes_and_survives_reimport(case: str, cams_csv: Path) -> None:
     run("cameras", "import", cams_csv)
     out = run_json("cameras", "set-clock", "CAM03", "--dvr-time", "2024-01-25 10:20:05",
                    "--actual-time", "2024-01-25 10:19:00")
     assert out["clock_offset_s"] == 65.0
-    assert rows(index_path, "SELECT offset_s, dvr_ts - actual_ts FROM clock_observations") == [(65.0, 65.0)]
+    assert rows(case, "SELECT offset_s, dvr_ts - actual_ts FROM clock_observations") == [(65.0, 65.0)]
     run("cameras", "import", cams_csv)  # the file gives no offset: the observed one stays
-    assert rows(index_path, "SELECT clock_offset_s FROM cameras WHERE id='CAM03'") == [(65.0,)]
+    assert rows(case, "SELECT clock_offset_s FROM cameras WHERE id='CAM03'") == [(65.0,)]
 
 
-def test_set_clock_bad_time_and_unknown_camera(index_path: Path, cams_csv: Path) -> None:
+def test_set_clock_bad_time_and_unknown_camera(case: str, cams_csv: Path) -> None:
     run("cameras", "import", cams_csv)
     bad = run("cameras", "set-clock", "CAM03", "--dvr-time", "10h20", "--actual-time", "2024-01-25 10:19")
     assert bad.exit_code == 2 and "malformed time '10h20'" in bad.stderr
     unknown = run("cameras", "set-clock", "CAM99", "--dvr-time", "2024-01-25 10:19", "--actual-time",
                   "2024-01-25 10:19")
     assert unknown.exit_code == 2 and "CAM99" in unknown.stderr
-    assert rows(index_path, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
+    assert rows(case, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
 
 
-def test_link(index_path: Path, cams_csv: Path) -> None:
+def test_link(case: str, cams_csv: Path) -> None:
     run("cameras", "import", cams_csv)
     result = run("cameras", "link", "CAM03", "CAM01", "--meters", "240")
     assert result.exit_code == 0 and "240 m" in result.stdout
-    assert ("CAM01", "CAM03", 240.0, "declared") in rows(index_path, "SELECT a, b, meters, source FROM camera_links")
+    assert ("CAM01", "CAM03", 240.0, "declared") in rows(case, "SELECT a, b, meters, source FROM camera_links")
     bad = run("cameras", "link", "CAM01", "CAM99")
     assert bad.exit_code == 2 and "CAM99" in bad.stderr
     assert run("cameras", "link", "CAM01", "CAM01").exit_code == 2
 
 
-def test_calibrate(index_path: Path, cams_csv: Path) -> None:
+def test_calibrate(case: str, cams_csv: Path) -> None:
     run("cameras", "import", cams_csv)
     points = ["100,700=10.77010,106.70020", "1180,700=10.77012,106.70060", "900,300=10.77060,106.70055",
               "380,300=10.77058,106.70025", "640,500=10.77035,106.70040"]
     out = run_json("cameras", "calibrate", "CAM01", *[a for p in points for a in ("--point", p)])
     assert out["points"] == 5 and out["reprojection_error_m"] < 5.0
-    stored = rows(index_path, "SELECT points_json, reprojection_error_m FROM calibrations WHERE camera_id='CAM01'")
+    stored = rows(case, "SELECT points_json, reprojection_error_m FROM calibrations WHERE camera_id='CAM01'")
     assert len(json.loads(stored[0][0])["image"]) == 5
     few = run("cameras", "calibrate", "CAM01", "--point", points[0], "--point", points[1])
     assert few.exit_code == 2 and "4 or more" in few.stderr
@@ -113,9 +113,9 @@ def test_calibrate(index_path: Path, cams_csv: Path) -> None:
     assert bad.exit_code == 2 and "X,Y=LAT,LON" in bad.stderr
 
 
-def test_time_zone_of_a_new_index(index_path: Path, cams_csv: Path) -> None:
+def test_time_zone_of_a_new_index(case: str, cams_csv: Path) -> None:
     assert run("cameras", "import", cams_csv, "--tz", "Asia/Bangkok").exit_code == 0
-    assert rows(index_path, "SELECT value FROM meta WHERE key='timezone'") == [("Asia/Bangkok",)]
+    assert rows(case, "SELECT value FROM meta WHERE key='timezone'") == [("Asia/Bangkok",)]
     again = run("cameras", "import", cams_csv, "--tz", "Europe/Paris")
     assert again.exit_code == 2 and "cannot be changed" in again.stderr
 
@@ -143,17 +143,17 @@ def test_list_needs_an_index(index_path: Path) -> None:
         ("c.csv", "", "empty cameras file"),
     ],
 )
-def test_bad_geojson_and_formats(index_path: Path, tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_bad_geojson_and_formats(case: str, tmp_path: Path, name: str, content: str, message: str) -> None:
     path = tmp_path / name
     path.write_text(content)
     result = run("cameras", "import", path)
     assert result.exit_code == 2 and message in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    assert rows(index_path, "SELECT COUNT(*) FROM cameras") == [(0,)]
+    assert rows(case, "SELECT COUNT(*) FROM cameras") == [(0,)]
 
 
 def test_list_shows_heading_and_field_of_view(
-    index_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "250")
     path = tmp_path / "cams.csv"

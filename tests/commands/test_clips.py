@@ -12,7 +12,8 @@ from clipfactory import CAMERAS_CSV, flip_byte, write_clip
 
 
 @pytest.fixture
-def case(index_path: Path, tmp_path: Path) -> Path:
+def case(case: str, tmp_path: Path) -> str:
+    """Four clips ingested, on each backend."""
     (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
     run("cameras", "import", tmp_path / "cameras.csv")
     root = tmp_path / "export"
@@ -20,7 +21,7 @@ def case(index_path: Path, tmp_path: Path) -> Path:
         write_clip(root / "CAM01" / f"ch01_202401251{minute:03d}00.mp4", seed=n)  # 2 s each
     write_clip(root / "CAM02" / "ch01_20240125101500.mp4", seed=5, frames=100)  # 10 s
     assert run("ingest", root, "--no-analyze").exit_code == 0
-    return index_path
+    return case
 
 
 def test_clips_filters_and_formats(case: Path) -> None:
@@ -52,6 +53,27 @@ def test_verify_detects_changed_and_missing(case: Path) -> None:
     assert rows(case, "SELECT sha256 FROM clips ORDER BY id") == registered, "verify never rewrites the record"
     text = run("verify")
     assert text.exit_code == 1 and "CHANGED" in text.stdout and "MISSING" in text.stdout
+
+
+def test_a_case_ingested_on_another_machine_is_found_through_the_path_map(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clips' folder is elsewhere on this machine: verify says it cannot reach it (and from
+    which machine), then finds every clip once CAMFIND_PATH_MAP maps the registered folder."""
+    export = tmp_path / "export"
+    moved = tmp_path / "elsewhere" / "mount"
+    moved.parent.mkdir()
+    export.rename(moved)
+    lost = run_json("verify")
+    assert (lost["ok"], len(lost["missing"])) == (0, 4)
+    assert all("not reachable from this machine" in p["detail"] and str(export) in p["detail"]
+               for p in lost["problems"])
+    monkeypatch.setenv("CAMFIND_PATH_MAP", f"{export}={moved}")
+    found = run_json("verify")
+    assert (found["checked"], found["ok"], found["missing"]) == (4, 4, [])
+    assert all(c["path"].startswith(str(moved)) for c in run_json("clips"))
+    assert {r[0].startswith(str(export)) for r in rows(case, "SELECT path FROM clips")} == {True}, \
+        "the registration keeps the path it was made with"
 
 
 def test_coverage_reports_gaps(case: Path) -> None:

@@ -19,6 +19,10 @@ ADDRESS = "+84 Nguyen Trai"
 LABEL = "=cmd|' /C calc'!A0"
 NOTE = "-2+3"
 
+#: These tests copy or damage the index file itself.
+pytestmark = pytest.mark.sqlite_file
+
+
 
 @pytest.fixture
 def hostile(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

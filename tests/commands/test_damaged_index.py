@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from cli_run import rows, run
 
+#: These tests copy or damage the index file itself.
+pytestmark = pytest.mark.sqlite_file
+
+
 
 def _damage_table(path: Path, table: str) -> None:
     """Overwrite the root page of ``table`` with bytes that are no SQLite page."""

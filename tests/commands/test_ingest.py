@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,18 +12,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import DRIVER_ERRORS
 from cli_run import rows, run, run_json
 from clipfactory import CAMERAS_CSV, corrupt_header, truncate, write_clip
+
+from camfind.errors import CamfindError
 
 CLIP_KEYS = {"id", "camera_id", "path", "sha256", "start", "end", "start_raw", "time_source", "fps", "frames",
              "width", "height", "status"}
 
 
 @pytest.fixture
-def case(index_path: Path, tmp_path: Path) -> Path:
+def case(case: str, tmp_path: Path) -> str:
+    """A case with the three cameras imported, on each backend ($CAMFIND_DB points at it)."""
     (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
     assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
-    return index_path
+    return case
 
 
 @pytest.fixture
@@ -183,10 +186,8 @@ def _wait_for_first_clip(db: Path, proc: subprocess.Popen[bytes]) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            con = sqlite3.connect(db, timeout=0.05)
-            count = con.execute("SELECT COUNT(*) FROM clips").fetchone()[0]
-            con.close()
-        except sqlite3.OperationalError:
+            count = rows(db, "SELECT COUNT(*) FROM clips")[0][0]
+        except (CamfindError, *DRIVER_ERRORS):  # locked, or not created yet
             count = 0
         if count:
             return int(count)

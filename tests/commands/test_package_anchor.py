@@ -14,6 +14,10 @@ from typing import Any
 import pytest
 from cli_run import run
 
+#: These tests copy or damage the index file itself.
+pytestmark = pytest.mark.sqlite_file
+
+
 
 @pytest.fixture
 def package(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:

@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from cli_run import rows, run, run_json
 
+#: These tests copy or damage the index file itself.
+pytestmark = pytest.mark.sqlite_file
+
+
 
 @pytest.fixture
 def copy(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

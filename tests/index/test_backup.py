@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,14 @@ from camfind.errors import DamagedIndexError, EvidenceError
 from camfind.index import Index
 from camfind.index.backup import backup_index, integrity_problems
 from camfind.types import Camera
+
+
+@pytest.fixture
+def index(index_path: Path) -> Iterator[Index]:
+    """An SQLite index file: these tests are about SQLite's files (PostgreSQL's: test_postgres.py)."""
+    idx = Index.open(index_path, create=True)
+    yield idx
+    idx.close()
 
 
 def test_backup_of_a_live_index_is_consistent_and_self_contained(index: Index, index_path: Path,

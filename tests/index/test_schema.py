@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,14 @@ import pytest
 from camfind.errors import IndexMissingError, InputError, SchemaError
 from camfind.index import Index
 from camfind.index.schema import MIGRATIONS, SCHEMA_VERSION
+
+
+@pytest.fixture
+def index(index_path: Path) -> Iterator[Index]:
+    """An SQLite index file: these tests are about SQLite's files (PostgreSQL's: test_postgres.py)."""
+    idx = Index.open(index_path, create=True)
+    yield idx
+    idx.close()
 
 
 def test_new_index_is_wal_with_foreign_keys_and_version(index: Index, index_path: Path) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from backends import DRIVER_ERRORS
 
 from camfind.errors import InputError, NotFoundError
 from camfind.index import Index
@@ -80,7 +80,7 @@ def test_add_copy_is_idempotent_by_path(cams: Index) -> None:
 
 
 def test_clip_for_unknown_camera_is_rolled_back(cams: Index) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(NotFoundError, match="unknown camera 'NOPE'"):
         cams.writer.add_clip(clip(2, camera="NOPE"))
     assert list_clips(cams) == []
     assert not cams.db.in_transaction
@@ -112,7 +112,8 @@ def test_calibration_needs_a_known_camera(cams: Index) -> None:
 def test_audit_entries_are_chained(index: Index) -> None:
     h1 = index.writer.append_audit("alice", "clips", {"argv": ["clips"]}, {"rows": 0})
     h2 = index.writer.append_audit("bob", "verify", {"argv": ["verify"]}, {"ok": 1})
-    rows = index.db.execute("SELECT ts, user, command, args_json, counts_json, prev_hash, hash FROM audit").fetchall()
+    rows = index.db.execute(
+        "SELECT ts, \"user\", command, args_json, counts_json, prev_hash, hash FROM audit ORDER BY id").fetchall()
     assert [r[5] for r in rows] == [GENESIS_HASH, h1]
     assert [r[6] for r in rows] == [h1, h2]
     assert audit_hash(*[rows[1][5], *rows[1][:5]]) == h2
@@ -120,9 +121,9 @@ def test_audit_entries_are_chained(index: Index) -> None:
 
 def test_audit_is_append_only(index: Index) -> None:
     index.writer.append_audit("alice", "clips", {}, {})
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        index.db.execute("UPDATE audit SET user = 'mallory'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(DRIVER_ERRORS, match="append-only"):
+        index.db.execute("UPDATE audit SET \"user\" = 'mallory'")
+    with pytest.raises(DRIVER_ERRORS, match="append-only"):
         index.db.execute("DELETE FROM audit")
 
 

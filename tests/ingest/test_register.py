@@ -199,7 +199,7 @@ def test_clip_cut_short_is_registered_flagged(reg: Index, tmp_path: Path) -> Non
     path = write_clip(tmp_path / "CAM01" / "ch01_20240125101500.mkv", frames=100, fps=10, seed=1)
     path.write_bytes(path.read_bytes()[: int(path.stat().st_size * 0.95)])
     s = ingest_paths(reg, [path])
-    assert s.ingested == 1 and [p for p, _ in s.flagged] == [str(path)]
+    assert s.ingested == 1 and [f.path for f in s.flagged] == [str(path)]
     (clip,) = list_clips(reg)
     assert len(clip.flags) == 1 and "decoded 9.50 s" in clip.flags[0]
     assert ingest_paths(reg, [path]).flagged == (), "reported once, when registered"

@@ -88,16 +88,16 @@ def _fill(idx: Index, norms: list[str]) -> None:
     idx.db.executemany("INSERT INTO plate_vocab (norm, uses) VALUES (?, 1)", [(n,) for n in norms])
 
 
-def test_index_matching_uses_the_vocabulary(tmp_path) -> None:
-    idx = Index.open(tmp_path / "v.db", create=True)
+def test_index_matching_uses_the_vocabulary(case: str) -> None:
+    idx = Index.open(case, create=True)
     _fill(idx, ["51F12345", "51F1Z345", "51F99999", "30A88808", "29B12345", "51G12345"])
-    assert matching_plates(idx.db, parse_plate_pattern("51F-123.45")) == {"51F12345": 0.0}
-    assert matching_plates(idx.db, parse_plate_pattern("99X00000")) == {}
-    assert set(matching_plates(idx.db, parse_plate_pattern("51F*"))) == {"51F12345", "51F1Z345", "51F99999"}
-    assert set(matching_plates(idx.db, parse_plate_pattern("*12345"))) == {"51F12345", "29B12345", "51G12345"}
-    fuzzy = matching_plates(idx.db, parse_plate_pattern("51F12345~1"))
+    assert matching_plates(idx, parse_plate_pattern("51F-123.45")) == {"51F12345": 0.0}
+    assert matching_plates(idx, parse_plate_pattern("99X00000")) == {}
+    assert set(matching_plates(idx, parse_plate_pattern("51F*"))) == {"51F12345", "51F1Z345", "51F99999"}
+    assert set(matching_plates(idx, parse_plate_pattern("*12345"))) == {"51F12345", "29B12345", "51G12345"}
+    fuzzy = matching_plates(idx, parse_plate_pattern("51F12345~1"))
     assert fuzzy == {"51F12345": 0.0, "51F1Z345": 0.5, "51G12345": 1.0}
-    many = match_many(idx.db, [parse_plate_pattern(p) for p in ("51F12345", "*808", "29B12845~1", "77")])
+    many = match_many(idx, [parse_plate_pattern(p) for p in ("51F12345", "*808", "29B12845~1", "77")])
     assert many == [{"51F12345": 0.0}, {"30A88808": 0.0}, {"29B12345": 1.0}, {}]
 
 
@@ -109,7 +109,7 @@ def test_prefix_wildcard_is_an_index_range_scan(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("n", ["0.5", "1", "1.5", "2", "3"])
-def test_index_backed_fuzzy_equals_brute_force(tmp_path, n: str) -> None:
+def test_index_backed_fuzzy_equals_brute_force(case: str, n: str) -> None:
     import random
 
     rng = random.Random(int(float(n) * 10))
@@ -128,23 +128,23 @@ def test_index_backed_fuzzy_equals_brute_force(tmp_path, n: str) -> None:
                 del s[i]
         vocab.add("".join(s))
         vocab.add("".join(rng.choice(alphabet) for _ in range(rng.randint(6, 10))))
-    idx = Index.open(tmp_path / "v.db", create=True)
+    idx = Index.open(case, create=True)
     _fill(idx, sorted(vocab))
     for plate in base:
         pattern = parse_plate_pattern(f"{plate}~{n}")
         brute = {v: d for v in vocab if (d := pattern.match(v)) is not None}
-        assert matching_plates(idx.db, pattern) == brute
+        assert matching_plates(idx, pattern) == brute
         assert len(brute) > 1
 
 
-def test_index_backed_wildcards_equal_brute_force(tmp_path) -> None:
+def test_index_backed_wildcards_equal_brute_force(case: str) -> None:
     import random
 
     rng = random.Random(5)
     vocab = {"".join(rng.choice("0123456789ABFGSZ") for _ in range(rng.randint(6, 9))) for _ in range(3000)}
     vocab |= {"51F12345", "30A12345", "51F99345"}
-    idx = Index.open(tmp_path / "w.db", create=True)
+    idx = Index.open(case, create=True)
     _fill(idx, sorted(vocab))
     for text in ("*12345", "*345", "*F1*", "5?F*45", "*99*4?", "51F*", "???12*", "*A1234*"):
         pattern = parse_plate_pattern(text)
-        assert set(matching_plates(idx.db, pattern)) == {v for v in vocab if pattern.match(v) is not None}, text
+        assert set(matching_plates(idx, pattern)) == {v for v in vocab if pattern.match(v) is not None}, text

@@ -42,6 +42,28 @@ passes on the VN clips (6.6 -> 4.5 CPU s), 199 -> 143 on the street (6.4 -> 5.4 
 match fewer (17/68 against 18/68): not the default for about 4% of the CPU. Their memory held 4 s
 instead of 2 s: 198 passes, no saving.
 
+Plate-finder trade-offs, weighed on the 207 inputs of ``Enricher._read`` (169 vehicle crops, 38
+frame sweeps) saved from one VN ingest and read again (thread-CPU seconds, the machine shared,
+load 2-9; 49 valid reads with the defaults):
+- upscale capped at 1.5x (``platefind.MAX_UPSCALE``, 2.0): crops 17.4 -> 14.7 s, sweeps 8.3 ->
+  7.4 s, one read changed (47-B2 299.21 read 17-B2 299.21); at 1.0x: 11.2 s and 6.8 s, five
+  reads lost (59-KA 191.66, 30-H 908.72 twice, 89A-078.59, 47-B2 299.21): not taken.
+- narrower recogniser input (``ocr_rapid.MIN_REC_WIDTH`` 192 or 96 instead of 320): 4-5 reads
+  lost, no saving at 192.
+- text-detector passes tiled at 960 or 800 px (same scale): OCR peak 694 -> 455 / 418 MB, but
+  10-25% more CPU and 4 reads lost: not taken.
+- no plate search in crops under 240 px wide: 104 of the 169 crops (none gave a read), but only
+  1.7 of 19.7 CPU s: not worth a missed plate elsewhere.
+- sweeping less often (``plategroups.SWEEP_S``): the 31 blob sweeps cost 2.3 s; the 7 whole-frame
+  first sweeps cost 6.3 s and gave 8 valid reads.
+- recognition in chunks of 4 line widths (``ocr_rapid.REC_BATCH``, kept): the same 49 reads,
+  OCR peak 760 -> 694 MB, no more CPU (a batch of 96 wide lines took 2 GB).
+- onnxruntime without its arena: a 1280x1280 detection 1.05 s against 0.58 s and a higher peak;
+  arena given back after every pass with a fixed glibc mmap threshold: OCR peak 440 MB but 23%
+  more CPU (a whole ingest: peak 895 MB, system time 7 -> 30 s). Kept: the arena given back
+  after passes over 0.4 Mpx and glibc's malloc arenas capped at 2 (ingest peak 1.16-1.20 GB ->
+  0.98-1.06 GB over runs, the same CPU).
+
 Usage:
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py            # both sets
     CAMFIND_REALDATA=../shared/realdata python benchmarks/profile_stages.py --only vn --json

@@ -56,6 +56,7 @@ def case(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     """A fresh index location on each backend, also set as $CAMFIND_DB for commands run in the test."""
     with case_location(backend, tmp_path) as where:
         monkeypatch.setenv("CAMFIND_DB", where)
+        monkeypatch.setenv("CAMFIND_SNAPSHOTS", str(tmp_path / "snapshots"))  # never the working folder
         yield where
 
 

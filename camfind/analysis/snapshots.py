@@ -52,10 +52,15 @@ NAME_HASH = 16
 STALE_STAGING_S = 3600.0
 
 
+#: The folder snapshots go to when a command is given none (a shared case's shared folder).
+SNAPSHOTS_VAR = "CAMFIND_SNAPSHOTS"
+
+
 def default_snapshot_dir(index_path: str, snapshot_dir: str | None) -> Path:
-    """Where snapshots go: the configured folder, else ``snapshots/`` beside the index file (in
-    the working folder for an index in memory or on a PostgreSQL server: a shared case is best
-    given a shared ``--snapshot-dir``)."""
+    """Where snapshots go: the configured folder, else ``$CAMFIND_SNAPSHOTS``, else ``snapshots/``
+    beside the index file (in the working folder for an index in memory or on a PostgreSQL server:
+    a shared case is best given a shared folder)."""
+    snapshot_dir = snapshot_dir or os.environ.get(SNAPSHOTS_VAR) or None
     if snapshot_dir:
         return Path(snapshot_dir).expanduser().resolve()
     if index_path == ":memory:" or index_path.startswith(("postgresql://", "postgres://")):

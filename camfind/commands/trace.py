@@ -59,7 +59,7 @@ def trace(
         if geojson is not None:
             write_atomic(geojson, json.dumps(route_geojson(route, cams, tz), indent=2, ensure_ascii=False) + "\n")
         if html_out is not None:
-            write_atomic(html_out, render_report(route, cams, tz, index.path))
+            write_atomic(html_out, render_report(route, cams, tz, index.shown))
     if as_json:
         emit_json(route_record(route, tz))
     else:

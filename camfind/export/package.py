@@ -260,7 +260,7 @@ class _Builder:
     def write_manifest(self, request: Mapping[str, Any], rows: int) -> str:
         manifest = {
             "format": FORMAT, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "camfind_version": __version__, "index": os.path.abspath(self.index.path),
+            "camfind_version": __version__, "index": _index_named(self.index),
             "case_timezone": self.index.tz, "request": dict(request), "rows": rows,
             "margin_s": self.margin_s, "problems": self.problems, "audit_head": self.audit_head,
             "files": self.files,
@@ -287,7 +287,7 @@ def _readme(index: Index, request: Mapping[str, Any], rows: int, margin_s: float
 ========================
 
 Produced by camfind {__version__} on {datetime.now(UTC).isoformat(timespec="seconds")} (UTC)
-from the index {os.path.abspath(index.path)} (case time zone {index.tz}).
+from the index {_index_named(index)} (case time zone {index.tz}).
 
 What was asked:
 {asked}
@@ -422,7 +422,7 @@ def _anchor(digest: str, root: Path, index: Index | None, expect: str | None) ->
             return "", None, (f"the index's audit entry {eid} recorded manifest SHA-256 "
                               f"{counts.get('manifest_sha256')} for {root}; the manifest now hashes to {digest}: "
                               "it was changed since export")
-        return "", None, (f"no export in the index {index.path} recorded this manifest (SHA-256 {digest}): it was "
+        return "", None, (f"no export in the index {index.shown} recorded this manifest (SHA-256 {digest}): it was "
                           "changed since export, or the package comes from another index (check it with --expect HASH)")
     chain = check(index)
     if not chain.ok:
@@ -430,3 +430,7 @@ def _anchor(digest: str, root: Path, index: Index | None, expect: str | None) ->
                            f"{chain.reason}")
     return "index", entry, ""
 
+
+def _index_named(index: Index) -> str:
+    """The index as a package names it: the file's absolute path, or the case's URL without its password."""
+    return os.path.abspath(index.path) if index.is_file else index.shown

@@ -160,7 +160,7 @@ def _refresh(index: Index, old: _Matrix | None, key: CacheKey) -> _Matrix:
         )
         _save_side_file(index.path, mat)
         return mat
-    logger.info("building the face matrix cache for %s", index.path)
+    logger.info("building the face matrix cache for %s", index.shown)
     ids, enc = _to_arrays(face_encodings(index))
     mat = _Matrix(key, ids, enc, np.einsum("ij,ij->i", enc, enc))
     _save_side_file(index.path, mat)

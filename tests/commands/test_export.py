@@ -11,6 +11,7 @@ from pathlib import Path
 from cli_run import rows, run, run_json
 
 from camfind.export.timeline import TIMELINE_COLUMNS
+from camfind.index.postgres import redact
 
 
 def test_timeline_to_file_and_stdout(db: Path, tmp_path: Path) -> None:
@@ -45,6 +46,8 @@ def test_package_verify_and_never_overwrite(db: Path, tmp_path: Path) -> None:
     manifest = json.loads((pkg / "manifest.json").read_text())
     assert manifest["request"]["plate"] == "51F-123.45" and manifest["rows"] == 4
     assert len(list((pkg / "extracts").iterdir())) == 4
+    assert manifest["index"] == (redact(str(db)) if str(db).startswith("postgresql://") else str(Path(db).resolve()))
+    assert all(":camfind@" not in p.read_text(errors="ignore") for p in pkg.rglob("*") if p.suffix in (".json", ".txt"))
     entry = rows(db, "SELECT command, counts_json FROM audit ORDER BY id DESC LIMIT 1")[0]
     counts = json.loads(entry[1])
     assert entry[0] == "export timeline" and counts["package"] == str(pkg) and len(counts["manifest_sha256"]) == 64

@@ -120,6 +120,21 @@ class PgConnection:
                 self._changes += max(cur.rowcount, 0)
             return cur
 
+    def insert_returning_ids(self, sql: str, rows: Sequence[Sequence[Any]]) -> list[int]:
+        """Insert many rows with one ``... RETURNING id`` statement, pipelined; the ids in order."""
+        if not rows:
+            return []
+        with self._translated():
+            cur = self._conn.cursor()
+            cur.executemany(to_pg(sql), [tuple(r) for r in rows], returning=True)
+            ids = []
+            while True:
+                ids.append(int(cur.fetchone()[0]))
+                if not cur.nextset():
+                    break
+            self._changes += len(ids)
+            return ids
+
     def executescript(self, script: str) -> None:
         """Run several statements (no parameters), as one round trip."""
         with self._translated():

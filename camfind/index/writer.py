@@ -110,6 +110,19 @@ class AnalysisCounts:
     snapshots: int
 
 
+_SNAPSHOT_SQL = """INSERT INTO snapshots (clip_id, run_id, kind, frame, ts, path, sha256, x1, y1, x2, y2)
+    VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id"""
+_TRACK_SQL = """INSERT INTO tracks (clip_id, run_id, camera_id, track_no, cls, first_ts, last_ts,
+    first_frame, last_frame, n_frames, confidence, entry_side, exit_side, direction_deg,
+    direction, speed_kmh, color, plate_text, plate_norm, plate_confidence, plate_layout,
+    plate_valid, best_frame, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+    RETURNING id"""
+_PLATE_SQL = """INSERT INTO plate_reads (clip_id, track_id, camera_id, ts, frame, text, norm, confidence,
+    layout, valid, x1, y1, x2, y2, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"""
+_FACE_SQL = """INSERT INTO face_sightings (clip_id, track_id, camera_id, ts, frame, x1, y1, x2, y2,
+    quality, encoding, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"""
+
+
 class Writer:
     """All writes to an :class:`~camfind.index.Index`, each public method one unit of work.
 
@@ -493,8 +506,10 @@ class Writer:
                 "UPDATE analysis_runs SET status = 'superseded' WHERE clip_id = ? AND id != ? AND status = 'done'",
                 (clip_id, run_id),
             )
-            snap_ids = {s.path: self._insert_snapshot(run_id, s) for s in result.snapshots}
-            track_ids = {t.track_no: self._insert_track(run_id, t, snap_ids) for t in result.tracks}
+            new_snaps = self._insert_ids(_SNAPSHOT_SQL, [self._snapshot_params(run_id, s) for s in result.snapshots])
+            snap_ids = dict(zip([s.path for s in result.snapshots], new_snaps, strict=True))
+            new_tracks = self._insert_ids(_TRACK_SQL, [self._track_params(run_id, t, snap_ids) for t in result.tracks])
+            track_ids = dict(zip([t.track_no for t in result.tracks], new_tracks, strict=True))
             self.db.executemany(
                 """INSERT INTO detections (track_id, frame, offset_s, x1, y1, x2, y2, score, cls)
                    VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (track_id, frame) DO UPDATE SET
@@ -503,10 +518,11 @@ class Writer:
                 [(track_ids[d.track_no], d.frame, d.offset_s, *d.box, d.score, d.cls)
                  for d in result.detections if d.track_no in track_ids],
             )
-            for p in result.plate_reads:
-                self._insert_plate(p, track_ids, snap_ids)
-            for f in result.faces:
-                self._insert_face(f, track_ids, snap_ids)
+            if result.plate_reads:
+                self.db.executemany(_PLATE_SQL,
+                                    [self._plate_params(p, track_ids, snap_ids) for p in result.plate_reads])
+            if result.faces:
+                self.db.executemany(_FACE_SQL, [self._face_params(f, track_ids, snap_ids) for f in result.faces])
             self.db.execute(
                 "UPDATE analysis_runs SET status='done', finished_ts=? WHERE id=?", (_now(), run_id)
             )
@@ -516,52 +532,43 @@ class Writer:
             plate_reads=len(result.plate_reads), faces=len(result.faces), snapshots=len(result.snapshots),
         )
 
-    def _insert_snapshot(self, run_id: int, s: Snapshot) -> int:
+    def _insert_ids(self, sql: str, rows: Sequence[Sequence[object]]) -> list[int]:
+        """Insert ``rows`` with ``sql`` (ending ``RETURNING id``); their new ids, in order. On
+        PostgreSQL the rows go in one pipelined batch, not one round trip each."""
+        insert_many = getattr(self.db, "insert_returning_ids", None)
+        if insert_many is not None:
+            return list(insert_many(sql, rows))
+        return [int(self.db.execute(sql, tuple(r)).fetchone()[0]) for r in rows]
+
+    def _snapshot_params(self, run_id: int, s: Snapshot) -> tuple[object, ...]:
         box = s.box or (None, None, None, None)
-        cur = self.db.execute(
-            """INSERT INTO snapshots (clip_id, run_id, kind, frame, ts, path, sha256, x1, y1, x2, y2)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id""",
-            (s.clip_id, run_id, s.kind, s.frame, to_ts(s.time), s.path, s.sha256, *box),
-        )
-        return int(cur.fetchone()[0])
+        return (s.clip_id, run_id, s.kind, s.frame, to_ts(s.time), s.path, s.sha256, *box)
 
-    def _insert_track(self, run_id: int, t: Track, snap_ids: Mapping[str, int]) -> int:
+    def _track_params(self, run_id: int, t: Track, snap_ids: Mapping[str, int]) -> tuple[object, ...]:
         p = t.plate
-        cur = self.db.execute(
-            """INSERT INTO tracks (clip_id, run_id, camera_id, track_no, cls, first_ts, last_ts,
-               first_frame, last_frame, n_frames, confidence, entry_side, exit_side, direction_deg,
-               direction, speed_kmh, color, plate_text, plate_norm, plate_confidence, plate_layout,
-               plate_valid, best_frame, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-               RETURNING id""",
-            (t.clip_id, run_id, t.camera_id, t.track_no, t.cls, to_ts(t.first_time), to_ts(t.last_time),
-             t.first_frame, t.last_frame, t.n_frames, t.confidence, t.entry_side, t.exit_side,
-             t.direction_deg, None if t.direction_deg is None else compass_word(t.direction_deg),
-             t.speed_kmh, t.color, None if p is None else p.text, None if p is None else p.norm,
-             None if p is None else p.confidence, None if p is None else p.layout,
-             None if p is None else int(p.valid), t.best_frame,
-             None if t.snapshot is None else snap_ids.get(t.snapshot.path)),
-        )
-        return int(cur.fetchone()[0])
+        return (t.clip_id, run_id, t.camera_id, t.track_no, t.cls, to_ts(t.first_time), to_ts(t.last_time),
+                t.first_frame, t.last_frame, t.n_frames, t.confidence, t.entry_side, t.exit_side,
+                t.direction_deg, None if t.direction_deg is None else compass_word(t.direction_deg),
+                t.speed_kmh, t.color, None if p is None else p.text, None if p is None else p.norm,
+                None if p is None else p.confidence, None if p is None else p.layout,
+                None if p is None else int(p.valid), t.best_frame,
+                None if t.snapshot is None else snap_ids.get(t.snapshot.path))
 
-    def _insert_plate(self, r: PlateRead, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]) -> None:
+    def _plate_params(
+        self, r: PlateRead, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]
+    ) -> tuple[object, ...]:
         box = r.plate.box or (None, None, None, None)
-        self.db.execute(
-            """INSERT INTO plate_reads (clip_id, track_id, camera_id, ts, frame, text, norm, confidence,
-               layout, valid, x1, y1, x2, y2, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (r.clip_id, None if r.track_id is None else track_ids.get(r.track_id), r.camera_id,
-             to_ts(r.time), r.frame, r.plate.text, r.plate.norm, r.plate.confidence, r.plate.layout,
-             int(r.plate.valid), *box, None if r.snapshot is None else snap_ids.get(r.snapshot.path)),
-        )
+        return (r.clip_id, None if r.track_id is None else track_ids.get(r.track_id), r.camera_id,
+                to_ts(r.time), r.frame, r.plate.text, r.plate.norm, r.plate.confidence, r.plate.layout,
+                int(r.plate.valid), *box, None if r.snapshot is None else snap_ids.get(r.snapshot.path))
 
-    def _insert_face(self, f: FaceSighting, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]) -> None:
-        self.db.execute(
-            """INSERT INTO face_sightings (clip_id, track_id, camera_id, ts, frame, x1, y1, x2, y2,
-               quality, encoding, snapshot_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (f.clip_id, None if f.track_id is None else track_ids.get(f.track_id), f.camera_id,
-             to_ts(f.time), f.frame, *f.face.box, f.face.quality,
-             None if f.face.encoding is None else np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
-             None if f.snapshot is None else snap_ids.get(f.snapshot.path)),
-        )
+    def _face_params(
+        self, f: FaceSighting, track_ids: Mapping[int, int], snap_ids: Mapping[str, int]
+    ) -> tuple[object, ...]:
+        return (f.clip_id, None if f.track_id is None else track_ids.get(f.track_id), f.camera_id,
+                to_ts(f.time), f.frame, *f.face.box, f.face.quality,
+                None if f.face.encoding is None else np.asarray(f.face.encoding, dtype=np.float32).tobytes(),
+                None if f.snapshot is None else snap_ids.get(f.snapshot.path))
 
     # -- audit --------------------------------------------------------------------------------
     def append_audit(self, user: str, command: str, args: Mapping[str, object], counts: Mapping[str, object]) -> str:

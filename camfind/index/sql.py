@@ -14,22 +14,10 @@ Statements are written once, with ``?`` placeholders, in the SQL both servers sp
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal, Protocol
 
 Dialect = Literal["sqlite", "postgresql"]
-
-
-class Cursor(Protocol):
-    """What camfind reads from a cursor of either backend."""
-
-    @property
-    def rowcount(self) -> int: ...
-    @property
-    def description(self) -> Any: ...
-    def fetchone(self) -> Any: ...
-    def fetchall(self) -> list[Any]: ...
-    def __iter__(self) -> Iterator[Any]: ...
 
 
 class Database(Protocol):
@@ -66,8 +54,3 @@ def named_rows(cursor: Any) -> Iterator[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
-
-
-def scalar(rows: Sequence[Any] | None, default: Any = None) -> Any:
-    """The first column of a fetched row (``default`` when there is none)."""
-    return default if rows is None else rows[0]

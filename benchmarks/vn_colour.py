@@ -5,8 +5,9 @@ of vn_scoring.colour_accepts can score, no ``count`` group) is cut from the imag
 orientation (EXIF applied: the boxes of the phone photos refer to it) and named by
 camfind's colour functions as the analysis runs them on a track's kept sample: the box with the
 margin the track book keeps (``crop_with_margin``), pixel votes on the body region of the box
-white-balanced on that sample (``box_votes``), then ``decide``. ``colour_mode="body"`` measures
-votes on the body crop alone (``color_votes``, no surroundings).
+white-balanced on that sample (``box_votes``; a two-wheeler standing with no rider named in its
+label is parked, as the analysis takes a standing bike no rider's box joined), then ``decide``.
+``colour_mode="body"`` measures votes on the body crop alone (``color_votes``, no surroundings).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def labelled_boxes(images: list[dict[str, Any]]) -> list[tuple[dict[str, Any], d
     return out
 
 
-def sample_colour(image: np.ndarray, box: tuple[float, float, float, float], cls: str, mode: str) -> str | None:
+def sample_colour(image: np.ndarray, box: tuple[float, float, float, float], cls: str, mode: str,
+                  ridden: bool = True) -> str | None:
     """The colour the analysis gives one kept sample of a track with this box."""
     from camfind.analysis.color import body_region, box_votes, color_votes, crop, decide
     from camfind.analysis.trackbook import crop_with_margin
@@ -46,7 +48,12 @@ def sample_colour(image: np.ndarray, box: tuple[float, float, float, float], cls
     local = ((box[0] - ox) * scale, (box[1] - oy) * scale, (box[2] - ox) * scale, (box[3] - oy) * scale)
     if mode == "body":
         return decide(color_votes(crop(sample, body_region(local, cls))))
-    return decide(box_votes(sample, local, cls))
+    return decide(box_votes(sample, local, cls, ridden=ridden))
+
+
+def ridden(obj: dict[str, Any]) -> bool:
+    """Whether a labelled two-wheeler carries someone: it moves, or its label names a rider."""
+    return obj.get("direction") != "stationary" or "rider" in f"{obj.get('colour', '')} {obj.get('desc', '')}"
 
 
 def box_colours(realdata: Path, images: list[dict[str, Any]], mode: str = "sample") -> list[dict[str, Any]]:
@@ -59,7 +66,7 @@ def box_colours(realdata: Path, images: list[dict[str, Any]], mode: str = "sampl
             cache[item["file"]] = load_oriented(realdata / "vn" / item["file"])
         image = cache[item["file"]]
         x1, y1, x2, y2 = (float(v) for v in obj["approx_bbox"])
-        got = sample_colour(image, (x1, y1, x2, y2), obj["class"], mode)
+        got = sample_colour(image, (x1, y1, x2, y2), obj["class"], mode, ridden(obj))
         rows.append({"object": f"{item['id']}-{obj.get('n', obj.get('id'))}", "class": obj["class"],
                      "label": obj.get("colour"), "got": got, "ok": bool(sc.colour_ok(obj.get("colour"), got))})
     return rows

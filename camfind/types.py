@@ -184,6 +184,7 @@ class Detection:
     cls: str
     score: float
     track_no: int | None = None
+    riders: int = 0  # people riding it whose boxes were joined into its box (a two-wheeler)
 
     def __post_init__(self) -> None:
         _check_box(self.box)

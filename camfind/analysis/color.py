@@ -6,7 +6,9 @@ out:
 * body only: the band of a car box below the glass (which mirrors the sky) and above the road;
   the panels of a motorcycle, below a rider's jacket and above the wheels (where a person looks
   to name its colour; seen from behind or in front, the middle strip of that band: a rider's legs
-  and a passenger's clothes hang down either side of the bike); a person's torso;
+  and a passenger's clothes hang down either side of the bike); a parked motorcycle's upper body
+  (no one on it: the bike fills its box, its cowl and side panels lie above the wheel); a person's
+  torso;
 * not the plate: the plate finder's boxes (``exclude``) and what looks like a plate in the box
   (:func:`plate_boxes`: a bright rectangle of plate proportions with writing on it; looked for on
   what carries a plate, not on people, whose shirts carry prints) are left out, so the white
@@ -311,7 +313,7 @@ def plate_boxes(image_bgr: np.ndarray, max_side: int = 240) -> list[Box]:
 
 
 def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
-              exclude: Sequence[Box] = ()) -> Counter[str]:
+              exclude: Sequence[Box] = (), ridden: bool = True) -> Counter[str]:
     """Votes over the body of ``box``, white-balanced on what lies around it in ``image_bgr``.
 
     ``image_bgr`` is the object with its surroundings (a track sample: the box and a margin, or a
@@ -320,8 +322,11 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
     near-neutral around the box, the whole image is the reference. Plates are looked for in the
     whole box (:func:`plate_boxes`: a close-up plate fills the body band, but lies inside the box)
     and left out with the boxes of ``exclude`` (``image_bgr``'s pixels: the plate finder's plates).
+    ``ridden``: whether someone may sit on a two-wheeler (the default); a parked one (False) is
+    named by its panels (:func:`panel_region`), where a rider's clothes would otherwise be.
     """
-    region = body_region(box, cls)
+    parked = cls in ("motorcycle", "bicycle") and not ridden
+    region = panel_region(box) if parked else body_region(box, cls)
     if crop(image_bgr, region).size == 0:
         return Counter()
     bx, by = max(0, int(box[0])), max(0, int(box[1]))
@@ -344,6 +349,8 @@ def box_votes(image_bgr: np.ndarray, box: Box, cls: str, max_side: int = 96, *,
         # no light or grey body is near black over more than half of a band that leaves out the
         # glass: the greys are reflections on black paint.
         votes = Counter({k: v for k, v in votes.items() if k not in _ACHROMATIC}) + Counter({"black": achromatic})
+    if parked:
+        return votes
     if cls in ("motorcycle", "bicycle"):
         panels = _region_votes(image_bgr, panel_region(box), balance, [*exclude, *found])
         painted = {hue: n for hue, n in panels.items() if hue in _HUES and n >= _PANEL_SHARE * sum(panels.values())}

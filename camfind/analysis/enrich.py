@@ -21,6 +21,7 @@ from camfind.analysis.boxes import iou
 from camfind.analysis.color import box_votes, crop
 from camfind.analysis.frames import Frame
 from camfind.analysis.overlay import OverlayMask, OverlayWatch
+from camfind.analysis.riders import TWO_WHEELERS, speed_hps
 from camfind.analysis.snapshots import SnapshotStore
 from camfind.analysis.trackbook import Fragment, Sample, similarity
 from camfind.types import Box, Clip, Detection, Face, FaceSighting, PlateRead, PlateText, Snapshot
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 
 PLATE_CLASSES = frozenset({"car", "motorcycle", "bus", "truck", "unknown"})
 FACE_CLASSES = frozenset({"person", "motorcycle", "bicycle", "unknown"})
+#: Ground speed (box heights per second) above which a two-wheeler is moving, not parked: well
+#: above a still box's jitter, well below a bike in slow traffic.
+PARKED_SPEED_HPS = 0.3
+#: Seconds a two-wheeler must be seen standing to be taken as parked.
+PARKED_MIN_S = 1.0
 #: Share of the box height, from the top, where a face can be (a person's head; a rider's).
 HEAD_SHARE = {"person": 0.4, "motorcycle": 0.5, "bicycle": 0.5, "unknown": 0.5}
 MIN_PLATE_BOX_W = 48.0  # frame pixels: narrower vehicles cannot show a legible plate
@@ -55,6 +61,19 @@ class Findings:
     snapshot: Snapshot | None = None
     best_quality: float = 0.0
     best_frame: int | None = None
+
+
+def is_ridden(fragment: Fragment) -> bool:
+    """Whether someone may be on a two-wheeler (its colour is then under the rider, not in the
+    panels a parked bike shows): unless it was seen standing for :data:`PARKED_MIN_S` with no
+    rider's box joined to it on a kept frame, it is taken as ridden (a moving bike has a rider the
+    detector may not have boxed apart)."""
+    dets = fragment.detections
+    if any(s.ridden for s in fragment.samples) or len(dets) < 2:
+        return True
+    if dets[-1].offset_s - dets[0].offset_s < PARKED_MIN_S:
+        return True
+    return speed_hps(dets) > PARKED_SPEED_HPS
 
 
 class Enricher:
@@ -89,9 +108,10 @@ class Enricher:
         found.snapshot = self._snap(best, best.image, "track", fragment.track_no, best.box)
         if self.plates is not None and cls in PLATE_CLASSES:
             found.plate_reads = self._plates(samples, fragment.track_no)
+        ridden = cls not in TWO_WHEELERS or is_ridden(fragment)
         for s in samples:  # colour on the body, white-balanced on the sample, the plates read left out
             plates = [s.to_crop(r.plate.box) for r in found.plate_reads if r.frame == s.frame and r.plate.box]
-            votes = box_votes(s.image, s.to_crop(s.box), cls, exclude=plates)
+            votes = box_votes(s.image, s.to_crop(s.box), cls, exclude=plates, ridden=ridden)
             total = sum(votes.values())
             if total:  # a sample weighs by its quality (size, sharpness, not cut by the frame edge)
                 weight = s.quality / best.quality if best.quality > 0 else 1.0

@@ -86,7 +86,7 @@ def merge_riders(dets: Sequence[Detection]) -> list[Detection]:
             continue
         group = riders.get(i, [])[:MAX_RIDERS]
         if group:
-            d = replace(d, box=_union([d.box, *(dets[k].box for k in group)]))
+            d = replace(d, box=_union([d.box, *(dets[k].box for k in group)]), riders=len(group))
         out.append(d)
     return out
 

@@ -62,6 +62,7 @@ class Sample:
     image: np.ndarray
     view: int = 0  # which view of the fragment it shows (a new number when the box's content changed)
     thumb: np.ndarray | None = field(default=None, repr=False)  # normalised grey thumbnail of the box
+    ridden: bool = False  # someone rode the two-wheeler in this frame (their box joined its box)
 
     def to_crop(self, box: Box) -> Box:
         """A frame-pixel box in this crop's pixels."""
@@ -223,7 +224,8 @@ class TrackBook:
         if image.size == 0:
             return
         frag.views += novel
-        sample = Sample(frame.index, det.offset_s, quality, det.box, origin, scale, image, view, thumb)
+        sample = Sample(frame.index, det.offset_s, quality, det.box, origin, scale, image, view, thumb,
+                        ridden=det.riders > 0)
         if slot == len(samples):
             samples.append(sample)
         else:

@@ -34,9 +34,9 @@ def test_merge_joins_bike_and_two_riders_keeps_pedestrian() -> None:
     walker = (300.0, 90.0, 340.0, 220.0)
     out = merge_riders([det(BIKE, "motorcycle", score=0.5), det(driver, "person"), det(passenger, "person"),
                         det(walker, "person")])
-    assert [(d.cls, d.box, d.score) for d in out] == [
-        ("motorcycle", (100.0, 85.0, 162.0, 220.0), 0.5),
-        ("person", walker, 0.8),
+    assert [(d.cls, d.box, d.score, d.riders) for d in out] == [
+        ("motorcycle", (100.0, 85.0, 162.0, 220.0), 0.5, 2),
+        ("person", walker, 0.8, 0),
     ]
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from camfind.analysis.enrich import Enricher, plate_order
+from camfind.analysis.enrich import Enricher, is_ridden, plate_order
 from camfind.analysis.frames import Frame
 from camfind.analysis.snapshots import SnapshotStore
-from camfind.analysis.trackbook import EXTRA_VIEWS, TrackBook, similarity, thumbnail
+from camfind.analysis.trackbook import EXTRA_VIEWS, Fragment, TrackBook, similarity, thumbnail
 from camfind.types import Clip, Detection, PlateText
 
 W, H = 640, 360
@@ -131,3 +131,31 @@ def test_the_same_picture_is_not_searched_twice_in_vain(tmp_path: Path) -> None:
     reader = _NoPlates()
     Enricher(_clip(), SnapshotStore(tmp_path, "0" * 64, 1), plates=reader, faces=None)(frag, "car")
     assert reader.calls >= 2  # another picture is searched
+
+
+def _fragment(boxes: list[tuple[float, tuple[float, float, float, float]]], riders: int = 0) -> Fragment:
+    frag = Fragment(1)
+    for t, box in boxes:
+        frag.detections.append(Detection(int(t * 10), t, box, "motorcycle", 0.8, track_no=1, riders=riders))
+    return frag
+
+
+def test_a_bike_standing_with_no_rider_is_parked() -> None:
+    still = (100.0, 100.0, 160.0, 220.0)
+    assert not is_ridden(_fragment([(0.0, still), (1.0, (101.0, 100.0, 161.0, 221.0)), (3.0, still)]))
+    # moving: ridden, whether or not the rider was boxed apart
+    moving = [(0.0, still), (1.0, (100.0, 200.0, 160.0, 320.0)), (2.0, (100.0, 300.0, 160.0, 420.0))]
+    assert is_ridden(_fragment(moving))
+    # seen too briefly to tell: taken as ridden (a colour under a rider is not read from the panels)
+    assert is_ridden(_fragment([(0.0, still), (0.5, still)]))
+    assert is_ridden(_fragment([(0.0, still)]))
+
+
+def test_a_standing_bike_with_a_rider_on_it_is_ridden() -> None:
+    """A rider's box joined to the bike's (riders.merge_riders) marks the crops kept of it."""
+    book = TrackBook(width=W, height=H, k=4)
+    for i in range(8):
+        book.add(Frame(i, i / 2, _pattern(1)), [Detection(i, i / 2, BOX, "motorcycle", 0.8, track_no=1, riders=1)])
+    (frag,) = book.close_all()
+    assert frag.samples and all(s.ridden for s in frag.samples)
+    assert is_ridden(frag)

@@ -19,7 +19,9 @@ out:
   (:func:`color_votes`); it is taken out of every pixel, so a white car under a blue-tinted
   camera stays white and a red car stays red;
 * white stays white: paint the camera shows bright and untinted is white even where the scene's
-  greys are tinted (warm asphalt, an over-saturating camera) and the correction would tint it;
+  greys are tinted (warm asphalt, an over-saturating camera) and the correction would tint it,
+  and paint it blows out is white though a faint tint is left (at the sensor's limit the tint is
+  compression noise, not paint);
 * bins: dark pixels are ``black``; clearly tinted ones (Lab chroma) are named by hue, except
   faint blue, which is the sky mirrored in glossy paint and chrome; the rest are light (white,
   or tinted light paint: silver) or mid grey (``silver/grey``);
@@ -72,7 +74,9 @@ _CHROMA = 25.0  # at or above (after the cast is out): a colour ...
 _SKY_CHROMA = 32.0  # ... but blue only from here (fainter blue is the sky's reflection)
 _LIGHT_L = 68.0  # at or above, untinted: light paint (white or silver)
 _WHITE_L = 72.0  # ... and at or above this, with almost no tint: white
-_WHITE_TINT = 5.0  # the most tint white paint shows
+_WHITE_TINT = 5.0  # the most tint white paint shows ...
+_BLOWN_L = 95.0  # ... except where the camera blows it out: at its limit the tint left is noise
+_BLOWN_TINT = 12.0  # (compression smears the neighbours' colour into it), white up to this much
 # White balance: near-neutral pixels give the cast; channel gains beyond _MAX_GAIN are not believed.
 _NEUTRAL_CHROMA = 15.0
 _MAX_GAIN = 1.35
@@ -254,7 +258,7 @@ def pixel_names(image_bgr: np.ndarray, balance: Balance) -> np.ndarray:
     chroma = ~dark & (chroma_v >= _CHROMA) & ~sky
     grey = ~dark & ~chroma
     light = grey & (light_l >= _LIGHT_L)
-    white = light & (light_l >= _WHITE_L) & (tint < _WHITE_TINT)
+    white = light & (light_l >= _WHITE_L) & ((tint < _WHITE_TINT) | ((light_l >= _BLOWN_L) & (tint < _BLOWN_TINT)))
     names = np.full(h * w, "silver/grey", dtype=object)
     names[dark] = "black"
     names[light] = _SILVER

@@ -175,6 +175,16 @@ def test_white_stays_white_on_a_warm_road() -> None:
     assert track_color([(img, box, "car")]) == "white"
 
 
+def test_blown_out_white_paint_is_white() -> None:
+    """Overcast light blows a white car out; what tint is left at the sensor's limit is the
+    neighbours' colour smeared in by compression, not paint: it is white. Light paint with that
+    tint below the limit is silver."""
+    img, box = _car((232, 248, 255), GREY_ROAD)  # at the limit, a faint warm tint
+    assert track_color([(img, box, "car")]) == "white"
+    silver, box = _car((205, 220, 228), GREY_ROAD)  # the same tint, not blown out
+    assert track_color([(silver, box, "car")]) == "silver/grey"
+
+
 def _parked_bike(panels_bgr: tuple[int, int, int]) -> tuple[np.ndarray, Box]:
     """A motorbike standing on paving, seen from behind: a black seat on top, painted rear cowl
     and side panels below it, then a black mudguard, tyre and shadow down to the ground."""

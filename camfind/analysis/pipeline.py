@@ -37,7 +37,7 @@ from camfind.analysis.overlay import (
     OverlayMask,
     OverlayWatch,
 )
-from camfind.analysis.plategroups import PlateSweep, plate_only_tracks, plate_parts, same_plate
+from camfind.analysis.plategroups import SAME_SIGHTING_S, PlateSweep, plate_only_tracks, plate_parts, same_plate
 from camfind.analysis.riders import SecondLook, implausible_person, merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
@@ -312,7 +312,8 @@ def _assemble(
     mask: OverlayMask = OverlayMask(),
 ) -> AnalysisResult:
     """Link fragments into tracks, cut them where their plate changes, number them in time
-    order, and summarise each."""
+    order, and summarise each. Plate reads no track's box held join the track that read the same
+    plate moments away (:func:`_carrier_of`), else make plate-only sightings."""
     canon = link_fragments(stream.detections, fps=fps, appearance=stream.appearance)  # type: ignore[arg-type]
     groups: dict[int, list[int]] = defaultdict(list)
     for no in stream.detections:
@@ -334,6 +335,19 @@ def _assemble(
     used: set[int] = set()
     for built_track, held in plate_only_tracks(clip, loose):
         used.update(id(r) for r in held)
+        at = _carrier_of(tracks, built_track)
+        if at is not None:  # the vehicle a track follows, read before or after its boxes: one sighting
+            carrier = tracks[at]
+            tracks[at] = replace(
+                carrier, first_time=min(carrier.first_time, built_track.first_time),
+                last_time=max(carrier.last_time, built_track.last_time),
+                first_frame=min(carrier.first_frame, built_track.first_frame),
+                last_frame=max(carrier.last_frame, built_track.last_frame),
+                n_frames=carrier.n_frames + len({r.frame for r in held} - {d.frame for d in detections
+                                                                          if d.track_no == carrier.track_no}))
+            retag = _Retagger(store, carrier.track_no)
+            plates += [replace(r, track_id=carrier.track_no, snapshot=retag(r.snapshot)) for r in held]
+            continue
         number = len(tracks) + 1
         retag = _Retagger(store, number)
         tracks.append(replace(built_track, track_no=number, snapshot=retag(built_track.snapshot)))
@@ -345,6 +359,23 @@ def _assemble(
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+def _carrier_of(tracks: Sequence[Track], sighting: Track, within_s: float = SAME_SIGHTING_S) -> int | None:
+    """The index of the track that carries a plate-only sighting's plate within ``within_s`` of
+    it (the nearest in time), or None. A plate read where no box of its vehicle was (the frame
+    sweep saw it before the tracker did, or after, or the camera moved) belongs to the track that
+    read the same plate moments away: a plate is one vehicle's."""
+    assert sighting.plate is not None
+    best: tuple[float, int] | None = None
+    for k, t in enumerate(tracks):
+        if t.plate is None or not t.plate.valid or t.plate.norm != sighting.plate.norm:
+            continue
+        gap = max(0.0, (t.first_time - sighting.last_time).total_seconds(),
+                  (sighting.first_time - t.last_time).total_seconds())
+        if gap <= within_s and (best is None or gap < best[0]):
+            best = (gap, k)
+    return None if best is None else best[1]
 
 
 def _claim_loose(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class Analysed:
     seconds: float  # analysis time (models loaded before)
     plates: dict[int, str]  # track_no -> voted plate text
     start: datetime
+    colors: dict[int, str | None] = field(default_factory=dict)  # track_no -> colour
 
     def by_frame(
         self, classes: tuple[str, ...] | None = None, frames: Sequence[int] = (), max_gap: int = 30
@@ -94,6 +95,8 @@ def _read_back(index: Index, clip_id: int, seconds: float) -> Analysed:
         tracks[int(no)].append(Detection(int(frame), float(offset), (x1, y1, x2, y2), cls, float(score), int(no)))
     plates = dict(index.db.execute(
         "SELECT track_no, plate_text FROM tracks WHERE clip_id = ? AND plate_text IS NOT NULL", (clip_id,)))
+    colors = dict(index.db.execute("SELECT track_no, color FROM tracks WHERE clip_id = ?", (clip_id,)))
     from camfind.index.queries import get_clip
 
-    return Analysed({no: tuple(d) for no, d in tracks.items()}, seconds, plates, get_clip(index, clip_id).start)
+    return Analysed({no: tuple(d) for no, d in tracks.items()}, seconds, plates, get_clip(index, clip_id).start,
+                    colors)

@@ -77,3 +77,27 @@ def test_plate_only_sightings_by_plate_and_time() -> None:
     tracks = plate_only_tracks(clip, loose)
     assert sorted((t.cls, t.plate.text if t.plate else "", len(run)) for t, run in tracks) == [
         ("car", "51F-598.81", 1), ("motorcycle", "59-X1 234.56", 1), ("motorcycle", "59-X1 234.56", 2)]
+
+
+def test_a_plate_read_apart_from_its_track_joins_the_track() -> None:
+    """A plate-only sighting goes to the track that reads the same plate within a few seconds
+    (the nearest), not to one that reads another plate or the same plate long after."""
+    from datetime import timedelta
+
+    from camfind.analysis.pipeline import _carrier_of
+    from camfind.recognition.vnplate import parse
+    from camfind.types import Track
+
+    t0 = _read(0, "X").time
+    plate = parse("59X1\n23456", confidence=0.9, layout="two-row")
+    other = parse("51F59881", confidence=0.9, layout="one-row")
+
+    def track(start_s: float, end_s: float, p: object) -> Track:
+        return Track(1, "CAM", 1, "motorcycle", t0 + timedelta(seconds=start_s), t0 + timedelta(seconds=end_s),
+                     int(start_s * 10), int(end_s * 10), 5, 0.9, plate=p)  # type: ignore[arg-type]
+
+    tracks = [track(10, 20, other), track(40, 60, plate), track(22, 30, plate)]
+    assert _carrier_of(tracks, track(19, 19.5, plate)) == 2  # 2.5 s before the third, 20 s before the second
+    assert _carrier_of(tracks, track(61, 62, plate)) == 1
+    assert _carrier_of(tracks, track(100, 101, plate)) is None  # long after: another sighting
+    assert _carrier_of(tracks, track(15, 16, parse("29B14979", confidence=0.9, layout="one-row"))) is None

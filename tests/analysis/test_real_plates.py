@@ -68,3 +68,8 @@ def test_plates_a_pan_brings_under_a_standing_box_are_read(basement: Analysed, r
     assert legible <= set(carried.values()), (sorted(legible), carried)
     classes = basement.classes()
     assert all(classes[no] == "motorcycle" for no, p in carried.items() if p in legible), (carried, classes)
+    # the first sweep reads plates before the tracker follows their bikes: those reads join the
+    # track that reads the same plate moments later (one sighting, with its colour), they do not
+    # make a plate-only sighting of their own
+    assert all(basement.colors[no] is not None for no, p in carried.items() if p in legible), (
+        carried, basement.colors)

@@ -208,11 +208,11 @@ def test_a_parked_bike_is_named_by_its_panels() -> None:
 
 
 # Labelled vehicle boxes of the vn stills (realdata/vn/labels.json): colour right on at least this
-# share, measured with benchmarks/vn_colour.py (57 of 77 when this was written: 55 before a parked
-# two-wheeler was named by its panels, 53 before a two-wheeler seen from behind or in front was
-# named by the middle strip of its band, 51 before plates were left out and black paint told by
-# its share of near-black: a margin of 2).
-VN_BOX_COLOUR_FLOOR = 0.71
+# share, measured with benchmarks/vn_colour.py (58 of 77 when this was written: 57 before blown-out
+# paint counted white, 55 before a parked two-wheeler was named by its panels, 53 before a
+# two-wheeler seen from behind or in front was named by the middle strip of its band, 51 before
+# plates were left out and black paint told by its share of near-black: a margin of 2).
+VN_BOX_COLOUR_FLOOR = 0.72
 
 
 def test_vn_labelled_boxes_colour_rate(realdata: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,18 +102,11 @@ def prepare_workdir(workdir: Path, *, force: bool = False) -> Path:
 
 def _not_a_demo(workdir: Path, present: list[str]) -> str | None:
     """Why ``workdir`` is not an earlier demo (a phrase), or None if it is one."""
+    from camfind.index import first_command
+
     db = workdir / DB_NAME
     if db.exists():
-        try:
-            con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            try:
-                row = con.execute(  # the clips' own registration entries come before the run's
-                    "SELECT command FROM audit WHERE command != 'register clip' ORDER BY id LIMIT 1").fetchone()
-            finally:
-                con.close()
-        except sqlite3.Error:
-            row = None
-        if row is None or row[0] != "demo":
+        if first_command(db) != "demo":
             return f"holds an index ({DB_NAME}) that camfind demo did not create"
         return None
     if not (workdir / MARKER).is_file() and not (workdir / "ground_truth.json").is_file():

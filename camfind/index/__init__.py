@@ -211,6 +211,30 @@ class Index:
         self.close()
 
 
+def first_command(path: Path) -> str | None:
+    """The first audit entry's command of the SQLite index file at ``path`` other than clip
+    registrations (a clip's own entries may come before the run that made the case), read without
+    opening the file as an index: read-only, nothing migrated or written. None when the file is
+    no readable camfind index or its log holds no such entry.
+
+    >>> import tempfile
+    >>> first_command(Path(tempfile.mkdtemp()) / "none.db") is None
+    True
+    """
+    if not path.is_file():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute(
+                "SELECT command FROM audit WHERE command != 'register clip' ORDER BY id LIMIT 1").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
+
+
 def _check_location(path: Path, create: bool) -> None:
     """Refuse, with a message naming it, a path that cannot be (or become) an index file."""
     if path.is_dir():
@@ -265,4 +289,4 @@ def _open_error(where: str, exc: sqlite3.Error) -> Exception:
 
 from camfind.index.writer import Writer  # noqa: E402  (Writer needs Index defined)
 
-__all__ = ["DEFAULT_DB", "Index", "Writer", "default_db_path"]
+__all__ = ["DEFAULT_DB", "Index", "Writer", "default_db_path", "first_command"]

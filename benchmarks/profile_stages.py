@@ -151,7 +151,7 @@ PATCHES: list[tuple[str, str, str, bool]] = [
     ("tracker", "camfind.analysis.tracking", "Tracker.update", False),
     ("enrich", "camfind.analysis.enrich", "Enricher.__call__", False),
     ("enrich.wait_at_clip_end", "camfind.analysis.stages", "Behind.results", False),
-    ("colour", "camfind.analysis.enrich", "color_votes", False),
+    ("colour", "camfind.analysis.enrich", "box_votes", False),
     ("plates", "camfind.analysis.enrich", "Enricher._plates", False),
     ("plate_sweep", "camfind.analysis.enrich", "Enricher.sweep", False),
     ("plates_in_frame", "camfind.recognition.platefind", "read_plates_in_frame", False),

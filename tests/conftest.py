@@ -45,8 +45,11 @@ def index_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """Each index backend in turn (PostgreSQL skips, naming its variable, where no server is given)."""
+    """Each index backend in turn (PostgreSQL skips, naming its variable, where no server is given;
+    tests marked ``sqlite_file`` are of the SQLite file itself and run on SQLite only)."""
     if request.param == "postgresql":
+        if request.node.get_closest_marker("sqlite_file") is not None:
+            pytest.skip("a test of the SQLite index file itself")
         require_pg()
     return str(request.param)
 

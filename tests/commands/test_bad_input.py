@@ -4,7 +4,9 @@ Each test checks the message, the exit code and the rows (or bytes) left behind;
 times out of range, absurd clock offsets and link lengths, bad directions and statuses, broken
 camera files, index paths that are folders, empty files, other programs' databases or read-only,
 odd things met by ingest (pipes, devices, broken links, unreadable folders), a file-size limit
-reached mid-ingest (then resumed without duplicates), and a demo folder that is a file.
+reached mid-ingest (then resumed without duplicates), and a demo folder that is a file. The case
+tests run on each backend; those of the SQLite file itself (read-only, size limit, its path as an
+output) are marked ``sqlite_file``.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ CLIP_NAME = "CAM01_20240125_101500.mp4"
 
 
 @pytest.fixture
-def case(index_path: Path, tmp_path: Path) -> Path:
+def case(case: str, tmp_path: Path) -> str:
+    """A case with cameras, on each backend ($CAMFIND_DB); tests of the SQLite file itself are
+    marked ``sqlite_file``."""
     (tmp_path / "cameras.csv").write_text(CAMERAS_CSV)
     assert run("cameras", "import", tmp_path / "cameras.csv").exit_code == 0
-    return index_path
+    return case
 
 
 def refused(result: Result, *fragments: str) -> str:
@@ -59,7 +63,7 @@ def sha256(path: Path) -> str:
         ("ingest", "{CLIP}", "--start", "{T}", "--no-analyze"),
     ],
 )
-def test_time_before_year_one_utc_is_refused(case: Path, tmp_path: Path, command: tuple[str, ...], when: str) -> None:
+def test_time_before_year_one_utc_is_refused(case: str, tmp_path: Path, command: tuple[str, ...], when: str) -> None:
     clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
     args = [a.replace("{T}", when).replace("{CLIP}", str(clip)) for a in command]
     refused(run(*args), repr(when), "out of range")
@@ -67,7 +71,7 @@ def test_time_before_year_one_utc_is_refused(case: Path, tmp_path: Path, command
     assert rows(case, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
 
 
-def test_clock_offset_of_millennia_is_refused(case: Path) -> None:
+def test_clock_offset_of_millennia_is_refused(case: str) -> None:
     result = run("cameras", "set-clock", "CAM01", "--dvr-time", "0001-01-01T00:00Z", "--actual-time", "2024-01-25")
     refused(result, "years apart")
     assert rows(case, "SELECT COUNT(*) FROM clock_observations") == [(0,)]
@@ -75,18 +79,18 @@ def test_clock_offset_of_millennia_is_refused(case: Path) -> None:
 
 
 @pytest.mark.parametrize("meters", ["inf", "1e400", "nan", "1_00"])
-def test_infinite_link_length_is_refused(case: Path, meters: str) -> None:
+def test_infinite_link_length_is_refused(case: str, meters: str) -> None:
     before = rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a")
     refused(run("cameras", "link", "CAM01", "CAM03", "--meters", meters), "finite")
     assert rows(case, "SELECT a, b, meters FROM camera_links ORDER BY a") == before
 
 
 @pytest.mark.parametrize("direction", ["nan", "inf", "-inf", "1e400", "9_0", "\uff19\uff10"])
-def test_direction_that_is_no_bearing_is_refused(case: Path, direction: str) -> None:
+def test_direction_that_is_no_bearing_is_refused(case: str, direction: str) -> None:
     refused(run("search", "--direction", direction), "expected a direction", repr(direction))
 
 
-def test_unknown_clip_status_is_refused(case: Path) -> None:
+def test_unknown_clip_status_is_refused(case: str) -> None:
     refused(run("clips", "--status", "analysed-ish"), "unknown clip status", "registered, analyzed, failed")
 
 
@@ -103,7 +107,7 @@ def test_unknown_clip_status_is_refused(case: Path) -> None:
          "feature 1: column id: expected a text or a number"),
     ],
 )
-def test_broken_camera_files_write_nothing(case: Path, tmp_path: Path, name: str, content: str, message: str) -> None:
+def test_broken_camera_files_write_nothing(case: str, tmp_path: Path, name: str, content: str, message: str) -> None:
     path = tmp_path / name
     path.write_text(content)
     before = rows(case, "SELECT * FROM cameras ORDER BY id")
@@ -111,14 +115,14 @@ def test_broken_camera_files_write_nothing(case: Path, tmp_path: Path, name: str
     assert rows(case, "SELECT * FROM cameras ORDER BY id") == before
 
 
-def test_semicolon_separated_camera_file_is_read(case: Path, tmp_path: Path) -> None:
+def test_semicolon_separated_camera_file_is_read(case: str, tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
     path.write_text("id;lat;lon;owner_type\nCAM09;10.7;106.7;business\n")
     assert run("cameras", "import", path).exit_code == 0
     assert rows(case, "SELECT lat, lon, owner_type FROM cameras WHERE id = 'CAM09'") == [(10.7, 106.7, "business")]
 
 
-def test_camera_file_that_is_a_folder_or_a_device(case: Path, tmp_path: Path) -> None:
+def test_camera_file_that_is_a_folder_or_a_device(case: str, tmp_path: Path) -> None:
     refused(run("cameras", "import", tmp_path), "is a folder, not a cameras file")
     refused(run("cameras", "import", os.devnull), "not a regular file")
 
@@ -166,22 +170,26 @@ def test_another_programs_database_is_left_untouched(index_path: Path, tmp_path:
     assert not Path(f"{index_path}-wal").exists()
 
 
-def test_newer_schema_names_the_index(case: Path) -> None:
-    db = sqlite3.connect(case)
-    db.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)")
-    db.commit()
-    db.close()
-    refused(run("clips"), str(case), "newer than this camfind")
+def test_newer_schema_names_the_index(case: str) -> None:
+    from camfind.index import Index
+
+    index = Index.open(case)
+    with index.transaction():
+        index.db.execute("INSERT INTO schema_migrations VALUES (999, 'from_the_future', 0)")
+    shown = index.shown
+    index.close()
+    refused(run("clips"), shown, "newer than this camfind")
 
 
+@pytest.mark.sqlite_file
 def test_read_only_index_is_refused_before_any_work(
-    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import camfind.index.storage as storage
 
     real_access = os.access
     # As root a chmod does not stop writes; the OS answer for the index file is simulated.
-    monkeypatch.setattr(storage.os, "access", lambda p, mode: False if Path(p) == case else real_access(p, mode))
+    monkeypatch.setattr(storage.os, "access", lambda p, mode: False if Path(p) == Path(case) else real_access(p, mode))
     clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
     refused(run("ingest", clip, "--no-analyze"), f"cannot write the index {case}", "no permission", "copy it")
     monkeypatch.undo()
@@ -190,16 +198,17 @@ def test_read_only_index_is_refused_before_any_work(
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files; the simulated test above covers it")
-def test_read_only_index_file(case: Path) -> None:
-    case.chmod(0o444)
+@pytest.mark.sqlite_file
+def test_read_only_index_file(case: str) -> None:
+    Path(case).chmod(0o444)
     try:
         refused(run("clips"), "no permission to write the file")
     finally:
-        case.chmod(0o644)
+        Path(case).chmod(0o644)
 
 
 # -- what ingest meets ---------------------------------------------------------------------------
-def test_ingest_names_odd_files_and_keeps_going(case: Path, tmp_path: Path) -> None:
+def test_ingest_names_odd_files_and_keeps_going(case: str, tmp_path: Path) -> None:
     root = tmp_path / "export" / "CAM01"
     write_clip(root / CLIP_NAME)
     os.mkfifo(root / "CAM01_fifo.mp4")
@@ -217,7 +226,7 @@ def test_ingest_names_odd_files_and_keeps_going(case: Path, tmp_path: Path) -> N
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder")
-def test_unreadable_folder_is_a_failure_not_silence(case: Path, tmp_path: Path) -> None:
+def test_unreadable_folder_is_a_failure_not_silence(case: str, tmp_path: Path) -> None:
     locked = tmp_path / "export" / "CAM01"
     write_clip(locked / CLIP_NAME)
     locked.chmod(0)
@@ -229,7 +238,7 @@ def test_unreadable_folder_is_a_failure_not_silence(case: Path, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv", ".h264"])
-def test_ingest_and_verify_leave_sources_untouched(case: Path, tmp_path: Path, suffix: str) -> None:
+def test_ingest_and_verify_leave_sources_untouched(case: str, tmp_path: Path, suffix: str) -> None:
     """Content, mode, mtime and (where the OS lets camfind say so) the access time stay as they were."""
     clip = write_clip(tmp_path / "CAM01" / f"CAM01_20240125_101500{suffix}")
     clip.chmod(0o444)
@@ -248,7 +257,7 @@ def test_ingest_and_verify_leave_sources_untouched(case: Path, tmp_path: Path, s
 
 @pytest.mark.parametrize("suffix", [".mp4", ".mkv"])
 def test_clip_growing_while_read_is_not_registered(
-    case: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
     """A DVR export still being copied: the hash would be of half a file; the clip must fail, not register."""
     import camfind.ingest.probe as probe
@@ -272,13 +281,14 @@ def _limited(limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
 
-def test_file_size_limit_mid_ingest_then_resume_without_duplicates(case: Path, tmp_path: Path) -> None:
+@pytest.mark.sqlite_file
+def test_file_size_limit_mid_ingest_then_resume_without_duplicates(case: str, tmp_path: Path) -> None:
     folder = tmp_path / "bulk" / "CAM01"
     n = 40
     for i in range(n):
         write_clip(folder / f"ch01_202401251{i // 60:01d}{i % 60:02d}00.mp4", seed=i, frames=5)
     env = {**os.environ, "CAMFIND_DB": str(case)}
-    limit = case.stat().st_size + 24_000  # the WAL file reaches it after a few clips
+    limit = Path(case).stat().st_size + 24_000  # the WAL file reaches it after a few clips
     proc = subprocess.run([sys.executable, "-m", "camfind", "ingest", str(folder), "--no-analyze"], env=env,
                           capture_output=True, preexec_fn=lambda: _limited(limit), timeout=120)
     err = proc.stderr.decode()
@@ -299,7 +309,7 @@ def test_unknown_time_zone_creates_no_index(index_path: Path, tmp_path: Path) ->
     assert not index_path.exists(), "a half-made index without its time zone was left behind"
 
 
-def test_verify_names_a_folder_in_place_of_a_clip(case: Path, tmp_path: Path) -> None:
+def test_verify_names_a_folder_in_place_of_a_clip(case: str, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
     assert run("ingest", clip, "--no-analyze").exit_code == 0
     clip.unlink()
@@ -310,7 +320,7 @@ def test_verify_names_a_folder_in_place_of_a_clip(case: Path, tmp_path: Path) ->
 
 # -- outputs never overwrite evidence -----------------------------------------------------------
 @pytest.fixture
-def registered(case: Path, tmp_path: Path) -> Path:
+def registered(case: str, tmp_path: Path) -> Path:
     clip = write_clip(tmp_path / "CAM01" / CLIP_NAME)
     assert run("ingest", clip, "--no-analyze").exit_code == 0
     return clip
@@ -331,24 +341,26 @@ def registered(case: Path, tmp_path: Path) -> Path:
         (("plates", "batch", "{WATCH}", "--out"), "{WATCH}", "the watchlist this command reads"),
     ],
 )
+@pytest.mark.sqlite_file
 def test_output_options_never_overwrite_evidence(
-    case: Path, registered: Path, tmp_path: Path, args: tuple[str, ...], target: str, what: str
+    case: str, registered: Path, tmp_path: Path, args: tuple[str, ...], target: str, what: str
 ) -> None:
     (tmp_path / "hard.csv").hardlink_to(registered)
     (tmp_path / "sym.csv").symlink_to(registered)
     watch = tmp_path / "watch.csv"
     watch.write_text("plate\n51F12345\n")
     names = {"{CLIP}": registered, "{HARDLINK}": tmp_path / "hard.csv", "{SYMLINK}": tmp_path / "sym.csv",
-             "{DB}": case, "{WATCH}": watch}
+             "{DB}": Path(case), "{WATCH}": watch}
 
     def fill(text: str) -> str:
         for key, value in names.items():
             text = text.replace(key, str(value))
         return text
 
-    before = {p: sha256(p) for p in (registered, case, watch)}
+    db = Path(case)
+    before = {p: sha256(p) for p in (registered, db, watch)}
     refused(run(*(fill(a) for a in args), fill(target)), "camfind never overwrites evidence", what)
-    assert {p: sha256(p) for p in before if p != case} == {p: h for p, h in before.items() if p != case}
+    assert {p: sha256(p) for p in before if p != db} == {p: h for p, h in before.items() if p != db}
     assert rows(case, "SELECT COUNT(*) FROM clips") == [(1,)]
     (outcome,) = rows(case, "SELECT json_extract(counts_json, '$.outcome') FROM audit ORDER BY id DESC LIMIT 1")
     assert outcome[0].startswith("error: EvidenceError"), "the refused attempt is audited"
@@ -362,11 +374,12 @@ def test_demo_workdir_that_is_a_file(tmp_path: Path) -> None:
     assert target.read_text() == "keep me"
 
 
-def test_demo_force_never_removes_a_real_case(registered: Path, case: Path, tmp_path: Path) -> None:
+@pytest.mark.sqlite_file
+def test_demo_force_never_removes_a_real_case(registered: Path, case: str, tmp_path: Path) -> None:
     """A case folder (camfind.db beside clips/) is not an earlier demo: --force must not delete it."""
     real = tmp_path / "case-12"
     clip = write_clip(real / "clips" / "CAM01" / CLIP_NAME)
-    case.rename(real / "camfind.db")
+    Path(case).rename(real / "camfind.db")
     refused(run("demo", "--workdir", real, "--force"), "that camfind demo did not create", "never removes it")
     assert clip.is_file() and (real / "camfind.db").is_file()
     (real / "camfind.db").unlink()

@@ -74,8 +74,17 @@ def search(
     if not (as_json or as_csv):
         rows = [_table_row(r) for r in rows]
         columns = TABLE_COLUMNS + (("face_distance",) if query.faces else ())
+        if query.plate:  # the plate read behind each match: when it was read, how surely
+            columns += ("plate_time", "plate_confidence")
     emit_rows("Sightings", rows, columns, as_json=as_json, as_csv=as_csv)
 
 
 def _table_row(r: dict[str, Any]) -> dict[str, Any]:
-    return {**r, "time": (r["time"] or "")[:19].replace("T", " ")}
+    read = r.get("plate_confidence")
+    return {**r, "time": _shown(r["time"]), "plate_time": _shown(r.get("plate_time")),
+            "plate_confidence": "" if read is None else f"{read:.3f}"}  # 0.996 is not 1.00
+
+
+def _shown(time: str | None) -> str:
+    """An ISO time as the table shows it (to the second, local to the case)."""
+    return (time or "")[:19].replace("T", " ")

@@ -54,6 +54,11 @@ def test_csv_and_table(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(empty.stdout.splitlines()[0].split(",")) >= CONTRACT_KEYS
     shown = run("search", "--plate", "51F*")
     assert shown.exit_code == 0 and "51F-1Z3.45" in shown.stdout and "2024-03-01 10:00:01" in shown.stdout
+    # a plate search's table names the read behind each match: its time and confidence
+    header = next(line for line in shown.stdout.splitlines() if "camera_id" in line)
+    assert "plate_time" in header and "plate_confidence" in header, header
+    first = next(r for r in table if r["plate_confidence"])
+    assert f"{float(first['plate_confidence']):.3f}" in shown.stdout
 
 
 def test_color_help_lists_the_colours_the_analysis_gives() -> None:

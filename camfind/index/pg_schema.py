@@ -362,6 +362,21 @@ def _m005_run_worker() -> str:
         """)
 
 
+#: Per table, the column whose plates the vocabulary counts and the trigger that keeps it as rows
+#: are inserted or deleted (:func:`_m001_initial`).
+VOCAB_TRIGGERS: dict[str, tuple[str, str]] = {"tracks": ("plate_norm", "tracks_vocab_ins"),
+                                              "plate_reads": ("norm", "plate_reads_vocab_ins")}
+
+
+def vocab_count_sql(table: str) -> str:
+    """Add the plates of all ``table``'s rows to the vocabulary in one statement: what its trigger
+    does row by row, for a bulk load into an empty table with that trigger off."""
+    column, _ = VOCAB_TRIGGERS[table]
+    return (f"INSERT INTO plate_vocab (norm, uses) SELECT {column}, COUNT(*) FROM {table} "
+            f"WHERE {column} IS NOT NULL GROUP BY {column} "
+            "ON CONFLICT (norm) DO UPDATE SET uses = plate_vocab.uses + excluded.uses")
+
+
 #: By name, the PostgreSQL script of each migration of :data:`camfind.index.schema.MIGRATIONS`.
 PG_SCRIPTS: dict[str, str] = {
     "001_initial": _m001_initial(),

@@ -21,9 +21,11 @@ the audit chain stays one chain; readers never wait (MVCC).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -40,6 +42,8 @@ WRITE_LOCK = "camfind-writer"
 CONNECT_TIMEOUT_S = 10
 #: Connections kept open per case URL in one process.
 POOL_MAX = 4
+#: Names the server-side cursors of :meth:`PgConnection.stream`.
+_STREAMS = itertools.count(1)
 
 
 def is_url(where: str) -> bool:
@@ -134,6 +138,75 @@ class PgConnection:
                     break
             self._changes += len(ids)
             return ids
+
+    def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+        """Load ``rows`` into ``table`` with the COPY protocol (row triggers fire, as for INSERT);
+        the number of rows. Inside the caller's transaction, if one is open.
+
+        Raises:
+            SchemaError: a row the table refuses (a value of the wrong type, a broken reference).
+            StorageError: the server is gone, full or refuses the write.
+        """
+        psycopg = _driver()
+        names = ", ".join(f'"{c}"' for c in columns)
+        n = 0
+        try:
+            with self._translated():
+                cur = self._conn.cursor()
+                with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                        n += 1
+        except (psycopg.DataError, psycopg.IntegrityError) as exc:
+            raise SchemaError(f"{self.shown} refuses a row of {table} ({_first_line(exc)})") from None
+        self._changes += n
+        return n
+
+    @contextmanager
+    def triggers_off(self, table: str, triggers: Sequence[str]) -> Iterator[bool]:
+        """Inside the caller's transaction, ``table``'s ``triggers`` off (for a bulk load whose
+        effect the caller applies set-wise) and on again before it commits; if anything fails, the
+        transaction's rollback restores them. Yields False, leaving them on, where this role may not
+        alter the table (it does not own it). Other sessions wait for the commit to use the table.
+        """
+        if not triggers:
+            yield False
+            return
+        psycopg = _driver()
+        names = ", ".join(triggers)
+        with self._translated():
+            self._conn.execute("SAVEPOINT camfind_triggers")
+            try:
+                for trigger in triggers:
+                    self._conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+            except psycopg.errors.InsufficientPrivilege:
+                self._conn.execute("ROLLBACK TO SAVEPOINT camfind_triggers")
+                logger.info("cannot turn off %s on %s (not its owner): they fire row by row", names, table)
+                yield False
+                return
+            self._conn.execute("RELEASE SAVEPOINT camfind_triggers")
+        yield True
+        with self._translated():
+            for trigger in triggers:
+                self._conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
+    def stream(self, sql: str, parameters: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple[Any, ...]]:
+        """The rows of a query, fetched ``size`` at a time through a server-side cursor, so a
+        table of millions of rows never sits whole in this process. Outside a transaction the
+        rows come from one read-only snapshot (a transaction of its own, ended when done)."""
+        own = not self.in_transaction
+        with self._translated():
+            if own:
+                self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try:
+                cur = self._conn.cursor(name=f"camfind_stream_{next(_STREAMS)}")
+                cur.itersize = size
+                cur.execute(to_pg(sql), tuple(parameters) if parameters else None)
+                yield from cur
+                cur.close()
+            finally:
+                if own and self._conn is not None and not self._conn.closed:
+                    self._conn.execute("ROLLBACK")
 
     def executescript(self, script: str) -> None:
         """Run several statements (no parameters), as one round trip."""

@@ -6,11 +6,13 @@ These need a server (``CAMFIND_TEST_PG``; ``.ci/run`` starts one) and skip, nami
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from backends import pg_case, require_pg, with_schema
 from cli_run import run, run_json
@@ -22,7 +24,18 @@ from camfind.index.copy import copy_index
 from camfind.index.postgres import redact
 from camfind.index.queries import list_clips
 from camfind.search.query import SearchQuery, search
-from camfind.types import Camera, Clip
+from camfind.types import (
+    AnalysisResult,
+    AnalysisRun,
+    Camera,
+    Clip,
+    Face,
+    FaceSighting,
+    PlateRead,
+    PlateText,
+    Snapshot,
+    Track,
+)
 
 psycopg = pytest.importorskip("psycopg", reason="the postgresql extra is not installed")
 T0 = datetime(2024, 1, 25, 3, 15, tzinfo=UTC)
@@ -242,3 +255,94 @@ def test_a_new_case_on_the_server_gets_next_ids_after_a_copy(street: tuple[Index
             top = max(c.id for c in list_clips(index) if c.id is not None)
             new_id, added = index.writer.add_clip(_clip(77, camera=list_clips(index)[0].camera_id))
             assert added and new_id == top + 1
+
+
+AWKWARD = "Chợ Bến Thành\tcổng 2\nlối \\N vào \\\\ \"quoted\" 'q' ; |,"
+
+
+def _awkward_case(where: Path) -> Index:
+    """A case whose rows hold what a COPY stream must escape or keep exact: tabs, newlines and
+    backslashes (``\\N`` among them) in text, non-ASCII, a non-UTF-8 file name, NULLs, floats that
+    need every digit, binary encodings with every byte value."""
+    index = Index.open(str(where), create=True)
+    w = index.writer
+    w.upsert_cameras([Camera("CAM\t01", 10.123456789012345, 106.70000000000001, name=AWKWARD, owner_name="Ông Tư\\",
+                             address="12/3 đường\r\nLê Lợi", heading_deg=None, clock_offset_s=1e-300),
+                      Camera("CAM02", -0.0, 1 / 3, name="", neighbors=("CAM\t01",))])
+    clip = _clip(1, camera="CAM\t01")
+    odd_path = os.fsdecode(b"/evidence/\xff\xfe cam\t\\1\n.mp4")
+    clip_id, _ = w.add_clip(Clip(**{**clip.__dict__, "path": Path(odd_path), "codec": AWKWARD}))
+    run = w.begin_run(AnalysisRun(clip_id, T0, {"model": AWKWARD}, {"x": 0.1 + 0.2}, "bench"))
+    t0 = T0 + timedelta(seconds=1.000001)
+    snap = Snapshot(clip_id, 10, t0, "/case/snap\\\t1.jpg", "ab" * 32)
+    plate = PlateText("51F-123.45", 0.1 + 0.7, "one-row", True)
+    track = Track(clip_id, "CAM\t01", 1, "car", t0, t0 + timedelta(seconds=2), 10, 30, 20, 2 / 3,
+                  direction_deg=359.99999999999994, color=AWKWARD, plate=plate, best_frame=20, snapshot=snap)
+    every_byte = np.frombuffer(bytes(range(256)) * 2, dtype=np.float32).copy()
+    faces = [FaceSighting(clip_id, "CAM\t01", t0, 10, Face((1.0, 2.5, 40.0, 41.0), every_byte), 1, snap),
+             FaceSighting(clip_id, "CAM\t01", t0, 11, Face((1.0, 2.0, 3.0, 4.0), None, 0.25), 1, None)]
+    reads = [PlateRead(clip_id, "CAM\t01", t0, 10, plate, 1, snap), PlateRead(clip_id, "CAM\t01", t0, 12, plate)]
+    w.write_analysis(run, clip_id, AnalysisResult([track], (), reads, faces, [snap]))
+    w.append_audit("ông\tuser", "note", {"text": AWKWARD, "bytes": odd_path}, {"n": 1.5})
+    return index
+
+
+def test_copy_streams_keep_every_value_exact_through_the_server_and_back(tmp_path: Path) -> None:
+    """SQLite -> PostgreSQL (COPY) -> SQLite: every table's digest identical at each step, and the
+    values that a text stream could mangle read back exactly; the plate vocabulary was built by the
+    server's triggers from the streamed rows."""
+    source = _awkward_case(tmp_path / "laptop.db")
+    tables = ("cameras", "clips", "analysis_runs", "snapshots", "tracks", "plate_reads", "face_sightings", "audit")
+    before = {t: _rows(source, t) for t in tables}
+    with pg_case() as url:
+        there = copy_index(source, url)
+        with Index.open(url) as server:
+            back = copy_index(server, str(tmp_path / "back.db"))
+        assert there.verified and back.verified and there.rows["face_sightings"] == 2
+        moved = set(there.rows) - {"audit"}  # the server's log gained its "index copy" entry in between
+        assert {t: back.digests[t] for t in moved} == {t: there.digests[t] for t in moved}
+        assert back.rows["audit"] == there.rows["audit"] + 1
+        with Index.open(url) as server:
+            vocab = server.db.execute("SELECT norm, uses FROM plate_vocab").fetchall()
+            assert vocab == [("51F12345", 3)]  # the track's plate and its two reads
+            assert vocab == [tuple(r) for r in source.db.execute("SELECT norm, uses FROM plate_vocab")]
+            _reanalyse(server, PlateText("30A-999.99", 0.9))  # the vocabulary's triggers are on again
+            assert server.db.execute("SELECT norm, uses FROM plate_vocab").fetchall() == [("30A99999", 2)]
+    with Index.open(str(tmp_path / "back.db")) as copy:
+        for table in tables:
+            assert _rows(copy, table)[:len(before[table])] == before[table], table
+        cam = copy.db.execute("SELECT name, lat, clock_offset_s, heading_deg FROM cameras WHERE id = ?",
+                              ("CAM\t01",)).fetchone()
+        assert cam == (AWKWARD, 10.123456789012345, 1e-300, None)
+        path_bytes, = copy.db.execute("SELECT path_bytes FROM clips").fetchone()
+        assert bytes(path_bytes) == b"/evidence/\xff\xfe cam\t\\1\n.mp4"
+        encodings = [e for (e,) in copy.db.execute("SELECT encoding FROM face_sightings ORDER BY id")]
+        assert encodings == [bytes(range(256)) * 2, None]
+    source.close()
+
+
+def _reanalyse(index: Index, plate: PlateText) -> None:
+    """A new analysis of the case's clip: one track and one read of ``plate`` replace the old rows."""
+    clip = list_clips(index)[0]
+    assert clip.id is not None
+    run = index.writer.begin_run(AnalysisRun(clip.id, T0, {}, {}, "again"))
+    track = Track(clip.id, clip.camera_id, 1, "car", T0, T0, 0, 1, 2, 0.5, plate=plate)
+    read = PlateRead(clip.id, clip.camera_id, T0, 0, plate, 1)
+    index.writer.write_analysis(run, clip.id, AnalysisResult([track], (), [read], [], []))
+
+
+def _rows(index: Index, table: str) -> list[tuple[object, ...]]:
+    return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+            for row in index.db.execute(f"SELECT * FROM {table} ORDER BY id")]
+
+
+def test_a_row_the_server_refuses_stops_the_copy_in_one_line_with_nothing_written(tmp_path: Path) -> None:
+    source = _awkward_case(tmp_path / "laptop.db")
+    source.db.execute("UPDATE snapshots SET frame = 10.5")  # SQLite keeps a fraction in an INTEGER column
+    with pg_case() as url:
+        with pytest.raises(SchemaError, match="refuses a row of snapshots"):
+            copy_index(source, url)
+        with Index.open(url) as server:
+            assert [server.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                    for t in ("cameras", "clips", "snapshots", "audit")] == [0, 0, 0, 0]
+    source.close()

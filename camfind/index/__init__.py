@@ -224,7 +224,7 @@ def first_command(path: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)  # '#', '?' in names escaped
         try:
             row = con.execute(
                 "SELECT command FROM audit WHERE command != 'register clip' ORDER BY id LIMIT 1").fetchone()

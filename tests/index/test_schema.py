@@ -139,3 +139,18 @@ def test_an_upgraded_index_records_its_new_version(index_path: Path) -> None:
     db.close()
     with Index.open(index_path) as idx:
         assert idx.meta("schema_version") == str(SCHEMA_VERSION) != "1"
+
+
+@pytest.mark.parametrize("folder", ["case 12", "case #12", "case?12", "vụ án 12"])
+def test_first_command_reads_any_folder_name_read_only(tmp_path: Path, folder: str) -> None:
+    from camfind.index import first_command
+
+    path = tmp_path / folder / "camfind.db"
+    path.parent.mkdir()
+    with Index.open(path, create=True) as index:
+        index.writer.append_audit("u", "register clip", {}, {})
+        index.writer.append_audit("u", "demo", {}, {})
+    before = path.read_bytes()
+    assert first_command(path) == "demo"
+    assert path.read_bytes() == before
+    assert first_command(tmp_path / folder / "none.db") is None

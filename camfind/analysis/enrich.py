@@ -9,6 +9,7 @@ these traceable to the clip, frame and time.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,6 +96,7 @@ class Enricher:
         self.store = store
         self.overlays = overlays
         self._finder: Any = None  # loaded with the first plate search (False: none to be had)
+        self._finder_lock = threading.Lock()  # fragments of one clip are enriched in parallel
         self.plates, self.faces = plates, faces
         self.plate_frames, self.face_frames, self.faces_wanted = plate_frames, face_frames, faces_wanted
 
@@ -180,12 +182,14 @@ class Enricher:
         """The plates in a vehicle crop: found by the plate finder (text lines, paired rows), each
         cut at full resolution and read as a plate; the reader's own scene search without one."""
         assert self.plates is not None
-        if self._finder is None:
-            self._finder = False  # a reader without a text detector searches by itself
-            if getattr(self.plates, "ocr", None) is not None:
-                from camfind.recognition.platefind import load_plate_finder
+        with self._finder_lock:
+            if self._finder is None:
+                finder: Any = False  # a reader without a text detector searches by itself
+                if getattr(self.plates, "ocr", None) is not None:
+                    from camfind.recognition.platefind import load_plate_finder
 
-                self._finder = load_plate_finder("text", self.plates)  # type: ignore[arg-type]
+                    finder = load_plate_finder("text", self.plates)  # type: ignore[arg-type]
+                self._finder = finder
         if not self._finder:
             return self.plates.read(image, crop_kind="scene")
         from camfind.recognition.platefind import read_plates_in_frame

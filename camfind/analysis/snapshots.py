@@ -27,6 +27,7 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import time as _time
 import uuid
 from collections.abc import Iterable
@@ -90,7 +91,8 @@ class SnapshotStore:
     """Writes one clip's snapshots for one analysis run (staged until :meth:`place`).
 
     Staged files have private names; each maps to its final, traceable name, which can still
-    change (:meth:`retag`) when linking gives a fragment its final track number.
+    change (:meth:`retag`) when linking gives a fragment its final track number. Several threads
+    may save into one store (the enrichment threads): names are taken one at a time.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class SnapshotStore:
         self._stage = self.root / f"{STAGING_PREFIX}{self.owner}-{clip_sha256[:12]}-{uuid.uuid4().hex[:8]}"
         self._files: dict[str, tuple[str, str]] = {}  # final path -> (staged file name, sha256)
         self._count = 0
+        self._lock = threading.Lock()
 
     @property
     def staged(self) -> list[str]:
@@ -133,16 +136,11 @@ class SnapshotStore:
         if not ok:
             raise ValueError(f"could not encode the {kind} snapshot of track {track_no}")
         data = buf.tobytes()
-        self._count += 1
-        staged = f"{self._count}.jpg"
-        try:
-            self._stage.mkdir(parents=True, exist_ok=True)
-            (self._stage / staged).write_bytes(data)
-        except OSError as exc:
-            raise _write_problem(self.root, exc) from None
         sha = hashlib.sha256(data).hexdigest()
-        final = self._free(f"{frame}_{kind}_{'p' if provisional else ''}{track_no}", sha)
-        self._files[final] = (staged, sha)
+        with self._lock:
+            staged = self._stage_bytes(data)
+            final = self._free(f"{frame}_{kind}_{'p' if provisional else ''}{track_no}", sha)
+            self._files[final] = (staged, sha)
         return Snapshot(clip_id=self.clip_id, frame=frame, time=time, path=final, sha256=sha, kind=kind, box=box)
 
     def put(self, name: str, data: bytes) -> str:
@@ -154,6 +152,14 @@ class SnapshotStore:
             StorageError, InputError: the staging folder cannot be written.
         """
         sha = hashlib.sha256(data).hexdigest()
+        with self._lock:
+            staged = self._stage_bytes(data)
+            final = self._free(name.removesuffix(".jpg"), sha)
+            self._files[final] = (staged, sha)
+        return final
+
+    def _stage_bytes(self, data: bytes) -> str:
+        """Write ``data`` under the next private name in staging (the caller holds the lock)."""
         self._count += 1
         staged = f"{self._count}.jpg"
         try:
@@ -161,9 +167,7 @@ class SnapshotStore:
             (self._stage / staged).write_bytes(data)
         except OSError as exc:
             raise _write_problem(self.root, exc) from None
-        final = self._free(name.removesuffix(".jpg"), sha)
-        self._files[final] = (staged, sha)
-        return final
+        return staged
 
     def read_staged(self, path: str) -> bytes:
         """The bytes of a staged snapshot, by its final path (KeyError: not staged in this run)."""
@@ -187,14 +191,16 @@ class SnapshotStore:
     def retag(self, snap: Snapshot, track_no: int) -> Snapshot:
         """The same snapshot under another track number (after fragments are linked)."""
         frame, kind, _ = Path(snap.path).name.split(".", 1)[0].split("_", 2)
-        staged, sha = self._files.pop(snap.path)
-        final = self._free(f"{frame}_{kind}_{track_no}", sha)
-        self._files[final] = (staged, sha)
+        with self._lock:
+            staged, sha = self._files.pop(snap.path)
+            final = self._free(f"{frame}_{kind}_{track_no}", sha)
+            self._files[final] = (staged, sha)
         return replace(snap, path=final)
 
     def drop(self, snap: Snapshot) -> None:
         """Forget a staged snapshot no row will point at."""
-        entry = self._files.pop(snap.path, None)
+        with self._lock:
+            entry = self._files.pop(snap.path, None)
         if entry is not None:
             (self._stage / entry[0]).unlink(missing_ok=True)
 

@@ -1,14 +1,15 @@
 """Overlap the pipeline's stages on the cores: decoding ahead, enrichment behind, in threads.
 
 OpenCV (decode, DNN), onnxruntime (OCR) and dlib (faces) release the GIL while they work, so
-three threads keep two cores busy: one decodes and motion-gates frames ahead of the detector,
-the main one detects and tracks, one runs colour/plates/faces on closed track fragments. Both
-hand-overs are bounded queues, so memory stays bounded however long the clip is.
+threads keep two cores busy: one decodes and motion-gates frames ahead of the detector, the
+main one detects and tracks, :data:`ENRICH_THREADS` run colour/plates/faces on closed track
+fragments and plate sweeps. Both hand-overs are bounded queues, so memory stays bounded however
+long the clip is.
 
-Enrichment runs in ONE thread per process (:func:`enrichment_pool`), whichever clip it is for:
-the face engine (dlib) and the snapshot stores are not thread-safe, and a clip whose fragments
-are still being enriched can be followed by the next clip's decoding and detection
-(:func:`streaming`: one clip streams at a time) without two enrichments at once. A
+The enrichment threads are one pool per process (:func:`enrichment_pool`), whichever clip a job
+is for: a clip whose fragments are still being enriched can be followed by the next clip's
+decoding and detection (:func:`streaming`: one clip streams at a time). The face engine and the
+snapshot stores take one caller at a time; onnxruntime's sessions (plates) run side by side. A
 :class:`threading.Event` given as ``stop`` ends both at the next frame or job (:class:`Stopped`).
 
 Example:
@@ -33,6 +34,10 @@ _END = object()
 _POOL_LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
 _STREAMING = threading.Lock()
+#: Threads enriching fragments. Plate reading (the text detector and recogniser) is most of the
+#: work and runs in whichever thread has it: with one thread, the detector waited on the
+#: enrichment queue for much of a clip with many plates while a core stood idle.
+ENRICH_THREADS = 2
 
 
 #: glibc malloc arenas at most (its default is 8 per core): each thread that allocates (decode,
@@ -64,11 +69,11 @@ class Stopped(BaseException):  # noqa: N818 - like KeyboardInterrupt: not an err
 
 
 def enrichment_pool() -> ThreadPoolExecutor:
-    """The process's one enrichment thread (jobs of every clip, in the order submitted)."""
+    """The process's enrichment threads (jobs of every clip, started in the order submitted)."""
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camfind-enrich")
+            _POOL = ThreadPoolExecutor(max_workers=ENRICH_THREADS, thread_name_prefix="camfind-enrich")
         return _POOL
 
 
@@ -136,8 +141,8 @@ def prefetch(source: Iterator[T], depth: int = 4) -> Iterator[T]:
 
 
 class Behind(Generic[R]):
-    """Runs jobs in the enrichment thread (:func:`enrichment_pool`), in order, with at most
-    ``max_pending`` of its own queued.
+    """Runs jobs in the enrichment threads (:func:`enrichment_pool`), with at most
+    ``max_pending`` of its own queued; results come back in the order submitted.
 
     With ``stop``: a job starting after it was set raises :class:`Stopped` instead of running,
     and a job that raised a stop of its own (Ctrl-C, :class:`Stopped`) sets it, so the jobs of

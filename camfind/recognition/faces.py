@@ -29,6 +29,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -97,7 +98,10 @@ def model_path(key: str) -> Path:
 
 
 class FaceEngine:
-    """Detects, gates and encodes faces. Load once with :func:`load_face_engine`."""
+    """Detects, gates and encodes faces. Load once with :func:`load_face_engine`.
+
+    Safe to share between threads: dlib's models are not, so one call runs at a time.
+    """
 
     def __init__(self, detector: str = DEFAULT_DETECTOR) -> None:
         if detector not in DETECTORS:
@@ -112,6 +116,7 @@ class FaceEngine:
         self._landmarks68 = dlib.shape_predictor(str(model_path("landmarks68")))
         self._landmarks5 = dlib.shape_predictor(str(model_path("landmarks5")))
         self._encoder = dlib.face_recognition_model_v1(str(model_path("encoder")))
+        self._lock = threading.Lock()
 
     def faces(
         self,
@@ -143,10 +148,11 @@ class FaceEngine:
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         kw = {} if max_side == -1 else {"max_side": max_side}
         found: list[Face] = []
-        for cand in self.detector.detect(rgb, upsample=upsample, min_score=min_score, **kw):
-            face = self._gate_and_encode(rgb, grey, cand, max(upscaled, 1e-6))
-            if face is not None:
-                found.append(face)
+        with self._lock:
+            for cand in self.detector.detect(rgb, upsample=upsample, min_score=min_score, **kw):
+                face = self._gate_and_encode(rgb, grey, cand, max(upscaled, 1e-6))
+                if face is not None:
+                    found.append(face)
         return sorted(found, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
     def _gate_and_encode(self, rgb: np.ndarray, grey: np.ndarray, cand: Candidate, upscaled: float) -> Face | None:

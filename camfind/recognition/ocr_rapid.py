@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ REC_BATCH = 4
 #: onnxruntime's arena gives back what the pass took (a 1280x1280 pass needs ~330 MB): large
 #: passes are few, and their memory would otherwise stay taken for the process's life.
 SHRINK_AFTER_PX = 400_000
+#: ... and such passes run one at a time, whichever thread asks (smaller ones run side by side):
+#: two at once would hold two arenas of that size.
 #: onnxruntime threads per model. One thread without spin-waiting measured fastest here when the
 #: 2 cores are shared (60 ms vs 122 ms per line with ORT's defaults at load 9), and leaves cores
 #: to parallel workers; override with $CAMFIND_OCR_THREADS.
@@ -78,6 +81,7 @@ class RapidOcrBackend:
             score_mode="fast", use_dilation=True,
         )  # fmt: skip
         self._masks: dict[str, np.ndarray] = {}
+        self._large_pass = threading.Lock()
 
     def _mask(self, charset: str) -> np.ndarray:
         mask = self._masks.get(charset)
@@ -148,7 +152,11 @@ class RapidOcrBackend:
         nw = max(32, int(round(w * scale / 32)) * 32)
         x = cv2.resize(img, (nw, nh)).astype(np.float32)
         x = ((x / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None]
-        preds = self._run(self._det_session, x, self._shrink if nh * nw > SHRINK_AFTER_PX else None)
+        if nh * nw > SHRINK_AFTER_PX:
+            with self._large_pass:
+                preds = self._run(self._det_session, x, self._shrink)
+        else:
+            preds = self._run(self._det_session, x)
         quads, _scores = self._det_post(preds, (h, w))
         return [np.asarray(q, dtype=np.float32).reshape(4, 2) for q in quads]
 

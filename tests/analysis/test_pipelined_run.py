@@ -124,7 +124,37 @@ def test_the_next_clip_streams_while_the_last_one_enriches(
     assert min(second) < first_enriched  # ... but the next one streams while the last one enriches
     starts = [(clip, t0) for clip, t0, _ in spans]
     assert starts == sorted(starts, key=lambda s: s[1])
-    assert [c for c, _ in starts] == sorted(c for c, _ in starts)  # one enrichment thread, clip after clip
+    assert [c for c, _ in starts] == sorted(c for c, _ in starts)  # jobs start in the order submitted, clip after clip
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fragments_are_enriched_side_by_side_with_the_results_of_one_thread(
+    tmp_path: Path, bar: BarDetector, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """With ENRICH_THREADS 2, two fragments' enrichment overlaps in time (a core would otherwise
+    stand idle while the detector waits on the queue); the tracks are those of one thread."""
+    from camfind.analysis import stages
+
+    results = []
+    plain = pipeline_mod._enrich_and_free
+    for n in (1, threads):
+        monkeypatch.setattr(stages, "ENRICH_THREADS", n)
+        monkeypatch.setattr(stages, "_POOL", None)
+        monkeypatch.setattr(pipeline_mod, "_enrich_and_free", plain)
+        spans = _slow_enrichment(monkeypatch, 0.15)
+        index, ids = _case(tmp_path / f"threads_{n}_{len(results)}", frames=(40, 30, 50))
+        try:
+            summary = run_mod.analyze_clips(index, ids, settings=SETTINGS)
+            assert (summary.analyzed, summary.failed) == (3, 0)
+            results.append(_tracks(index))
+        finally:
+            index.close()
+            stages.enrichment_pool().shutdown()
+        spans.sort(key=lambda s: s[1])
+        overlapping = sum(b[1] < a[2] for a, b in zip(spans, spans[1:], strict=False))
+        assert len(spans) >= 3
+        assert (overlapping > 0) == (n > 1)
+    assert results[0] == results[1] and len(results[0]) >= 3
 
 
 def test_overlapping_clips_give_the_same_results_as_one_at_a_time(

@@ -139,3 +139,37 @@ def test_staging_sweep_removes_only_abandoned_folders(tmp_path: Path) -> None:
     assert sweep_staging(tmp_path) == sorted([dead, legacy])
     assert all(p.exists() for p in (fresh, live, kept_clip))
     assert discard_owned(tmp_path, f"{os.getpid()}-ab12cd") == [live] and not live.exists()
+
+
+def test_threads_saving_the_same_name_at_once_each_get_their_own(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two enrichment threads may save a plate of the same frame and track at the same moment:
+    each snapshot gets a name of its own and its file keeps its bytes (names are taken one at a
+    time; without that both threads found the same name free)."""
+    import threading
+
+    from camfind.analysis import snapshots as snapshots_mod
+
+    real = snapshots_mod._holds_or_free
+
+    def slow_check(final: str, sha: str) -> bool:
+        time.sleep(0.02)  # another thread runs meanwhile
+        return real(final, sha)
+
+    monkeypatch.setattr(snapshots_mod, "_holds_or_free", slow_check)
+    store = SnapshotStore(tmp_path, SHA, clip_id=7)
+    snaps = []
+
+    def save(value: int) -> None:
+        snaps.append(store.save(_img(value), frame=125, kind="plate", track_no=3, time=WHEN))
+
+    threads = [threading.Thread(target=save, args=(v,)) for v in (10, 60, 110, 160)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({s.path for s in snaps}) == 4 and len(store.staged) == 4
+    placed = store.place()
+    assert sorted(map(str, placed)) == sorted(s.path for s in snaps)
+    assert all(sha256_file(s.path) == s.sha256 for s in snaps)
+    assert len({s.sha256 for s in snaps}) == 4

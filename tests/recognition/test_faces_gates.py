@@ -101,3 +101,37 @@ def test_face_values_are_checked() -> None:
         Face((0.0, 0.0, 5.0, 5.0), np.zeros(64))
     with pytest.raises(ValueError, match="no unencoded reason"):
         Face((0.0, 0.0, 5.0, 5.0), np.zeros(128), 1.0, "small")
+
+
+def test_threads_sharing_the_engine_take_turns_and_find_what_one_finds(
+        engine: FaceEngine, portrait: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enrichment threads share one engine; dlib's models are not thread-safe, so its calls run
+    one at a time, with the faces one thread alone finds."""
+    import threading
+    import time
+
+    alone = engine.faces(portrait)
+    active, most = [0], [0]
+    lock = threading.Lock()
+    real = engine.detector.detect
+
+    def watched(*args: object, **kwargs: object) -> object:
+        with lock:
+            active[0] += 1
+            most[0] = max(most[0], active[0])
+        try:
+            time.sleep(0.02)
+            return real(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(engine.detector, "detect", watched)
+    found: list[list[Face]] = []
+    threads = [threading.Thread(target=lambda: found.append(engine.faces(portrait))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and len(found) == 4
+    assert all([f.box for f in faces] == [f.box for f in alone] for faces in found) and alone

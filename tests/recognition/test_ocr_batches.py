@@ -76,3 +76,53 @@ def test_a_large_detection_pass_gives_its_memory_back_and_finds_the_same(
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_malloc_arenas_are_capped_on_glibc() -> None:
     assert limit_malloc_arenas() is True
+
+
+def test_large_detection_passes_take_turns_while_small_ones_run_beside_them(
+        ocr: RapidOcrBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enrichment threads share the detector: passes over SHRINK_AFTER_PX run one at a time (two
+    would hold two large arenas), a small pass does not wait for a large one."""
+    import threading
+    import time
+
+    active = {"large": 0, "small": 0}
+    seen = {"large_at_once": 0, "small_beside_large": 0}
+    lock = threading.Lock()
+    run = RapidOcrBackend._run
+
+    def watched(session: object, batch: np.ndarray, options: object = None) -> np.ndarray:
+        kind = "large" if batch.shape[2] * batch.shape[3] > ocr_rapid.SHRINK_AFTER_PX else "small"
+        with lock:
+            active[kind] += 1
+            seen["large_at_once"] = max(seen["large_at_once"], active["large"])
+            if kind == "small" and active["large"]:
+                seen["small_beside_large"] += 1
+        try:
+            time.sleep(0.05 if kind == "large" else 0.0)
+            return run(session, batch, options)
+        finally:
+            with lock:
+                active[kind] -= 1
+
+    monkeypatch.setattr(ocr, "_run", watched)
+    big = np.full((900, 900, 3), 255, np.uint8)
+    small = np.full((200, 300, 3), 255, np.uint8)
+    for img, text in ((big, "51F-598.81"), (small, "29-H1")):
+        cv2.putText(img, text, (20, img.shape[0] // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
+    alone = ocr.detect(big, max_side=900)
+
+    def passes(img: np.ndarray, n: int, out: list[object]) -> None:
+        for _ in range(n):
+            out.append(ocr.detect(img, max_side=max(img.shape[:2])))
+
+    got: list[list[object]] = [[], [], []]
+    threads = [threading.Thread(target=passes, args=(big, 3, got[0])),
+               threading.Thread(target=passes, args=(big, 3, got[1])),
+               threading.Thread(target=passes, args=(small, 20, got[2]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen["large_at_once"] == 1
+    assert seen["small_beside_large"] > 0
+    assert all(boxes == alone for boxes in got[0] + got[1]) and alone

@@ -34,6 +34,23 @@ seconds, the machine shared):
   (IoU 0.6): IDF1 -> 0.584; zoom only on blobs under 60 px at the SSD's scale: IDF1 -> 0.609.
 - Zoom crops batched into one forward: no saving per image (OpenCV DNN, batch 2 or 3).
 
+Two enrichment threads (``stages.ENRICH_THREADS``, kept), measured side by side with the one
+thread before (VN clips, idle machine, runs alternated): 57.1 and 56.5 s wall (1.53x) against
+53.8 and 49.4 s (1.62-1.76x; 44-49 s in other runs), 80 -> 84-88 CPU s (two OCR passes share the
+cores' caches), peak RSS 1.03-1.05 -> 1.07-1.10 GB, the same 17/18 plates; street 60 s: 29.8 s
+(2.02x). A per-thread CPU timeline (``/proc/PID/task``, every 0.5 s) showed why: with one thread
+it was busy throughout while the detector stood still for most of 15-35 s, blocked on the full
+enrichment queue. Text-detection passes over 0.4 Mpx take turns (two at once held two arenas:
+1.22 GB with them side by side). Rejected with it: OpenCV's pool at 1 thread (51-53 s, no better);
+glibc's mmap threshold at 64 MB (2.25M -> 1.97M minor page faults, system time 10.6 -> 9.8 s,
+peak 1.41 GB); a top pad of 64 MB (system time 14.5 s). Of ~10 s system time most is page
+faults after the arena is given back; keeping it costs the peak the bound was made for.
+Text-detection scale of vehicle crops (whole-crop pass at min(1280, max(L, min(2L, K))), L the
+crop's long side; replay of 211 ``Enricher._read`` inputs, 58 valid reads, 31.0 thread-CPU s):
+K 960: 28.8 s, 4 reads changed (3 misreads); K 800: 25.7 s, 2 reads lost (30-H 908.72,
+89A-078.59): not taken. Of those 31 s the finder's detector passes are 20.1 s, its quick line
+readings 4.1 s, the reading of each candidate 8.4 s (recognition 6.3 s).
+
 ``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
 ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with
 it (the machine shared, load 2-4): second looks at 1 a frame instead of 2: 207 -> 133 zoomed

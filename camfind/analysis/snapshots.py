@@ -51,6 +51,9 @@ STAGING_PREFIX = ".staging-"
 NAME_HASH = 16
 #: A staging folder untouched this long, whose owner is not a live process here, is swept.
 STALE_STAGING_S = 3600.0
+#: The private folder an analysis worker stages a clip's snapshots in, in the temporary folder
+#: (``<prefix><pid>-<random>``): a worker killed outright (SIGKILL, power loss) cannot remove it.
+WORKER_PREFIX = "camfind-worker-"
 
 
 #: The folder snapshots go to when a command is given none (a shared case's shared folder).
@@ -322,9 +325,12 @@ def discard_owned(root: Path, owner: str) -> list[Path]:
     return gone
 
 
-def sweep_staging(root: Path, *, max_age_s: float = STALE_STAGING_S, now: float | None = None) -> list[Path]:
-    """Remove staging folders left by runs that were killed: untouched for ``max_age_s`` and not
-    owned by a live process on this machine (a folder named by an older camfind has no owner).
+def sweep_staging(root: Path, *, max_age_s: float = STALE_STAGING_S, now: float | None = None,
+                  prefix: str = STAGING_PREFIX) -> list[Path]:
+    """Remove staging folders left by runs that were killed: named ``<prefix><pid>-...``,
+    untouched for ``max_age_s`` and not owned by a live process on this machine (a folder named
+    by an older camfind has no owner). ``prefix``: also the private folders of analysis workers
+    in the temporary folder (:data:`WORKER_PREFIX`).
 
     Returns the folders removed (each is logged).
     """
@@ -332,12 +338,14 @@ def sweep_staging(root: Path, *, max_age_s: float = STALE_STAGING_S, now: float 
         return []
     now = _time.time() if now is None else now
     removed = []
-    for folder in sorted(root.glob(f"{STAGING_PREFIX}*")):
+    for folder in sorted(root.glob(f"{prefix}*")):
         try:
+            if not folder.is_dir() or folder.is_symlink():
+                continue
             age = now - folder.lstat().st_mtime
         except OSError:
             continue
-        if age < max_age_s or _owner_alive(folder.name):
+        if age < max_age_s or _owner_alive(folder.name, prefix):
             continue
         shutil.rmtree(folder, ignore_errors=True)
         if not folder.exists():
@@ -347,9 +355,9 @@ def sweep_staging(root: Path, *, max_age_s: float = STALE_STAGING_S, now: float 
     return removed
 
 
-def _owner_alive(name: str) -> bool:
+def _owner_alive(name: str, prefix: str = STAGING_PREFIX) -> bool:
     """True when the staging folder ``name`` belongs to a process that still runs here."""
-    head = name[len(STAGING_PREFIX):].split("-", 1)[0]
+    head = name[len(prefix):].split("-", 1)[0]
     if not head.isdigit() or len(head) >= 12 or int(head) == 0:  # older name: <clip sha256[:12]>-<random>
         return False
     try:

@@ -144,12 +144,13 @@ def analyze_job(
     """
     from camfind.analysis.models import get_models
     from camfind.analysis.pipeline import analyze_clip
-    from camfind.analysis.snapshots import SnapshotStore
+    from camfind.analysis.snapshots import WORKER_PREFIX, SnapshotStore
 
     started, here = datetime.now(UTC), WorkerInfo.here()
     wall, cpu = time.perf_counter(), time.process_time()
     models: dict[str, str] = {}
-    stage = tempfile.mkdtemp(prefix="camfind-worker-")
+    _sweep_worker_folders()
+    stage = tempfile.mkdtemp(prefix=f"{WORKER_PREFIX}{os.getpid()}-")
     try:
         check_job(job)
         loaded = get_models(job.settings)
@@ -169,6 +170,19 @@ def analyze_job(
         return AnalysisOutput(job.clip_id, started, here, models, error=reason)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+_SWEPT = threading.Event()
+
+
+def _sweep_worker_folders() -> None:
+    """Once per process: remove the private folders of workers killed on this machine (their
+    process gone, untouched for an hour); a folder of a live worker is left alone."""
+    from camfind.analysis.snapshots import WORKER_PREFIX, sweep_staging
+
+    if not _SWEPT.is_set():
+        _SWEPT.set()
+        sweep_staging(Path(tempfile.gettempdir()), prefix=WORKER_PREFIX)
 
 
 def check_job(job: ClipJob) -> None:

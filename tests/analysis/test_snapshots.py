@@ -173,3 +173,37 @@ def test_threads_saving_the_same_name_at_once_each_get_their_own(tmp_path: Path,
     assert sorted(map(str, placed)) == sorted(s.path for s in snaps)
     assert all(sha256_file(s.path) == s.sha256 for s in snaps)
     assert len({s.sha256 for s in snaps}) == 4
+
+
+def test_worker_folders_of_killed_processes_are_swept_once_per_process(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker killed outright leaves its private folder in the temporary folder; the next
+    worker on the machine removes it (process gone, untouched for an hour), never a live one's."""
+    import tempfile
+
+    from camfind.analysis import work
+    from camfind.analysis.snapshots import WORKER_PREFIX
+
+    old = time.time() - 2 * 3600
+
+    def folder(name: str, aged: bool) -> Path:
+        path = tmp_path / name
+        path.mkdir()
+        (path / ".staging-1-ab-cd").mkdir()
+        if aged:
+            os.utime(path, (old, old))
+        return path
+
+    dead = folder(f"{WORKER_PREFIX}999999999-x1y2z3", aged=True)
+    legacy = folder(f"{WORKER_PREFIX}04mp8squ", aged=True)  # named before folders carried the pid
+    live = folder(f"{WORKER_PREFIX}{os.getpid()}-a1b2c3", aged=True)
+    fresh = folder(f"{WORKER_PREFIX}999999999-q1w2e3", aged=False)
+    other = folder("camfind-bench-abc", aged=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(work, "_SWEPT", __import__("threading").Event())
+    work._sweep_worker_folders()
+    assert not dead.exists() and not legacy.exists()
+    assert all(p.exists() for p in (live, fresh, other))
+    again = folder(f"{WORKER_PREFIX}999999998-r1t2y3", aged=True)
+    work._sweep_worker_folders()  # once per process: later jobs do not glob the folder again
+    assert again.exists()

@@ -44,12 +44,19 @@ enrichment queue. Text-detection passes over 0.4 Mpx take turns (two at once hel
 1.22 GB with them side by side). Rejected with it: OpenCV's pool at 1 thread (51-53 s, no better);
 glibc's mmap threshold at 64 MB (2.25M -> 1.97M minor page faults, system time 10.6 -> 9.8 s,
 peak 1.41 GB); a top pad of 64 MB (system time 14.5 s). Of ~10 s system time most is page
-faults after the arena is given back; keeping it costs the peak the bound was made for.
+faults after the arena is given back; keeping it costs the peak the bound was made for. The
+arena given back (and large passes taking turns) from 0.2 Mpx instead of 0.4: peak 1.00-1.06 GB
+against 1.07-1.16 GB, but 45.1-45.7 s wall against 40.2-42.6 s: not taken.
 Text-detection scale of vehicle crops (whole-crop pass at min(1280, max(L, min(2L, K))), L the
 crop's long side; replay of 211 ``Enricher._read`` inputs, 58 valid reads, 31.0 thread-CPU s):
 K 960: 28.8 s, 4 reads changed (3 misreads); K 800: 25.7 s, 2 reads lost (30-H 908.72,
 89A-078.59): not taken. Of those 31 s the finder's detector passes are 20.1 s, its quick line
 readings 4.1 s, the reading of each candidate 8.4 s (recognition 6.3 s).
+
+A guided second read (a view's later crops searched first where its plate was in the box):
+5 of 177 crop reads would have been guided (most fragments are read from one crop; the reads
+after a valid one are few), 0.3 s: not kept. Of the 177 crop reads, 172 first reads cost 22.9 s
+and gave 41 valid reads; the 38 sweeps 9.4 s and 15.
 
 ``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
 ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with

@@ -46,7 +46,9 @@ glibc's mmap threshold at 64 MB (2.25M -> 1.97M minor page faults, system time 1
 peak 1.41 GB); a top pad of 64 MB (system time 14.5 s). Of ~10 s system time most is page
 faults after the arena is given back; keeping it costs the peak the bound was made for. The
 arena given back (and large passes taking turns) from 0.2 Mpx instead of 0.4: peak 1.00-1.06 GB
-against 1.07-1.16 GB, but 45.1-45.7 s wall against 40.2-42.6 s: not taken.
+against 1.07-1.16 GB, but 45.1-45.7 s wall against 40.2-42.6 s: not taken. Fragments waiting
+for enrichment per clip (``pipeline.PENDING``, 8): 4: 39.8-41.8 s, 1.08-1.10 GB; 16: 39.6 s,
+1.19 GB: within the runs' spread, kept at 8.
 Text-detection scale of vehicle crops (whole-crop pass at min(1280, max(L, min(2L, K))), L the
 crop's long side; replay of 211 ``Enricher._read`` inputs, 58 valid reads, 31.0 thread-CPU s):
 K 960: 28.8 s, 4 reads changed (3 misreads); K 800: 25.7 s, 2 reads lost (30-H 908.72,

@@ -65,6 +65,7 @@ MOTION_HOLD_S = 1.0  # keep detecting this long after the last motion
 IDLE_DETECT_S = 5.0  # detect at least this often even when nothing moves (standing objects)
 MAX_FACES_PER_TRACK = 5
 MIN_UNKNOWN_FRAMES = 3
+PENDING = 8  # fragments of one clip waiting for enrichment at most (the streaming thread waits beyond)
 
 Progress = Callable[[float], None]
 
@@ -166,7 +167,7 @@ def _stream(
     zooms = ZoomMemory()
     frames = iter_frames(clip.path, rate_fps=settings.rate_fps, fps_override=clip.fps or None,
                          start_s=clip.segment_start_s, end_s=clip.segment_end_s)
-    with Behind[Findings](max_pending=8, stop=stop) as behind:
+    with Behind[Findings](max_pending=PENDING, stop=stop) as behind:
 
         def finish(fragments: Iterable[Fragment]) -> None:
             for frag in fragments:

@@ -39,10 +39,10 @@ N_ALTERNATIVES = 3
 REC_BATCH = 4
 #: After a detection pass of more than this many input pixels (a 640x640 crop's is 410k),
 #: onnxruntime's arena gives back what the pass took (a 1280x1280 pass needs ~330 MB): large
-#: passes are few, and their memory would otherwise stay taken for the process's life.
+#: passes are few, and their memory would otherwise stay taken for the process's life. Such
+#: passes also run one at a time, whichever thread asks (smaller ones run side by side): two at
+#: once would hold two arenas of that size.
 SHRINK_AFTER_PX = 400_000
-#: ... and such passes run one at a time, whichever thread asks (smaller ones run side by side):
-#: two at once would hold two arenas of that size.
 #: onnxruntime threads per model. One thread without spin-waiting measured fastest here when the
 #: 2 cores are shared (60 ms vs 122 ms per line with ORT's defaults at load 9), and leaves cores
 #: to parallel workers; override with $CAMFIND_OCR_THREADS.

@@ -180,6 +180,7 @@ def test_worker_folders_of_killed_processes_are_swept_once_per_process(tmp_path:
     """A worker killed outright leaves its private folder in the temporary folder; the next
     worker on the machine removes it (process gone, untouched for an hour), never a live one's."""
     import tempfile
+    import threading
 
     from camfind.analysis import work
     from camfind.analysis.snapshots import WORKER_PREFIX
@@ -200,7 +201,7 @@ def test_worker_folders_of_killed_processes_are_swept_once_per_process(tmp_path:
     fresh = folder(f"{WORKER_PREFIX}999999999-q1w2e3", aged=False)
     other = folder("camfind-bench-abc", aged=True)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(work, "_SWEPT", __import__("threading").Event())
+    monkeypatch.setattr(work, "_SWEPT", threading.Event())
     work._sweep_worker_folders()
     assert not dead.exists() and not legacy.exists()
     assert all(p.exists() for p in (live, fresh, other))

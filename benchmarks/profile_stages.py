@@ -60,6 +60,22 @@ A guided second read (a view's later crops searched first where its plate was in
 after a valid one are few), 0.3 s: not kept. Of the 177 crop reads, 172 first reads cost 22.9 s
 and gave 41 valid reads; the 38 sweeps 9.4 s and 15.
 
+Text-detector model and crop gates, weighed on the 212 ``Enricher._read`` inputs of one VN ingest
+(58 valid reads, 45 process-CPU s to read them again):
+- PP-OCRv4 detection quantised to int8 (onnxruntime static QDQ, MinMax calibration on a sixth of
+  the inputs, this CPU has AVX-512 VNNI): every op quantised, 640 px passes 110 -> 60 ms but the
+  probability map saturates (0 valid reads); convolutions only, the DB head kept in float: 110 ->
+  97 ms, 960 px 241 -> 203 ms, yet 1-12% of the map's pixels flip at the 0.3 threshold on small
+  crops: not taken.
+- Each hard-swish the exporter wrote as Add-Clip-Mul-Div fused into one HardSwish (the same
+  numbers to 1e-8): 640 px 142 -> 119 ms, 960 px 305 -> 291 ms, a few CPU s of the ~90 for a new
+  dependency (``onnx``) to rewrite the graph: not taken.
+- Skipping crops with no plate-like area (``color.plate_boxes``: a bright rectangle with dark
+  writing): 76 of the 136 crops that read nothing would be skipped, but 16 of the 38 that read
+  a plate as well: not taken.
+- Motorbikes coming towards the camera (box growing: their front, and Vietnamese motorbikes carry
+  only a rear plate): 10 of 174 crop reads: not worth a rule.
+
 ``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
 ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with
 it (the machine shared, load 2-4): second looks at 1 a frame instead of 2: 207 -> 133 zoomed

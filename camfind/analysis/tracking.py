@@ -5,7 +5,9 @@ One instance runs per confusion group (people and two-wheelers, cars/buses/truck
 movers): a motorbike's rider, boxed as a person where the bike is not found and joined with the
 bike where it is (:mod:`camfind.analysis.riders`), stays one track, while a car the detector
 calls a truck in one frame stays one track; each track's class is its score-weighted vote, with
-riders told from pedestrians (:func:`camfind.analysis.riders.track_class`).
+riders told from pedestrians (:func:`camfind.analysis.riders.track_class`). Boxes are paired by
+buffered IoU (:data:`ASSOCIATION`): fast vehicles near the camera move more than their own size
+between analysed frames.
 
 Online trackers break an object into fragments when the detector misses it for a while or it is
 occluded (the raw ByteTrack gives 153 ids for 19 people on PETS). :func:`link_fragments` joins
@@ -53,6 +55,16 @@ STANDING_S = 10.0
 #: Tracker groups: detections of one group share one online tracker. People ride two-wheelers,
 #: so a rider boxed alone on some frames and with the bike on others is one track.
 TRACK_GROUPS: Mapping[str, str] = {**NMS_GROUPS, "person": "two-wheeler"}
+#: Box overlap the tracker associates by (``trackers``' metrics). ``biou``, buffered IoU (Yang et
+#: al., WACV 2023: each box grown by BUFFER_RATIO of its size on every side first): at 4 fps a
+#: motorbike close to the camera moves more than its own width between analysed frames, where
+#: plain overlap never pairs its boxes and no track forms (0 of 11 motorbikes on a 360p school-road
+#: camera). Measured against DIoU: PETS recall 0.864 -> 0.877, MOTA 0.676 -> 0.693, IDF1 0.660 ->
+#: 0.729, ids 33 -> 26; real VN clips: labelled movers matched in direction 18 -> 34 of 68, the
+#: same plates; buffer 0.5: IDF1 0.664, 27 ids.
+METRICS: Mapping[str, str] = {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU", "biou": "BIoU"}
+ASSOCIATION = "biou"
+BUFFER_RATIO = 0.3
 
 
 class Tracker:
@@ -65,6 +77,8 @@ class Tracker:
         high: Scores at or above go to ByteTrack's first association, lower ones to the second.
         min_iou: Minimum IoU between a predicted track box and a detection to match them.
         min_hits: Consecutive matched frames before a track gets a number.
+        backend: The online tracker (:data:`BACKENDS`).
+        iou: The overlap boxes are associated by (:data:`METRICS`; default :data:`ASSOCIATION`).
 
     Example:
         >>> tracker = Tracker(fps=4.0)
@@ -81,7 +95,7 @@ class Tracker:
         min_iou: float = 0.1,
         min_hits: int = 2,
         backend: str = "bytetrack",
-        iou: str = "diou",
+        iou: str | None = None,
     ) -> None:
         if not fps > 0:
             raise ValueError(f"expected a positive analysis fps, got {fps}")
@@ -89,7 +103,9 @@ class Tracker:
             raise ValueError(f"expected a tracker backend in {sorted(BACKENDS)}, got {backend!r}")
         self.fps = fps
         self.backend = backend
-        self._iou = iou
+        self._iou = iou or ASSOCIATION
+        if self._iou not in METRICS:
+            raise ValueError(f"expected an association metric in {sorted(METRICS)}, got {self._iou!r}")
         self._params: dict[str, float] = {
             "lost_track_buffer": max(1, round(lost_s * 30)),
             "frame_rate": fps,
@@ -252,5 +268,6 @@ class Tracker:
 def _make_backend(backend: str, iou: str, params: Mapping[str, float]) -> object:
     import trackers
 
-    metric = getattr(trackers, {"iou": "IoU", "giou": "GIoU", "diou": "DIoU", "ciou": "CIoU"}[iou])
-    return getattr(trackers, BACKENDS[backend])(iou=metric(), **params)
+    metric = getattr(trackers, METRICS[iou])
+    return getattr(trackers, BACKENDS[backend])(iou=metric(buffer_ratio=BUFFER_RATIO) if iou == "biou" else metric(),
+                                                **params)

@@ -410,16 +410,23 @@ def test_street_pedestrians(street: tuple) -> None:  # type: ignore[type-arg]
     from right to left in front of them, a dark blue car parked on the left (seen by looking at
     the frames): the people are found, the walker goes west (heading 0: left is west), the
     parked car has no direction, and faces of the close people are found (a child's in a pram
-    is ~13 px wide by dlib's HOG box, ~10 px by YuNet's, which is ~1.14x narrower)."""
+    is ~13 px wide by dlib's HOG box, ~10 px by YuNet's, which is ~1.14x narrower).
+
+    The SSD calls the pram a motorcycle on most frames, with the child sitting on it: since
+    boxes are paired by buffered IoU its boxes form a track, a "motorcycle" ridden by the child
+    (whose face is kept, as a rider's is), and a mother walking beside it may be joined to it
+    for a frame or two. Nothing else on wheels passes: at most those two."""
     tracks, faces = street
     people = [t for t in tracks if t[1] == "person"]
     assert len(people) >= 5
     assert any(t[2] == "W" and t[4] >= 10 for t in people), people
     cars = [t for t in tracks if t[1] == "car"]
     assert len(cars) == 1 and cars[0][2] is None and cars[0][3] in ("blue", "black"), cars
-    person_ids = {t[0] for t in people}
-    assert len(faces) >= 3 and len({f[0] for f in faces}) >= 2
-    assert all(f[0] in person_ids and f[1] >= 8 for f in faces)
+    wheeled = [t for t in tracks if t[1] in ("motorcycle", "bicycle")]
+    assert len(wheeled) <= 2 and not [t for t in tracks if t[1] not in ("person", "car", "motorcycle", "bicycle")]
+    carriers = {t[0] for t in people + wheeled}
+    assert len(faces) >= 3 and len({f[0] for f in faces if f[0] in {t[0] for t in people}}) >= 2
+    assert all(f[0] in carriers and f[1] >= 8 for f in faces)
 
 
 def test_prefetch_hands_over_errors_and_stops_early() -> None:

@@ -324,6 +324,7 @@ def test_pets_direction_agrees_with_world_ground_truth(pets: tuple) -> None:  # 
         ok = bearing is not None and _angle(bearing, truth) <= 45
         agree += ok
         report.append((no, gid, bearing, round(truth), ok))
+    print(f"\nPETS direction: {agree}/{judged} judged tracks within 45 degrees")
     assert judged >= 12, report
     assert agree / judged >= 0.8, report
 

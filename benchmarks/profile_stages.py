@@ -76,6 +76,17 @@ Text-detector model and crop gates, weighed on the 212 ``Enricher._read`` inputs
 - Motorbikes coming towards the camera (box growing: their front, and Vietnamese motorbikes carry
   only a rear plate): 10 of 174 crop reads: not worth a rule.
 
+Measured with the buffered-IoU tracker (``benchmarks/realdata_vn.py``, PETS test):
+- Frames decoded at twice the rate and those between analysed while a tracked object moves half
+  its width a period or more (motorbikes close to a 360p camera): c07 3 -> 5 motorcycle tracks,
+  direction 34 -> 39 of 68, but VN 1.04x real time, 16/18 plates (81-AA 048.92 lost), sightings
+  inflated by fragments (c09 43 -> 78) and PETS ids 26 -> 34: not taken.
+- MOG2's shadow pixels counted as motion (dark motorbikes on grey asphalt are labelled shadow
+  as often as foreground): PETS recall 0.877 -> 0.834, IDF1 0.729 -> 0.637, 16/18 plates, 1.27x:
+  not taken.
+- One frame in three detected while tracks are followed: PETS IDF1 0.729 -> 0.546; ByteTrack's
+  high-score threshold 0.6 -> 0.45: IDF1 0.690, c07 unchanged: not taken.
+
 ``CAMFIND_BENCH_SET=module.CONSTANT=json,...`` sets module constants in the child before the
 ingest (a trade-off to weigh, e.g. ``camfind.analysis.riders.LOOKS_PER_FRAME=1``). Measured with
 it (the machine shared, load 2-4): second looks at 1 a frame instead of 2: 207 -> 133 zoomed

@@ -19,12 +19,14 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from camfind.analysis.boxes import iou
 from camfind.analysis.color import decide
 from camfind.analysis.detect.base import detect_in_regions, detect_regions, merge_detections
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
@@ -312,9 +314,11 @@ def _assemble(
     clip: Clip, camera: Camera, stream: _Stream, store: SnapshotStore, fps: float, to_world: ToWorld | None,
     mask: OverlayMask = OverlayMask(),
 ) -> AnalysisResult:
-    """Link fragments into tracks, cut them where their plate changes, number them in time
+    """Link fragments into tracks (a plate read by overlapping fragments on one frame kept by the
+    tightest box, :func:`one_holder`), cut them where their plate changes, number them in time
     order, and summarise each. Plate reads no track's box held join the track that read the same
     plate moments away (:func:`_carrier_of`), else make plate-only sightings."""
+    one_holder(stream, store)
     canon = link_fragments(stream.detections, fps=fps, appearance=stream.appearance)  # type: ignore[arg-type]
     groups: dict[int, list[int]] = defaultdict(list)
     for no in stream.detections:
@@ -360,6 +364,40 @@ def _assemble(
     snaps = [t.snapshot for t in tracks if t.snapshot] + [r.snapshot for r in plates if r.snapshot]
     snaps += [f.snapshot for f in faces if f.snapshot]
     return AnalysisResult(tracks, detections, plates, faces, snaps)
+
+
+#: Plate boxes of one frame overlapping this much are one plate.
+SAME_PLATE_IOU = 0.5
+
+
+def one_holder(stream: _Stream, store: SnapshotStore | None = None) -> None:
+    """A plate read on one frame by several fragments whose boxes overlap (a parked bike, and a
+    box spanning it and its neighbour) stays only with the fragment whose box holds it most
+    tightly (the smallest of that frame's boxes containing the plate's centre); the others'
+    copies of the read are dropped with their snapshots, so one plate is one sighting."""
+    reads = [(no, f, r) for no, founds in stream.findings.items() for f in founds for r in f.plate_reads
+             if r.plate.box is not None]
+    boxes = {(no, d.frame): d.box for no, dets in stream.detections.items() for d in dets}
+
+    def holding(no: int, r: PlateRead) -> float:
+        box, plate = boxes.get((no, r.frame)), r.plate.box
+        assert plate is not None
+        cx, cy = (plate[0] + plate[2]) / 2, (plate[1] + plate[3]) / 2
+        if box is None or not (box[0] <= cx <= box[2] and box[1] <= cy <= box[3]):
+            return math.inf
+        return (box[2] - box[0]) * (box[3] - box[1])
+
+    dropped: list[tuple[Findings, PlateRead]] = []
+    for no, f, r in reads:
+        rivals = [(n, q) for n, _, q in reads if n != no and q.frame == r.frame
+                  and iou(r.plate.box, q.plate.box) >= SAME_PLATE_IOU]  # type: ignore[arg-type]
+        mine = (holding(no, r), no)
+        if any((holding(n, q), n) < mine for n, q in rivals):
+            dropped.append((f, r))
+    for f, r in dropped:
+        f.plate_reads = [x for x in f.plate_reads if x is not r]
+        if store is not None and r.snapshot is not None:
+            store.drop(r.snapshot)
 
 
 def _carrier_of(tracks: Sequence[Track], sighting: Track, within_s: float = SAME_SIGHTING_S) -> int | None:

@@ -101,3 +101,34 @@ def test_a_plate_read_apart_from_its_track_joins_the_track() -> None:
     assert _carrier_of(tracks, track(61, 62, plate)) == 1
     assert _carrier_of(tracks, track(100, 101, plate)) is None  # long after: another sighting
     assert _carrier_of(tracks, track(15, 16, parse("29B14979", confidence=0.9, layout="one-row"))) is None
+
+
+def test_a_plate_two_overlapping_tracks_read_stays_with_the_tighter_box() -> None:
+    """A walk past parked bikes: one track follows a bike, another a box spanning it and its
+    neighbour; both read the bike's plate on the same frame. The read stays with the bike's own
+    (smaller) box; a read whose plate lies outside the smaller box stays with the larger one,
+    and reads on other frames or at other places are left alone."""
+    from dataclasses import replace
+
+    from camfind.analysis.enrich import Findings
+    from camfind.analysis.pipeline import _Stream, one_holder
+    from camfind.types import Detection, PlateRead
+
+    def det(frame: int, box: tuple[float, float, float, float]) -> Detection:
+        return Detection(frame, frame / 30, box, "motorcycle", 0.8)
+
+    def read(frame: int, box: tuple[float, float, float, float]) -> PlateRead:
+        r = _read(frame, "59-GA 185.93")
+        return replace(r, plate=replace(r.plate, box=box))
+
+    plate, elsewhere = (140.0, 170.0, 170.0, 190.0), (300.0, 250.0, 330.0, 270.0)
+    small, large = (100.0, 100.0, 200.0, 200.0), (50.0, 50.0, 400.0, 300.0)
+    stream = _Stream(
+        detections={1: [det(10, small), det(20, small)], 2: [det(10, large), det(20, large), det(30, large)]},
+        findings={1: [Findings(1, plate_reads=[read(10, plate), read(20, elsewhere)])],
+                  2: [Findings(2, plate_reads=[read(10, plate), read(20, elsewhere), read(30, plate)])]},
+        votes={}, appearance={}, width=640, height=360)
+    one_holder(stream)
+    kept = {no: [(r.frame, r.plate.box) for f in founds for r in f.plate_reads]
+            for no, founds in stream.findings.items()}
+    assert kept == {1: [(10, plate)], 2: [(20, elsewhere), (30, plate)]}

@@ -168,7 +168,7 @@ class Enricher:
         for plate in self._read(frame.image, regions=list(regions)):
             if plate.box is None or not plate.norm or mask.covers(plate.box):
                 continue
-            owner = _holder(plate.box, tracked)
+            owner = plate_holder(plate.box, tracked)
             no = owner.track_no if owner is not None else None
             snap = self.store.save(crop(frame.image, _pad(plate.box, 0.15)), frame=frame.index, kind="plate",
                                    track_no=no or 0, time=self.clip.time_at(frame.offset_s), box=plate.box,
@@ -249,7 +249,7 @@ def same_picture(a: Sample, b: Sample) -> bool:
     return a.view == b.view and iou(a.box, b.box) >= SAME_BOX_IOU and similarity(a.thumb, b.thumb) >= SAME_THUMB
 
 
-def _holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:
+def plate_holder(plate: Box, tracked: Sequence[Detection]) -> Detection | None:
     """The tracked box holding a plate's centre (the smallest, of a class that carries plates or
     rides): the vehicle whose plate it is."""
     cx, cy = (plate[0] + plate[2]) / 2, (plate[1] + plate[3]) / 2

@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import Counter, defaultdict
@@ -30,7 +29,7 @@ from camfind.analysis.boxes import iou
 from camfind.analysis.color import decide
 from camfind.analysis.detect.base import detect_in_regions, detect_regions, merge_detections
 from camfind.analysis.direction import ToWorld, image_motion, track_motion
-from camfind.analysis.enrich import Enricher, Findings
+from camfind.analysis.enrich import Enricher, Findings, plate_holder
 from camfind.analysis.frames import Frame, iter_frames
 from camfind.analysis.models import Models
 from camfind.analysis.motion import MotionGate, MotionResult, ZoomMemory, unknown_detections, zoom_regions
@@ -372,28 +371,29 @@ SAME_PLATE_IOU = 0.5
 
 def one_holder(stream: _Stream, store: SnapshotStore | None = None) -> None:
     """A plate read on one frame by several fragments whose boxes overlap (a parked bike, and a
-    box spanning it and its neighbour) stays only with the fragment whose box holds it most
-    tightly (the smallest of that frame's boxes containing the plate's centre); the others'
-    copies of the read are dropped with their snapshots, so one plate is one sighting."""
-    reads = [(no, f, r) for no, founds in stream.findings.items() for f in founds for r in f.plate_reads
-             if r.plate.box is not None]
-    boxes = {(no, d.frame): d.box for no, dets in stream.detections.items() for d in dets}
-
-    def holding(no: int, r: PlateRead) -> float:
-        box, plate = boxes.get((no, r.frame)), r.plate.box
-        assert plate is not None
-        cx, cy = (plate[0] + plate[2]) / 2, (plate[1] + plate[3]) / 2
-        if box is None or not (box[0] <= cx <= box[2] and box[1] <= cy <= box[3]):
-            return math.inf
-        return (box[2] - box[0]) * (box[3] - box[1])
-
+    box spanning it and its neighbour) stays only with the fragment whose box holds it
+    (:func:`~camfind.analysis.enrich.plate_holder`: the smallest of that frame's boxes containing
+    the plate's centre; the lowest-numbered fragment where none does); the others' copies of the
+    read are dropped with their snapshots, so one plate is one sighting."""
+    by_frame: dict[int, list[tuple[int, Findings, PlateRead]]] = defaultdict(list)
+    for no, founds in stream.findings.items():
+        for f in founds:
+            for r in f.plate_reads:
+                if r.plate.box is not None:
+                    by_frame[r.frame].append((no, f, r))
+    boxes = {(no, d.frame): replace(d, track_no=no) for no, dets in stream.detections.items() for d in dets}
     dropped: list[tuple[Findings, PlateRead]] = []
-    for no, f, r in reads:
-        rivals = [(n, q) for n, _, q in reads if n != no and q.frame == r.frame
-                  and iou(r.plate.box, q.plate.box) >= SAME_PLATE_IOU]  # type: ignore[arg-type]
-        mine = (holding(no, r), no)
-        if any((holding(n, q), n) < mine for n, q in rivals):
-            dropped.append((f, r))
+    for frame, reads in by_frame.items():
+        for no, f, r in reads:
+            plate = r.plate.box
+            assert plate is not None
+            readers = sorted({no, *(n for n, _, q in reads if n != no and q.plate.box is not None
+                                    and iou(plate, q.plate.box) >= SAME_PLATE_IOU)})
+            if len(readers) < 2:
+                continue
+            holder = plate_holder(plate, [boxes[n, frame] for n in readers if (n, frame) in boxes])
+            if (holder.track_no if holder is not None else readers[0]) != no:
+                dropped.append((f, r))
     for f, r in dropped:
         f.plate_reads = [x for x in f.plate_reads if x is not r]
         if store is not None and r.snapshot is not None:

@@ -425,8 +425,8 @@ def test_street_pedestrians(street: tuple) -> None:  # type: ignore[type-arg]
     assert len(cars) == 1 and cars[0][2] is None and cars[0][3] in ("blue", "black"), cars
     wheeled = [t for t in tracks if t[1] in ("motorcycle", "bicycle")]
     assert len(wheeled) <= 2 and not [t for t in tracks if t[1] not in ("person", "car", "motorcycle", "bicycle")]
-    carriers = {t[0] for t in people + wheeled}
-    assert len(faces) >= 3 and len({f[0] for f in faces if f[0] in {t[0] for t in people}}) >= 2
+    person_ids, carriers = {t[0] for t in people}, {t[0] for t in people + wheeled}
+    assert len(faces) >= 3 and len({f[0] for f in faces if f[0] in person_ids}) >= 2
     assert all(f[0] in carriers and f[1] >= 8 for f in faces)
 
 

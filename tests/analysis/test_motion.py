@@ -83,3 +83,24 @@ def test_zoom_memory_skips_a_fruitless_crop_for_a_while_only() -> None:
     moved = (110, 105, 270, 265)  # the same blob a frame later
     assert memory.wanted([moved, there], 0.25) == [there]
     assert memory.wanted([moved, there], 1.0) == [moved, there]  # tried again after retry_s
+
+
+def _shaded_scene(rng: np.random.Generator, square_x: int | None = None) -> np.ndarray:
+    """A flat bright grey 640x360 road with sensor noise, and optionally a 40x40 square of the
+    same tint at 0.7 of its brightness (what MOG2 takes for a cast shadow, and what a dark
+    motorbike on sunlit asphalt looks like to it)."""
+    image = np.full((360, 640, 3), 170.0, np.float32) + rng.normal(0, 2.0, (360, 640, 3))
+    if square_x is not None:
+        image[160:200, square_x : square_x + 40] *= 0.7
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_a_mover_mog2_calls_shadow_opens_the_gate_but_makes_no_blob() -> None:
+    rng = np.random.default_rng(3)
+    gate = MotionGate()
+    still = [gate.update(_shaded_scene(rng)) for _ in range(20)]
+    assert not any(r.moving for r in still[10:])
+    results = [gate.update(_shaded_scene(rng, square_x=100 + 50 * step)) for step in range(6)]
+    assert all(r.moving for r in results)
+    assert all(r.boxes == [] for r in results)  # a shadow is not an object: no blob, no unknown
+    assert all(r.fraction < gate.min_fraction < r.shadow for r in results)  # MOG2 saw shadow, not foreground

@@ -42,7 +42,7 @@ from camfind.analysis.plategroups import SAME_SIGHTING_S, PlateSweep, plate_only
 from camfind.analysis.riders import SecondLook, implausible_person, merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
-from camfind.analysis.stages import Behind, Stopped, prefetch, streaming
+from camfind.analysis.stages import Behind, Stopped, give_back_free_memory, prefetch, streaming
 from camfind.analysis.trackbook import Fragment, TrackBook
 from camfind.analysis.tracking import Tracker, link_fragments
 from camfind.masks import MASK_COLUMN, parse_mask
@@ -202,6 +202,7 @@ def _stream(
                 else:
                     cadence.skipped()
                 finish(book.close_stale(t))
+                give_back_free_memory()
                 if progress is not None and clip.duration_s > 0:
                     progress(min(1.0, t / clip.duration_s))
             if book is not None:

@@ -128,7 +128,34 @@ def run_clips(cli: Cli, case: Path, realdata: Path, clips: list[dict[str, Any]])
             if plate:
                 per_plate[plate] = cli.json("search", "--plate", plate)
     return {"wall_s": wall, "video_s": video_s, "ingest": summary, "clips": registered,
-            "sightings": sightings, "per_plate": per_plate, "ingest_stderr_tail": proc.stderr[-1500:]}
+            "sightings": sightings, "per_plate": per_plate, "ingest_stderr_tail": proc.stderr[-1500:],
+            "pictures_far": pictures_far_from_reads(case / "case.db")}
+
+
+#: A plate sighting's vehicle picture further than this from every read of its plate may show
+#: another vehicle (a box that slid onto the next parked bike).
+PICTURE_NEAR_READ_S = 1.0
+
+
+def pictures_far_from_reads(db: Path) -> dict[str, list[str]]:
+    """Per camera, the plate sightings whose vehicle picture (a ``track`` snapshot) lies more than
+    :data:`PICTURE_NEAR_READ_S` from every read of their plate (read from the index, read-only)."""
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "SELECT t.camera_id, t.plate_text, s.frame, c.fps,"
+            " (SELECT MIN(ABS(r.frame - s.frame)) FROM plate_reads r WHERE r.track_id = t.id AND r.norm = t.plate_norm)"
+            " FROM tracks t JOIN snapshots s ON s.id = t.snapshot_id JOIN clips c ON c.id = t.clip_id"
+            " WHERE t.plate_norm IS NOT NULL AND s.kind = 'track'").fetchall()
+    finally:
+        con.close()
+    out: dict[str, list[str]] = {}
+    for cam, plate, _frame, fps, gap in rows:
+        if gap is None or gap > PICTURE_NEAR_READ_S * float(fps or 25.0):
+            out.setdefault(str(cam), []).append(str(plate))
+    return out
 
 
 # ---------------------------------------------------------------- scoring of clips
@@ -164,6 +191,7 @@ def score_clip(item: dict[str, Any], run: dict[str, Any]) -> dict[str, Any]:
             "showing_other_plate": sorted({h.get("plate") or "(none)" for h in hits
                                            if sc.norm_plate(h.get("plate")) != plate}),
         })
+    out["pictures_far_from_reads"] = sorted(run.get("pictures_far", {}).get(cam, []))
     if clip is not None:
         start = datetime.fromisoformat(clip["start"])
         out["counts"] = count_score(objects, mine)
@@ -247,6 +275,7 @@ def totals(items: list[dict[str, Any]], kind: str) -> dict[str, Any]:
         t["motorcycle_plates_on_motorcycle"] = f"{sum(c['class_ok'] for c in moto)}/{len(moto)}"
         t["carrier_colour_ok"] = f"{sum(bool(c['colour_ok']) for c in colour)}/{len(colour)}"
         t["search_plate_showing_other"] = sum(bool(p["showing_other_plate"]) for i in mine for p in i["search_plate"])
+        t["plate_pictures_far_from_reads"] = sum(len(i.get("pictures_far_from_reads", [])) for i in mine)
         dirs = [i["direction"] for i in mine if "direction" in i]
         t["direction_matched"] = f"{sum(d['matched'] for d in dirs)}/{sum(d['moving_labelled'] for d in dirs)}"
     return t
@@ -274,6 +303,8 @@ def print_tables(result: dict[str, Any]) -> None:
             for s in i["search_plate"]:
                 if s["showing_other_plate"]:
                     print(f"      search --plate {s['plate']} shows {', '.join(s['showing_other_plate'])}")
+            if i.get("pictures_far_from_reads"):
+                print(f"      pictured far from their reads: {', '.join(i['pictures_far_from_reads'])}")
             for cls, n in i.get("counts", {}).items():
                 print(f"      count {cls:<10} labelled {n['labelled']:>3} (+{n['groups']} in groups)  "
                       f"sightings {n['sightings']:>3}")

@@ -60,6 +60,9 @@ class Findings:
     plate_reads: list[PlateRead] = field(default_factory=list)
     faces: list[FaceSighting] = field(default_factory=list)
     snapshot: Snapshot | None = None
+    #: the vehicle on the other frames a valid plate was read from its crop (the best sample is
+    #: ``snapshot``): each part of a track cut by plate shows the vehicle whose plate it carries
+    pictures: list[Snapshot] = field(default_factory=list)
     best_quality: float = 0.0
     best_frame: int | None = None
 
@@ -110,6 +113,11 @@ class Enricher:
         found.snapshot = self._snap(best, best.image, "track", fragment.track_no, best.box)
         if self.plates is not None and cls in PLATE_CLASSES:
             found.plate_reads = self._plates(samples, fragment.track_no)
+            at = {s.frame: s for s in samples}
+            for frame in sorted({r.frame for r in found.plate_reads if r.plate.valid} - {best.frame}):
+                if frame in at:
+                    s = at[frame]
+                    found.pictures.append(self._snap(s, s.image, "track", fragment.track_no, s.box))
         ridden = cls not in TWO_WHEELERS or is_ridden(fragment)
         for s in samples:  # colour on the body, white-balanced on the sample, the plates read left out
             plates = [s.to_crop(r.plate.box) for r in found.plate_reads if r.frame == s.frame and r.plate.box]

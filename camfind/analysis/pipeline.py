@@ -38,7 +38,14 @@ from camfind.analysis.overlay import (
     OverlayMask,
     OverlayWatch,
 )
-from camfind.analysis.plategroups import SAME_SIGHTING_S, PlateSweep, plate_only_tracks, plate_parts, same_plate
+from camfind.analysis.plategroups import (
+    SAME_SIGHTING_S,
+    PlatePart,
+    PlateSweep,
+    plate_only_tracks,
+    plate_parts,
+    same_plate,
+)
 from camfind.analysis.riders import SecondLook, implausible_person, merge_riders, track_class
 from camfind.analysis.settings import AnalysisSettings
 from camfind.analysis.snapshots import SnapshotStore
@@ -525,10 +532,12 @@ def _build_tracks(
             store.drop(r.snapshot)
     faces = [s for f in found for s in f.faces]
     parts = plate_parts(reads, dets[0].frame, dets[-1].frame)
-    colour: Counter[str] = Counter()
+    colour: Counter[str] = Counter()  # the linked object's: votes cut by part named fewer bikes right
     for f in found:
         colour.update(f.color_votes)
-    snaps = sorted((f for f in found if f.snapshot is not None), key=lambda f: -f.best_quality)
+    pictures = [(f.best_frame if f.best_frame is not None else f.snapshot.frame, f.best_quality, f.snapshot)
+                for f in sorted(found, key=lambda f: -f.best_quality) if f.snapshot is not None]
+    pictures += [(p.frame, 0.0, p) for f in found for p in f.pictures]
     used: set[str] = set()
     placed: set[int] = set()  # faces given to a part (parts over one span share no face)
     built: list[_Built] = []
@@ -536,12 +545,11 @@ def _build_tracks(
         held = [d for d in dets if part.first_frame <= d.frame <= part.last_frame]
         if not held:
             continue
-        best = next((f for f in snaps if f.snapshot and f.snapshot.path not in used
-                     and part.first_frame <= (f.best_frame or -1) <= part.last_frame), None)
-        best = best or next((f for f in snaps if f.snapshot and f.snapshot.path not in used), None)
-        if best is not None and best.snapshot is not None:
-            used.add(best.snapshot.path)
-        picture = best.snapshot if best is not None else _plate_picture(part.reads)
+        picture = _part_picture(part, pictures, used, clip.fps or 0.0)
+        if picture is not None:
+            used.add(picture.path)
+        else:
+            picture = _plate_picture(part.reads)
         offered = [s for s in faces if part.first_frame <= s.frame <= part.last_frame and id(s) not in placed]
         placed.update(id(s) for s in offered)
         part_faces = _best_faces(store, offered)
@@ -562,13 +570,13 @@ def _build_tracks(
             direction_deg=None if motion.direction_deg is None else round(motion.direction_deg, 1),
             speed_kmh=None if motion.speed_kmh is None else round(motion.speed_kmh, 1),
             color=decide(colour), plate=plate if plate is not None and plate.valid else None,
-            best_frame=best.best_frame if best is not None else (picture.frame if picture else None),
+            best_frame=picture.frame if picture is not None else None,
             snapshot=picture,
         )
         built.append(_Built(track, held, part_reads, part_faces))
-    for f in snaps:
-        if f.snapshot is not None and f.snapshot.path not in used:
-            store.drop(f.snapshot)
+    for _frame, _quality, snap in pictures:
+        if snap.path not in used:
+            store.drop(snap)
     kept = {id(r) for b in built for r in b.reads} | {id(s) for b in built for s in b.faces}
     for r in reads:
         if id(r) not in kept and r.snapshot is not None:
@@ -592,6 +600,39 @@ class _Retagger:
         return self._done[snap.path]
 
 
+#: A plate sighting's picture is taken at most this long (s) from one of its plate's reads:
+#: further away, the box may have slid onto the next parked bike (a handheld walk past a row of
+#: them), and the plate's own crop is shown instead.
+PICTURE_NEAR_READ_S = 1.0
+
+
+def _part_picture(part: PlatePart, pictures: Sequence[tuple[int, float, Snapshot]], used: set[str],
+                  fps: float) -> Snapshot | None:
+    """The picture of one part of a linked object, or None (then the plate's crop is shown).
+
+    ``pictures`` are (frame, quality, snapshot) of its fragments. Never one outside the part's
+    frames (there another vehicle may hold the box: the next part's). A part with a plate shows
+    the vehicle on the frame of its surest read (its plate was read from that crop), else the
+    sharpest picture within :data:`PICTURE_NEAR_READ_S` of a read; a part without, its sharpest.
+    """
+    inside = [(frame, q, snap) for frame, q, snap in pictures
+              if snap.path not in used and part.first_frame <= frame <= part.last_frame]
+    if part.plate is None:
+        best = max(inside, key=lambda p: p[1], default=None)
+        return None if best is None else best[2]
+    sure: dict[int, float] = {}
+    for r in part.reads:
+        if r.plate.valid and same_plate(r.plate.norm, part.plate):
+            sure[r.frame] = max(sure.get(r.frame, 0.0), r.plate.confidence)
+    at_read = sorted((p for p in inside if p[0] in sure), key=lambda p: (-sure[p[0]], -p[1]))
+    if at_read:
+        return at_read[0][2]
+    near = int(PICTURE_NEAR_READ_S * (fps if fps > 0 else 25.0))
+    close = [p for p in inside if any(abs(p[0] - frame) <= near for frame in sure)]
+    best = max(close, key=lambda p: p[1], default=None)
+    return None if best is None else best[2]
+
+
 def _plate_picture(reads: Sequence[PlateRead]) -> Snapshot | None:
     """The snapshot of a part's most confident plate read (for a part no vehicle crop shows)."""
     shown = [r for r in reads if r.snapshot is not None]
@@ -610,7 +651,8 @@ def _best_faces(store: SnapshotStore, seen: list[FaceSighting]) -> list[FaceSigh
 
 
 def _drop_all(store: SnapshotStore, found: Findings) -> None:
-    snaps = [found.snapshot] + [r.snapshot for r in found.plate_reads] + [s.snapshot for s in found.faces]
+    snaps = [found.snapshot, *found.pictures, *(r.snapshot for r in found.plate_reads)]
+    snaps += [s.snapshot for s in found.faces]
     for snap in snaps:
         if snap is not None:
             store.drop(snap)
